@@ -1,0 +1,70 @@
+// RustParser and SyntaxTree: RAII wrappers around tree-sitter's TSParser and
+// TSTree, configured for the Rust grammar (tree-sitter-rust 0.24).
+//
+// Thread safety: a RustParser is not thread-safe; keep one per worker thread.
+// A SyntaxTree is immutable once made and may be read from several threads.
+// A SyntaxTree does not own the source text it was parsed from: the caller
+// keeps that text alive while it reads node texts.
+#ifndef FERROGRAPH_PARSE_RUST_PARSER_H_
+#define FERROGRAPH_PARSE_RUST_PARSER_H_
+
+#include <tree_sitter/api.h>
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "ferrograph/status.h"
+
+namespace ferrograph {
+
+// The Rust grammar; never null, lives for the whole process.
+const TSLanguage* RustLanguage();
+
+class SyntaxTree {
+ public:
+  SyntaxTree() = default;
+  explicit SyntaxTree(TSTree* tree) : tree_(tree) {}  // takes ownership
+
+  bool valid() const { return tree_ != nullptr; }
+  TSNode root() const { return ts_tree_root_node(tree_.get()); }
+  const TSTree* get() const { return tree_.get(); }
+  // True when tree-sitter had to recover from syntax errors.
+  bool has_error() const { return ts_node_has_error(root()); }
+
+ private:
+  struct Deleter {
+    void operator()(TSTree* t) const { ts_tree_delete(t); }
+  };
+  std::unique_ptr<TSTree, Deleter> tree_;
+};
+
+class RustParser {
+ public:
+  RustParser();
+  RustParser(const RustParser&) = delete;
+  RustParser& operator=(const RustParser&) = delete;
+
+  // Parses `source` (UTF-8). With `ranges`, parses only those byte ranges of
+  // `source` as one document; node positions stay in `source`'s coordinates.
+  // Syntax errors do not fail: the tree holds ERROR / MISSING nodes.
+  // Fails only when tree-sitter gives up (e.g. source over 4 GiB).
+  Result<SyntaxTree> Parse(std::string_view source, const std::vector<TSRange>* ranges = nullptr);
+
+ private:
+  struct Deleter {
+    void operator()(TSParser* p) const { ts_parser_delete(p); }
+  };
+  std::unique_ptr<TSParser, Deleter> parser_;
+};
+
+// Text of `node` within `source`.
+inline std::string_view NodeText(TSNode node, std::string_view source) {
+  uint32_t b = ts_node_start_byte(node), e = ts_node_end_byte(node);
+  if (b > source.size() || e > source.size() || b > e) return {};
+  return source.substr(b, e - b);
+}
+
+}  // namespace ferrograph
+
+#endif  // FERROGRAPH_PARSE_RUST_PARSER_H_
