@@ -90,6 +90,7 @@ struct Node {
   std::vector<std::string> cfgs;     // each #[cfg(...)] predicate text, outermost first
   std::vector<std::string> derives;  // #[derive(A, B)] -> {"A", "B"}
   std::vector<std::string> attrs;    // other attribute texts, e.g. "macro_export"
+  std::string in_macro;  // the item-position macro whose tokens held this item, or ""
   ContentHash content_hash;
 };
 

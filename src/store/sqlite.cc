@@ -1,1 +1,131 @@
-// placeholder: being written
+#include "store/sqlite.h"
+
+namespace ferrograph {
+
+Status SqliteStatus(int rc, std::string_view message) {
+  switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+      return Status::OK();
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::Corruption(message);
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_FULL:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::IOError(message);
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+      return Status::InvalidArgument(message);
+    default:
+      return Status::Internal(message);
+  }
+}
+
+Statement& Statement::Bind(int i, int64_t v) {
+  sqlite3_bind_int64(stmt_.get(), i, v);
+  return *this;
+}
+Statement& Statement::Bind(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::BindBlob(int i, const void* data, size_t n) {
+  sqlite3_bind_blob(stmt_.get(), i, data, static_cast<int>(n), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::BindNull(int i) {
+  sqlite3_bind_null(stmt_.get(), i);
+  return *this;
+}
+
+Result<bool> Statement::Step() {
+  int rc = sqlite3_step(stmt_.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3* db = sqlite3_db_handle(stmt_.get());
+  std::string msg = db_path_ + ": " + sqlite3_errmsg(db);
+  const char* sql = sqlite3_sql(stmt_.get());
+  if (sql) {
+    std::string s(sql);
+    if (s.size() > 80) s = s.substr(0, 80) + "...";
+    msg += " (while running: " + s + ")";
+  }
+  return SqliteStatus(rc, msg);
+}
+
+Status Statement::Run() {
+  for (;;) {
+    Result<bool> r = Step();
+    if (!r.ok()) {
+      Reset();
+      return r.status();
+    }
+    if (!*r) break;
+  }
+  Reset();
+  return Status::OK();
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
+}
+
+std::string Statement::Text(int col) const { return std::string(TextView(col)); }
+
+std::string_view Statement::TextView(int col) const {
+  const unsigned char* p = sqlite3_column_text(stmt_.get(), col);
+  if (!p) return {};
+  return std::string_view(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_.get(), col));
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool read_only) {
+  sqlite3* raw = nullptr;
+  int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  flags |= SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = path + ": cannot open database: " +
+                      (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    sqlite3_close_v2(raw);
+    return SqliteStatus(rc, msg);
+  }
+  sqlite3_extended_result_codes(raw, 0);
+  sqlite3_busy_timeout(raw, 10000);
+  return std::unique_ptr<Database>(new Database(raw, path));
+}
+
+Status Database::Exec(std::string_view sql) {
+  std::string s(sql);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_.get(), s.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = path_ + ": " + (err ? err : sqlite3_errstr(rc));
+    sqlite3_free(err);
+    return SqliteStatus(rc, msg);
+  }
+  return Status::OK();
+}
+
+Result<Statement> Database::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return LastError(std::string("preparing ") + std::string(sql.substr(0, 80)));
+  return Statement(stmt, path_);
+}
+
+Status Database::LastError(std::string_view what) const {
+  return SqliteStatus(sqlite3_errcode(db_.get()),
+                      path_ + ": " + sqlite3_errmsg(db_.get()) + " (while " + std::string(what) + ")");
+}
+
+}  // namespace ferrograph

@@ -1,1 +1,713 @@
-// placeholder: being written
+#include "store/store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "common/version_generator.h"
+#include "store/sqlite.h"
+
+namespace ferrograph {
+
+namespace {
+
+// 'FGRF': marks the file as a ferrograph database.
+constexpr int64_t kApplicationId = 0x46475246;
+
+// Forward-only migrations; kMigrations[i] takes schema i to i+1.
+constexpr std::string_view kMigrations[] = {
+    R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE versions(
+  ordinal INTEGER PRIMARY KEY,
+  uuid TEXT NOT NULL UNIQUE,
+  time_ms INTEGER NOT NULL,
+  summary TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE contents(hash BLOB PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE files(
+  rowid INTEGER PRIMARY KEY,
+  crate TEXT NOT NULL,
+  path TEXT NOT NULL,
+  module_path TEXT NOT NULL,
+  like_mod_rs INTEGER NOT NULL,
+  module_disambiguator INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  size INTEGER NOT NULL,
+  mods TEXT NOT NULL,
+  valid_from INTEGER NOT NULL,
+  valid_to INTEGER);
+CREATE UNIQUE INDEX files_current ON files(crate, path) WHERE valid_to IS NULL;
+CREATE TABLE nodes(
+  rowid INTEGER PRIMARY KEY,
+  id BLOB NOT NULL,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  path TEXT NOT NULL,
+  crate TEXT NOT NULL,
+  file TEXT NOT NULL,
+  start_byte INTEGER NOT NULL,
+  end_byte INTEGER NOT NULL,
+  start_line INTEGER NOT NULL,
+  end_line INTEGER NOT NULL,
+  visibility TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  docs TEXT NOT NULL,
+  attrs TEXT NOT NULL,
+  content_hash BLOB NOT NULL,
+  valid_from INTEGER NOT NULL,
+  valid_to INTEGER);
+CREATE INDEX nodes_id ON nodes(id, valid_from);
+CREATE INDEX nodes_file ON nodes(crate, file) WHERE valid_to IS NULL;
+CREATE INDEX nodes_path ON nodes(path);
+CREATE INDEX nodes_name ON nodes(name);
+CREATE TABLE edges(
+  rowid INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  src BLOB NOT NULL,
+  dst BLOB NOT NULL,
+  crate TEXT NOT NULL,
+  file TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  props TEXT NOT NULL,
+  valid_from INTEGER NOT NULL,
+  valid_to INTEGER);
+CREATE INDEX edges_src ON edges(src, kind);
+CREATE INDEX edges_dst ON edges(dst, kind);
+CREATE INDEX edges_file ON edges(crate, file) WHERE valid_to IS NULL;
+)sql",
+};
+constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");
+
+constexpr std::string_view kNodeColumns =
+    "id, kind, name, path, crate, file, start_byte, end_byte, start_line, end_line, visibility, "
+    "signature, docs, attrs, content_hash";
+
+std::string AttrsJson(const Node& n) {
+  nlohmann::json j = nlohmann::json::object();
+  if (!n.cfgs.empty()) j["cfg"] = n.cfgs;
+  if (!n.derives.empty()) j["derive"] = n.derives;
+  if (!n.attrs.empty()) j["attrs"] = n.attrs;
+  if (!n.in_macro.empty()) j["in_macro"] = n.in_macro;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void ParseAttrsJson(std::string_view text, Node* n) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return;
+  auto strings = [&](const char* key, std::vector<std::string>* out) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_array()) return;
+    for (const auto& v : *it)
+      if (v.is_string()) out->push_back(v.get<std::string>());
+  };
+  strings("cfg", &n->cfgs);
+  strings("derive", &n->derives);
+  strings("attrs", &n->attrs);
+  auto it = j.find("in_macro");
+  if (it != j.end() && it->is_string()) n->in_macro = it->get<std::string>();
+}
+
+// Reads the kNodeColumns of `st` starting at column `c`.
+Node ReadNode(const Statement& st, int c = 0) {
+  Node n;
+  n.id = st.Bytes<NodeId>(c + 0);
+  n.kind = ParseNodeKind(st.TextView(c + 1)).value_or(NodeKind::kExternal);
+  n.name = st.Text(c + 2);
+  n.path = st.Text(c + 3);
+  n.crate_name = st.Text(c + 4);
+  n.file = st.Text(c + 5);
+  n.span.start_byte = static_cast<uint32_t>(st.Int(c + 6));
+  n.span.end_byte = static_cast<uint32_t>(st.Int(c + 7));
+  n.span.start_line = static_cast<uint32_t>(st.Int(c + 8));
+  n.span.end_line = static_cast<uint32_t>(st.Int(c + 9));
+  n.visibility = ParseVisibility(st.TextView(c + 10)).value_or(Visibility::kPrivate);
+  n.signature = st.Text(c + 11);
+  n.docs = st.Text(c + 12);
+  ParseAttrsJson(st.TextView(c + 13), &n);
+  n.content_hash = st.Bytes<ContentHash>(c + 14);
+  return n;
+}
+
+Edge ReadEdge(const Statement& st) {
+  Edge e;
+  e.kind = ParseEdgeKind(st.TextView(0)).value_or(EdgeKind::kContains);
+  e.src = st.Bytes<NodeId>(1);
+  e.dst = st.Bytes<NodeId>(2);
+  e.file = st.Text(3);
+  e.line = static_cast<uint32_t>(st.Int(4));
+  e.props = st.Text(5);
+  return e;
+}
+
+bool SameMetadata(const Node& a, const Node& b) {
+  return a.kind == b.kind && a.name == b.name && a.path == b.path && a.file == b.file &&
+         a.span.start_byte == b.span.start_byte && a.span.end_byte == b.span.end_byte &&
+         a.span.start_line == b.span.start_line && a.span.end_line == b.span.end_line &&
+         a.visibility == b.visibility && a.signature == b.signature && a.docs == b.docs &&
+         a.cfgs == b.cfgs && a.derives == b.derives && a.attrs == b.attrs &&
+         a.in_macro == b.in_macro;
+}
+
+std::string EdgeKey(const Edge& e) {
+  std::string k(KindName(e.kind));
+  k.push_back('|');
+  k.append(reinterpret_cast<const char*>(e.src.data()), NodeId::kSize);
+  k.append(reinterpret_cast<const char*>(e.dst.data()), NodeId::kSize);
+  k.push_back('|');
+  k += std::to_string(e.line);
+  k.push_back('|');
+  k += e.props;
+  return k;
+}
+
+Result<int64_t> QueryInt(Database& db, std::string_view sql) {
+  FG_ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
+  FG_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return int64_t{0};
+  return st.Int(0);
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<Database> db, std::string path)
+    : db_(std::move(db)), path_(std::move(path)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Options& options) {
+  std::error_code ec;
+  bool exists = std::filesystem::exists(path, ec);
+  if (!exists && (options.read_only || !options.create_if_missing))
+    return Status::NotFound(path + ": no ferrograph database here (run `ferrograph index` first)");
+  if (exists && std::filesystem::is_directory(path, ec))
+    return Status::InvalidArgument(path + ": is a directory, not a database file");
+  if (!exists) {
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) {
+      std::filesystem::create_directories(parent, ec);
+      if (ec) return Status::IOError(parent.string() + ": cannot create directory: " + ec.message());
+    }
+  }
+  FG_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path, options.read_only));
+  std::unique_ptr<Store> store(new Store(std::move(db), path));
+  FG_RETURN_IF_ERROR(store->Migrate(options.read_only));
+  return store;
+}
+
+Status Store::Migrate(bool read_only) {
+  Database& db = *db_;
+  auto refuse = [&](const Status& s) {
+    return Status::Corruption(path_ +
+                              ": not a ferrograph database, or it is damaged (" + s.message() +
+                              "); move it away or pass another --db");
+  };
+  // The first read touches the file header: a damaged or foreign file fails here.
+  Result<int64_t> app_id = QueryInt(db, "PRAGMA application_id");
+  if (!app_id.ok()) return refuse(app_id.status());
+  Result<int64_t> tables = QueryInt(db, "SELECT count(*) FROM sqlite_master");
+  if (!tables.ok()) return refuse(tables.status());
+  if (*app_id != kApplicationId && (*app_id != 0 || *tables != 0))
+    return Status::Corruption(path_ + ": not a ferrograph database (application id " +
+                              std::to_string(*app_id) + ")");
+
+  int64_t version = 0;
+  if (*app_id == kApplicationId) {
+    Result<int64_t> v = QueryInt(db, "PRAGMA user_version");
+    if (!v.ok()) return refuse(v.status());
+    version = *v;
+  }
+  if (version > kSchemaVersion)
+    return Status::Unsupported(path_ + ": database schema version " + std::to_string(version) +
+                               " is newer than this ferrograph supports (" +
+                               std::to_string(kSchemaVersion) + "); upgrade ferrograph");
+
+  if (!read_only) {
+    FG_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  }
+  if (version == kSchemaVersion) {
+    // Cheap integrity probe of the schema we rely on.
+    Result<int64_t> probe = QueryInt(db, "SELECT count(*) FROM versions");
+    if (!probe.ok()) return refuse(probe.status());
+    return Status::OK();
+  }
+  if (read_only)
+    return Status::Unsupported(path_ + ": database needs a schema migration from version " +
+                               std::to_string(version) + "; open it for writing once");
+
+  FG_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  for (int64_t v = version; v < kSchemaVersion; ++v) {
+    Status s = db.Exec(kMigrations[v]);
+    if (!s.ok()) {
+      db.Exec("ROLLBACK");
+      return s.WithContext("migrating schema to version " + std::to_string(v + 1));
+    }
+  }
+  Status s = db.Exec("PRAGMA application_id=" + std::to_string(kApplicationId) +
+                     "; PRAGMA user_version=" + std::to_string(kSchemaVersion) + ";");
+  if (s.ok()) s = db.Exec("COMMIT");
+  if (!s.ok()) {
+    db.Exec("ROLLBACK");
+    return s.WithContext("migrating schema");
+  }
+  return Status::OK();
+}
+
+Result<std::vector<FileRecord>> Store::CurrentFiles() {
+  FG_ASSIGN_OR_RETURN(Statement st,
+                      db_->Prepare("SELECT crate, path, module_path, like_mod_rs, "
+                                   "module_disambiguator, hash, size, mods FROM files "
+                                   "WHERE valid_to IS NULL ORDER BY crate, path"));
+  std::vector<FileRecord> out;
+  for (;;) {
+    FG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    FileRecord f;
+    f.crate_key = st.Text(0);
+    f.path = st.Text(1);
+    f.module_path = st.Text(2);
+    f.like_mod_rs = st.Int(3) != 0;
+    f.module_disambiguator = static_cast<uint32_t>(st.Int(4));
+    f.hash = st.Bytes<ContentHash>(5);
+    f.size = static_cast<uint64_t>(st.Int(6));
+    f.mods_json = st.Text(7);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Result<std::vector<VersionInfo>> Store::Versions() {
+  FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT ordinal, uuid, time_ms, summary FROM "
+                                                 "versions ORDER BY ordinal"));
+  std::vector<VersionInfo> out;
+  for (;;) {
+    FG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    VersionInfo v;
+    v.ordinal = st.Int(0);
+    v.uuid = Version::Parse(st.TextView(1)).value_or(Version());
+    v.time_ms = static_cast<uint64_t>(st.Int(2));
+    v.summary = st.Text(3);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<GraphStats> Store::Stats() {
+  GraphStats s;
+  FG_ASSIGN_OR_RETURN(s.files, QueryInt(*db_, "SELECT count(*) FROM files WHERE valid_to IS NULL"));
+  FG_ASSIGN_OR_RETURN(s.versions, QueryInt(*db_, "SELECT count(*) FROM versions"));
+  FG_ASSIGN_OR_RETURN(s.contents, QueryInt(*db_, "SELECT count(*) FROM contents"));
+  {
+    FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT kind, count(*) FROM nodes WHERE "
+                                                   "valid_to IS NULL GROUP BY kind"));
+    for (;;) {
+      FG_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      s.nodes_by_kind[st.Text(0)] = st.Int(1);
+      s.nodes += st.Int(1);
+    }
+  }
+  {
+    FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT kind, count(*) FROM edges WHERE "
+                                                   "valid_to IS NULL GROUP BY kind"));
+    for (;;) {
+      FG_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      s.edges_by_kind[st.Text(0)] = st.Int(1);
+      s.edges += st.Int(1);
+    }
+  }
+  auto it = s.nodes_by_kind.find("crate");
+  s.crates = it == s.nodes_by_kind.end() ? 0 : it->second;
+  FG_ASSIGN_OR_RETURN(std::vector<VersionInfo> versions, Versions());
+  if (!versions.empty()) s.latest = versions.back();
+  return s;
+}
+
+Result<std::optional<Node>> Store::GetNode(const NodeId& id) {
+  FG_ASSIGN_OR_RETURN(Statement st,
+                      db_->Prepare(std::string("SELECT ") + std::string(kNodeColumns) +
+                                   " FROM nodes WHERE id = ?1 AND valid_to IS NULL LIMIT 1"));
+  st.Bind(1, id);
+  FG_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<Node>();
+  return std::optional<Node>(ReadNode(st));
+}
+
+Result<std::vector<Node>> Store::FindNodes(const std::string& query, int limit) {
+  const char* kQueries[] = {
+      "path = ?1",
+      "path LIKE '%::' || ?2 ESCAPE '\\'",
+      "name = ?1",
+  };
+  std::string escaped;
+  for (char c : query) {
+    if (c == '%' || c == '_' || c == '\\') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  for (const char* where : kQueries) {
+    FG_ASSIGN_OR_RETURN(Statement st,
+                        db_->Prepare(std::string("SELECT ") + std::string(kNodeColumns) +
+                                     " FROM nodes WHERE valid_to IS NULL AND " + where +
+                                     " ORDER BY path, kind LIMIT ?3"));
+    st.Bind(1, query).Bind(2, escaped).Bind(3, static_cast<int64_t>(limit));
+    std::vector<Node> out;
+    for (;;) {
+      FG_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      out.push_back(ReadNode(st));
+    }
+    if (!out.empty()) return out;
+  }
+  return std::vector<Node>();
+}
+
+namespace {
+Result<std::vector<Edge>> EdgesWhere(Database& db, const char* column, const NodeId& id,
+                                     std::optional<EdgeKind> kind) {
+  std::string sql = std::string("SELECT kind, src, dst, file, line, props FROM edges WHERE ") +
+                    column + " = ?1 AND valid_to IS NULL";
+  if (kind) sql += " AND kind = ?2";
+  sql += " ORDER BY rowid";
+  FG_ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
+  st.Bind(1, id);
+  if (kind) st.Bind(2, KindName(*kind));
+  std::vector<Edge> out;
+  for (;;) {
+    FG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadEdge(st));
+  }
+  return out;
+}
+}  // namespace
+
+Result<std::vector<Edge>> Store::EdgesFrom(const NodeId& id, std::optional<EdgeKind> kind) {
+  return EdgesWhere(*db_, "src", id, kind);
+}
+Result<std::vector<Edge>> Store::EdgesTo(const NodeId& id, std::optional<EdgeKind> kind) {
+  return EdgesWhere(*db_, "dst", id, kind);
+}
+
+Result<std::optional<std::string>> Store::Source(const ContentHash& hash) {
+  FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT text FROM contents WHERE hash = ?1"));
+  st.Bind(1, hash);
+  FG_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(st.Text(0));
+}
+
+Status Store::ForEachNode(const std::function<Status(const Node&)>& fn) {
+  FG_ASSIGN_OR_RETURN(Statement st,
+                      db_->Prepare(std::string("SELECT ") + std::string(kNodeColumns) +
+                                   " FROM nodes WHERE valid_to IS NULL ORDER BY crate, file, "
+                                   "start_byte, path"));
+  for (;;) {
+    FG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    FG_RETURN_IF_ERROR(fn(ReadNode(st)));
+  }
+  return Status::OK();
+}
+
+Status Store::ForEachEdge(const std::function<Status(const Edge&)>& fn) {
+  FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT kind, src, dst, file, line, props FROM "
+                                                 "edges WHERE valid_to IS NULL ORDER BY rowid"));
+  for (;;) {
+    FG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    FG_RETURN_IF_ERROR(fn(ReadEdge(st)));
+  }
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------- writes
+
+struct WriteTxn::Statements {
+  Statement current_file;
+  Statement close_file;
+  Statement insert_file;
+  Statement current_nodes;
+  Statement close_node;
+  Statement insert_node;
+  Statement current_edges;
+  Statement close_edge;
+  Statement insert_edge;
+  Statement insert_content;
+};
+
+Result<std::unique_ptr<WriteTxn>> Store::BeginWrite() {
+  FG_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE").WithContext("starting the write transaction"));
+  Result<int64_t> last = QueryInt(*db_, "SELECT coalesce(max(ordinal), 0) FROM versions");
+  if (!last.ok()) {
+    db_->Exec("ROLLBACK");
+    return last.status();
+  }
+  std::unique_ptr<WriteTxn> txn(new WriteTxn(this, *last + 1));
+  Status s = txn->Prepare();
+  if (!s.ok()) return s;  // the destructor rolls back
+  return txn;
+}
+
+WriteTxn::WriteTxn(Store* store, int64_t ordinal) : store_(store), ordinal_(ordinal) {}
+
+WriteTxn::~WriteTxn() {
+  if (!done_) store_->db_->Exec("ROLLBACK");
+}
+
+Status WriteTxn::Prepare() {
+  Database& db = *store_->db_;
+  st_ = std::make_unique<Statements>();
+  FG_ASSIGN_OR_RETURN(st_->current_file,
+                      db.Prepare("SELECT rowid, hash, module_path, like_mod_rs, "
+                                 "module_disambiguator, size, mods FROM files WHERE crate = ?1 AND "
+                                 "path = ?2 AND valid_to IS NULL"));
+  FG_ASSIGN_OR_RETURN(st_->close_file, db.Prepare("UPDATE files SET valid_to = ?1 WHERE rowid = ?2"));
+  FG_ASSIGN_OR_RETURN(st_->insert_file,
+                      db.Prepare("INSERT INTO files(crate, path, module_path, like_mod_rs, "
+                                 "module_disambiguator, hash, size, mods, valid_from) "
+                                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+  FG_ASSIGN_OR_RETURN(st_->current_nodes,
+                      db.Prepare(std::string("SELECT rowid, ") + std::string(kNodeColumns) +
+                                 " FROM nodes WHERE crate = ?1 AND file = ?2 AND valid_to IS NULL"));
+  FG_ASSIGN_OR_RETURN(st_->close_node, db.Prepare("UPDATE nodes SET valid_to = ?1 WHERE rowid = ?2"));
+  FG_ASSIGN_OR_RETURN(
+      st_->insert_node,
+      db.Prepare("INSERT INTO nodes(id, kind, name, path, crate, file, start_byte, end_byte, "
+                 "start_line, end_line, visibility, signature, docs, attrs, content_hash, "
+                 "valid_from) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                 "?15, ?16)"));
+  FG_ASSIGN_OR_RETURN(st_->current_edges,
+                      db.Prepare("SELECT rowid, kind, src, dst, file, line, props FROM edges "
+                                 "WHERE crate = ?1 AND file = ?2 AND valid_to IS NULL"));
+  FG_ASSIGN_OR_RETURN(st_->close_edge, db.Prepare("UPDATE edges SET valid_to = ?1 WHERE rowid = ?2"));
+  FG_ASSIGN_OR_RETURN(st_->insert_edge,
+                      db.Prepare("INSERT INTO edges(kind, src, dst, crate, file, line, props, "
+                                 "valid_from) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  FG_ASSIGN_OR_RETURN(st_->insert_content,
+                      db.Prepare("INSERT OR IGNORE INTO contents(hash, text) VALUES(?1, ?2)"));
+  return Status::OK();
+}
+
+Status WriteTxn::ApplyFile(const FileUpdate& update) {
+  if (done_) return Status::Internal("write transaction already finished");
+  const FileRecord& f = update.file;
+  Statements& st = *st_;
+
+  st.current_file.Bind(1, f.crate_key).Bind(2, f.path);
+  Result<bool> row = st.current_file.Step();
+  if (!row.ok()) {
+    st.current_file.Reset();
+    return row.status();
+  }
+  bool same_file = false;
+  if (*row) {
+    int64_t rowid = st.current_file.Int(0);
+    same_file = st.current_file.Bytes<ContentHash>(1) == f.hash &&
+                st.current_file.TextView(2) == f.module_path &&
+                (st.current_file.Int(3) != 0) == f.like_mod_rs &&
+                static_cast<uint32_t>(st.current_file.Int(4)) == f.module_disambiguator &&
+                static_cast<uint64_t>(st.current_file.Int(5)) == f.size &&
+                st.current_file.TextView(6) == f.mods_json;
+    st.current_file.Reset();
+    if (!same_file) {
+      st.close_file.Bind(1, ordinal_).Bind(2, rowid);
+      FG_RETURN_IF_ERROR(st.close_file.Run());
+      ++stats_.files_changed;
+    }
+  } else {
+    st.current_file.Reset();
+    ++stats_.files_added;
+  }
+  if (!same_file) {
+    st.insert_file.Bind(1, f.crate_key)
+        .Bind(2, f.path)
+        .Bind(3, f.module_path)
+        .Bind(4, int64_t{f.like_mod_rs})
+        .Bind(5, int64_t{f.module_disambiguator})
+        .Bind(6, f.hash)
+        .Bind(7, static_cast<int64_t>(f.size))
+        .Bind(8, f.mods_json)
+        .Bind(9, ordinal_);
+    FG_RETURN_IF_ERROR(st.insert_file.Run());
+  }
+  FG_RETURN_IF_ERROR(ApplyNodes(update));
+  FG_RETURN_IF_ERROR(ApplyEdges(update));
+  return Status::OK();
+}
+
+Status WriteTxn::ApplyNodes(const FileUpdate& update) {
+  Statements& st = *st_;
+  const FileRecord& f = update.file;
+
+  struct Current {
+    int64_t rowid;
+    Node node;
+    bool kept = false;
+  };
+  std::unordered_map<NodeId, Current, FixedBytesHash> current;
+  st.current_nodes.Bind(1, f.crate_key).Bind(2, f.path);
+  for (;;) {
+    Result<bool> row = st.current_nodes.Step();
+    if (!row.ok()) {
+      st.current_nodes.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    Node n = ReadNode(st.current_nodes, 1);
+    NodeId id = n.id;
+    current.emplace(id, Current{st.current_nodes.Int(0), std::move(n)});
+  }
+  st.current_nodes.Reset();
+
+  std::unordered_map<ContentHash, const std::string*, FixedBytesHash> sources;
+  for (const auto& [hash, text] : update.sources) sources.emplace(hash, &text);
+
+  auto close = [&](int64_t rowid) {
+    st.close_node.Bind(1, ordinal_).Bind(2, rowid);
+    return st.close_node.Run();
+  };
+  for (const Node& n : update.nodes) {
+    auto it = current.find(n.id);
+    if (it != current.end()) {
+      if (it->second.kept) continue;  // duplicate id in the update: first wins
+      it->second.kept = true;
+      const Node& old = it->second.node;
+      if (old.content_hash == n.content_hash && SameMetadata(old, n)) continue;
+      FG_RETURN_IF_ERROR(close(it->second.rowid));
+      if (old.content_hash != n.content_hash)
+        ++stats_.nodes_changed;
+      else
+        ++stats_.nodes_moved;
+    } else {
+      ++stats_.nodes_added;
+      current.emplace(n.id, Current{0, Node(), true});
+    }
+    st.insert_node.Bind(1, n.id)
+        .Bind(2, KindName(n.kind))
+        .Bind(3, n.name)
+        .Bind(4, n.path)
+        .Bind(5, f.crate_key)
+        .Bind(6, f.path)
+        .Bind(7, int64_t{n.span.start_byte})
+        .Bind(8, int64_t{n.span.end_byte})
+        .Bind(9, int64_t{n.span.start_line})
+        .Bind(10, int64_t{n.span.end_line})
+        .Bind(11, VisibilityName(n.visibility))
+        .Bind(12, n.signature)
+        .Bind(13, n.docs)
+        .Bind(14, AttrsJson(n))
+        .Bind(15, n.content_hash)
+        .Bind(16, ordinal_);
+    FG_RETURN_IF_ERROR(st.insert_node.Run());
+    auto src = sources.find(n.content_hash);
+    if (src != sources.end()) {
+      st.insert_content.Bind(1, n.content_hash).Bind(2, *src->second);
+      FG_RETURN_IF_ERROR(st.insert_content.Run());
+    }
+  }
+  for (auto& [id, cur] : current) {
+    if (cur.kept) continue;
+    FG_RETURN_IF_ERROR(close(cur.rowid));
+    ++stats_.nodes_removed;
+  }
+  return Status::OK();
+}
+
+Status WriteTxn::ApplyEdges(const FileUpdate& update) {
+  Statements& st = *st_;
+  const FileRecord& f = update.file;
+  // Multiset of current edges by key → rowids.
+  std::unordered_map<std::string, std::vector<int64_t>> current;
+  st.current_edges.Bind(1, f.crate_key).Bind(2, f.path);
+  for (;;) {
+    Result<bool> row = st.current_edges.Step();
+    if (!row.ok()) {
+      st.current_edges.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    Edge e;
+    e.kind = ParseEdgeKind(st.current_edges.TextView(1)).value_or(EdgeKind::kContains);
+    e.src = st.current_edges.Bytes<NodeId>(2);
+    e.dst = st.current_edges.Bytes<NodeId>(3);
+    e.line = static_cast<uint32_t>(st.current_edges.Int(5));
+    e.props = st.current_edges.Text(6);
+    current[EdgeKey(e)].push_back(st.current_edges.Int(0));
+  }
+  st.current_edges.Reset();
+
+  for (const Edge& e : update.edges) {
+    auto it = current.find(EdgeKey(e));
+    if (it != current.end() && !it->second.empty()) {
+      it->second.pop_back();
+      continue;
+    }
+    st.insert_edge.Bind(1, KindName(e.kind))
+        .Bind(2, e.src)
+        .Bind(3, e.dst)
+        .Bind(4, f.crate_key)
+        .Bind(5, f.path)
+        .Bind(6, int64_t{e.line})
+        .Bind(7, e.props)
+        .Bind(8, ordinal_);
+    FG_RETURN_IF_ERROR(st.insert_edge.Run());
+    ++stats_.edges_added;
+  }
+  for (auto& [key, rowids] : current) {
+    for (int64_t rowid : rowids) {
+      st.close_edge.Bind(1, ordinal_).Bind(2, rowid);
+      FG_RETURN_IF_ERROR(st.close_edge.Run());
+      ++stats_.edges_removed;
+    }
+  }
+  return Status::OK();
+}
+
+Status WriteTxn::RemoveFile(const std::string& crate_key, const std::string& path) {
+  FileUpdate empty;
+  empty.file.crate_key = crate_key;
+  empty.file.path = path;
+  FG_RETURN_IF_ERROR(ApplyNodes(empty));
+  FG_RETURN_IF_ERROR(ApplyEdges(empty));
+  Statements& st = *st_;
+  st.current_file.Bind(1, crate_key).Bind(2, path);
+  FG_ASSIGN_OR_RETURN(bool row, st.current_file.Step());
+  int64_t rowid = row ? st.current_file.Int(0) : 0;
+  st.current_file.Reset();
+  if (row) {
+    st.close_file.Bind(1, ordinal_).Bind(2, rowid);
+    FG_RETURN_IF_ERROR(st.close_file.Run());
+    ++stats_.files_removed;
+  }
+  return Status::OK();
+}
+
+Result<std::optional<VersionInfo>> WriteTxn::Commit(const std::string& summary_json) {
+  if (done_) return Status::Internal("write transaction already finished");
+  Database& db = *store_->db_;
+  if (stats_.empty()) {
+    done_ = true;
+    FG_RETURN_IF_ERROR(db.Exec("ROLLBACK"));
+    return std::optional<VersionInfo>();
+  }
+  VersionInfo v;
+  v.ordinal = ordinal_;
+  v.uuid = VersionGenerator::Default().Next();
+  v.time_ms = v.uuid.unix_millis();
+  v.summary = summary_json.empty() ? "{}" : summary_json;
+  FG_ASSIGN_OR_RETURN(Statement st, db.Prepare("INSERT INTO versions(ordinal, uuid, time_ms, "
+                                               "summary) VALUES(?1, ?2, ?3, ?4)"));
+  st.Bind(1, v.ordinal).Bind(2, v.uuid.str()).Bind(3, static_cast<int64_t>(v.time_ms)).Bind(4, v.summary);
+  FG_RETURN_IF_ERROR(st.Run());
+  st_.reset();  // finalize statements before COMMIT
+  FG_RETURN_IF_ERROR(db.Exec("COMMIT").WithContext("committing version " + v.uuid.str()));
+  done_ = true;
+  return std::optional<VersionInfo>(v);
+}
+
+}  // namespace ferrograph

@@ -1,1 +1,311 @@
-// placeholder: being written
+#include "store/store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "hash/blake3_hasher.h"
+#include "store/sqlite.h"
+
+namespace ferrograph {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) /
+           ("store_test_" + std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "graph.db").string();
+  }
+  std::unique_ptr<Store> OpenOrDie(bool read_only = false) {
+    Store::Options o;
+    o.read_only = read_only;
+    auto s = Store::Open(path_, o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+
+  static Node MakeNode(const std::string& path, NodeKind kind, const std::string& body,
+                       uint32_t line) {
+    Node n;
+    n.kind = kind;
+    n.path = path;
+    n.name = path.substr(path.rfind(':') + 1);
+    n.crate_name = "demo";
+    n.file = "src/lib.rs";
+    n.id = MakeNodeId("demo", path, kind, 0);
+    n.span = {line * 10, line * 10 + 5, line, line + 1};
+    n.signature = "fn " + n.name + "()";
+    n.content_hash = HashBytes(body);
+    return n;
+  }
+
+  static FileUpdate MakeUpdate(std::vector<Node> nodes, const std::string& file_bytes) {
+    FileUpdate u;
+    u.file.crate_key = "demo";
+    u.file.path = "src/lib.rs";
+    u.file.module_path = "demo";
+    u.file.like_mod_rs = true;
+    u.file.hash = HashBytes(file_bytes);
+    u.file.size = file_bytes.size();
+    u.file.mods_json = "[]";
+    NodeId crate_id = MakeNodeId("demo", "demo", NodeKind::kCrate, 0);
+    for (const Node& n : nodes) {
+      if (n.id != crate_id) {
+        Edge e;
+        e.kind = EdgeKind::kContains;
+        e.src = crate_id;
+        e.dst = n.id;
+        e.file = "src/lib.rs";
+        u.edges.push_back(e);
+      }
+      u.sources.emplace_back(n.content_hash, "source of " + n.path);
+    }
+    u.nodes = std::move(nodes);
+    return u;
+  }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+TEST_F(StoreTest, CreatesSchemaAndReportsEmptyStats) {
+  auto store = OpenOrDie();
+  auto stats = store->Stats();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->nodes, 0);
+  EXPECT_EQ(stats->versions, 0);
+  EXPECT_FALSE(stats->latest.has_value());
+}
+
+TEST_F(StoreTest, CommitsOneVersionPerWriteAndSkipsUnchangedContent) {
+  auto store = OpenOrDie();
+  auto nodes = std::vector<Node>{MakeNode("demo", NodeKind::kCrate, "crate", 1),
+                                 MakeNode("demo::a", NodeKind::kFunction, "fn a(){}", 2),
+                                 MakeNode("demo::b", NodeKind::kFunction, "fn b(){}", 5)};
+  {
+    auto txn = store->BeginWrite();
+    ASSERT_TRUE(txn.ok()) << txn.status().ToString();
+    ASSERT_TRUE((*txn)->ApplyFile(MakeUpdate(nodes, "v1")).ok());
+    EXPECT_EQ((*txn)->stats().nodes_added, 3);
+    EXPECT_EQ((*txn)->stats().edges_added, 2);
+    auto v = (*txn)->Commit("{}");
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    ASSERT_TRUE(v->has_value());
+    EXPECT_EQ((*v)->ordinal, 1);
+  }
+  {
+    // The same state again: nothing written, no version.
+    auto txn = store->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->ApplyFile(MakeUpdate(nodes, "v1")).ok());
+    EXPECT_TRUE((*txn)->stats().empty());
+    auto v = (*txn)->Commit("{}");
+    ASSERT_TRUE(v.ok());
+    EXPECT_FALSE(v->has_value());
+  }
+  auto stats = store->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->versions, 1);
+  EXPECT_EQ(stats->nodes, 3);
+  EXPECT_EQ(stats->nodes_by_kind["function"], 2);
+  EXPECT_EQ(stats->edges_by_kind["CONTAINS"], 2);
+  EXPECT_EQ(stats->files, 1);
+}
+
+TEST_F(StoreTest, DiffsByNodeIdAndContentHash) {
+  auto store = OpenOrDie();
+  auto crate = MakeNode("demo", NodeKind::kCrate, "crate", 1);
+  auto a = MakeNode("demo::a", NodeKind::kFunction, "fn a(){}", 2);
+  auto b = MakeNode("demo::b", NodeKind::kFunction, "fn b(){}", 5);
+  {
+    auto txn = std::move(store->BeginWrite()).value();
+    ASSERT_TRUE(txn->ApplyFile(MakeUpdate({crate, a, b}, "v1")).ok());
+    ASSERT_TRUE(txn->Commit("{}").ok());
+  }
+  // a changes its body, b is renamed to c.
+  auto a2 = MakeNode("demo::a", NodeKind::kFunction, "fn a(){ x(); }", 2);
+  auto c = MakeNode("demo::c", NodeKind::kFunction, "fn c(){}", 5);
+  auto txn = std::move(store->BeginWrite()).value();
+  ASSERT_TRUE(txn->ApplyFile(MakeUpdate({crate, a2, c}, "v2")).ok());
+  EXPECT_EQ(txn->stats().nodes_changed, 1);
+  EXPECT_EQ(txn->stats().nodes_added, 1);
+  EXPECT_EQ(txn->stats().nodes_removed, 1);
+  EXPECT_EQ(txn->stats().edges_added, 1);
+  EXPECT_EQ(txn->stats().edges_removed, 1);
+  EXPECT_EQ(txn->stats().files_changed, 1);
+  ASSERT_TRUE(txn->Commit("{}").ok());
+
+  auto found = store->FindNodes("a", 10);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].content_hash, a2.content_hash);
+  EXPECT_TRUE(store->FindNodes("demo::b", 10)->empty());
+  auto src = store->Source(a2.content_hash);
+  ASSERT_TRUE(src.ok() && src->has_value());
+  EXPECT_EQ(**src, "source of demo::a");
+}
+
+TEST_F(StoreTest, RemoveFileClosesItsRows) {
+  auto store = OpenOrDie();
+  auto crate = MakeNode("demo", NodeKind::kCrate, "crate", 1);
+  auto a = MakeNode("demo::a", NodeKind::kFunction, "fn a(){}", 2);
+  {
+    auto txn = std::move(store->BeginWrite()).value();
+    ASSERT_TRUE(txn->ApplyFile(MakeUpdate({crate, a}, "v1")).ok());
+    ASSERT_TRUE(txn->Commit("{}").ok());
+  }
+  auto txn = std::move(store->BeginWrite()).value();
+  ASSERT_TRUE(txn->RemoveFile("demo", "src/lib.rs").ok());
+  EXPECT_EQ(txn->stats().nodes_removed, 2);
+  EXPECT_EQ(txn->stats().files_removed, 1);
+  ASSERT_TRUE(txn->Commit("{}").ok());
+  EXPECT_EQ(store->Stats()->nodes, 0);
+  EXPECT_EQ(store->Stats()->versions, 2);
+  EXPECT_TRUE(store->CurrentFiles()->empty());
+}
+
+TEST_F(StoreTest, UncommittedWriteLeavesPreviousVersion) {
+  auto store = OpenOrDie();
+  auto crate = MakeNode("demo", NodeKind::kCrate, "crate", 1);
+  {
+    auto txn = std::move(store->BeginWrite()).value();
+    ASSERT_TRUE(txn->ApplyFile(MakeUpdate({crate}, "v1")).ok());
+    ASSERT_TRUE(txn->Commit("{}").ok());
+  }
+  {
+    auto txn = std::move(store->BeginWrite()).value();
+    ASSERT_TRUE(txn->RemoveFile("demo", "src/lib.rs").ok());
+    // Dropped without Commit: rolled back.
+  }
+  EXPECT_EQ(store->Stats()->nodes, 1);
+  EXPECT_EQ(store->Stats()->versions, 1);
+}
+
+TEST_F(StoreTest, ReaderSeesLastCommitWhileWriterWrites) {
+  auto writer = OpenOrDie();
+  auto crate = MakeNode("demo", NodeKind::kCrate, "crate", 1);
+  auto a = MakeNode("demo::a", NodeKind::kFunction, "fn a(){}", 2);
+  {
+    auto txn = std::move(writer->BeginWrite()).value();
+    ASSERT_TRUE(txn->ApplyFile(MakeUpdate({crate}, "v1")).ok());
+    ASSERT_TRUE(txn->Commit("{}").ok());
+  }
+  auto txn = std::move(writer->BeginWrite()).value();
+  ASSERT_TRUE(txn->ApplyFile(MakeUpdate({crate, a}, "v2")).ok());
+  auto reader = OpenOrDie(/*read_only=*/true);
+  EXPECT_EQ(reader->Stats()->nodes, 1);
+  ASSERT_TRUE(txn->Commit("{}").ok());
+  EXPECT_EQ(reader->Stats()->nodes, 2);
+}
+
+TEST_F(StoreTest, RefusesAFileThatIsNotADatabase) {
+  {
+    std::ofstream out(path_, std::ios::binary);
+    for (int i = 0; i < 4096; ++i) out.put(static_cast<char>(i * 7));
+  }
+  auto s = Store::Open(path_, {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(s.status().message(), HasSubstr(path_));
+  EXPECT_THAT(s.status().message(), HasSubstr("not a ferrograph database"));
+}
+
+TEST_F(StoreTest, RefusesAForeignSqliteDatabase) {
+  {
+    auto db = std::move(Database::Open(path_, false)).value();
+    ASSERT_TRUE(db->Exec("CREATE TABLE t(x); INSERT INTO t VALUES(1);").ok());
+  }
+  auto s = Store::Open(path_, {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kCorruption);
+}
+
+TEST_F(StoreTest, RefusesANewerSchema) {
+  OpenOrDie();
+  {
+    auto db = std::move(Database::Open(path_, false)).value();
+    ASSERT_TRUE(db->Exec("PRAGMA user_version=99").ok());
+  }
+  auto s = Store::Open(path_, {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kUnsupported);
+  EXPECT_THAT(s.status().message(), HasSubstr("newer"));
+}
+
+TEST_F(StoreTest, RefusesATruncatedDatabase) {
+  {
+    auto store = OpenOrDie();
+    auto txn = std::move(store->BeginWrite()).value();
+    std::vector<Node> many;
+    for (int i = 0; i < 2000; ++i)
+      many.push_back(MakeNode("demo::f" + std::to_string(i), NodeKind::kFunction,
+                              "fn f" + std::to_string(i), i + 1));
+    ASSERT_TRUE(txn->ApplyFile(MakeUpdate(many, "big")).ok());
+    ASSERT_TRUE(txn->Commit("{}").ok());
+    // Checkpoint so the main file holds the data.
+    auto db = std::move(Database::Open(path_, false)).value();
+    ASSERT_TRUE(db->Exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+  }
+  fs::remove(path_ + "-wal");
+  fs::remove(path_ + "-shm");
+  // Damage the middle of the file.
+  {
+    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 * 2);
+    std::string junk(4096 * 4, '\x5a');
+    f.write(junk.data(), junk.size());
+  }
+  auto s = Store::Open(path_, {});
+  if (s.ok()) {
+    // The header survived; queries over the damaged pages must fail cleanly.
+    auto stats = (*s)->Stats();
+    ASSERT_FALSE(stats.ok());
+    EXPECT_EQ(stats.status().code(), StatusCode::kCorruption);
+  } else {
+    EXPECT_EQ(s.status().code(), StatusCode::kCorruption);
+  }
+}
+
+TEST_F(StoreTest, ReadOnlyOpenOfMissingFileIsNotFound) {
+  Store::Options o;
+  o.read_only = true;
+  auto s = Store::Open(path_, o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(path_));
+}
+
+TEST_F(StoreTest, EdgesAreQueryableBothWays) {
+  auto store = OpenOrDie();
+  auto crate = MakeNode("demo", NodeKind::kCrate, "crate", 1);
+  auto a = MakeNode("demo::a", NodeKind::kFunction, "fn a(){}", 2);
+  auto txn = std::move(store->BeginWrite()).value();
+  ASSERT_TRUE(txn->ApplyFile(MakeUpdate({crate, a}, "v1")).ok());
+  ASSERT_TRUE(txn->Commit("{}").ok());
+  auto out = store->EdgesFrom(crate.id, EdgeKind::kContains);
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ(out->size(), 1u);
+  EXPECT_EQ((*out)[0].dst, a.id);
+  auto in = store->EdgesTo(a.id, std::nullopt);
+  ASSERT_EQ(in->size(), 1u);
+  EXPECT_EQ((*in)[0].src, crate.id);
+  std::vector<std::string> paths;
+  ASSERT_TRUE(store->ForEachNode([&](const Node& n) {
+                     paths.push_back(n.path);
+                     return Status::OK();
+                   })
+                  .ok());
+  EXPECT_THAT(paths, ElementsAre("demo", "demo::a"));
+}
+
+}  // namespace
+}  // namespace ferrograph

@@ -1,0 +1,99 @@
+// Thin RAII layer over the SQLite C API: Database (sqlite3*) and Statement
+// (sqlite3_stmt*), with errors turned into Status values that name the
+// database file and the failing SQL.
+//
+// Thread safety: a Database and its Statements belong to one thread at a
+// time (SQLite's "multi-thread" mode); open one Database per thread.
+#ifndef FERROGRAPH_STORE_SQLITE_H_
+#define FERROGRAPH_STORE_SQLITE_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ferrograph/ids.h"
+#include "ferrograph/status.h"
+
+namespace ferrograph {
+
+class Statement {
+ public:
+  Statement() = default;
+  Statement(sqlite3_stmt* stmt, std::string db_path) : stmt_(stmt), db_path_(std::move(db_path)) {}
+
+  bool valid() const { return stmt_ != nullptr; }
+
+  // Bind by 1-based index. Text and blobs are copied (SQLITE_TRANSIENT).
+  Statement& Bind(int i, int64_t v);
+  Statement& Bind(int i, std::string_view v);
+  Statement& BindBlob(int i, const void* data, size_t n);
+  template <size_t N, typename Tag>
+  Statement& Bind(int i, const FixedBytes<N, Tag>& b) {
+    return BindBlob(i, b.data(), N);
+  }
+  Statement& BindNull(int i);
+
+  // Steps once: true when a row is ready, false when done; error otherwise.
+  Result<bool> Step();
+  // Steps to completion, ignoring rows.
+  Status Run();
+  // Resets and clears bindings so the statement can be reused.
+  void Reset();
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL; }
+  std::string Text(int col) const;
+  std::string_view TextView(int col) const;
+  template <typename T>
+  T Bytes(int col) const {
+    T out;
+    const void* p = sqlite3_column_blob(stmt_.get(), col);
+    if (p && sqlite3_column_bytes(stmt_.get(), col) == static_cast<int>(T::kSize))
+      out = T::FromBytes(p);
+    return out;
+  }
+
+ private:
+  struct Deleter {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+  };
+  std::unique_ptr<sqlite3_stmt, Deleter> stmt_;
+  std::string db_path_;
+};
+
+class Database {
+ public:
+  // Opens `path`. read_only: never writes or creates; otherwise creates it
+  // when missing. Fails with IOError when it cannot be opened.
+  static Result<std::unique_ptr<Database>> Open(const std::string& path, bool read_only);
+
+  // Runs one or more statements without results.
+  Status Exec(std::string_view sql);
+  Result<Statement> Prepare(std::string_view sql);
+  int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_.get()); }
+  int Changes() const { return sqlite3_changes(db_.get()); }
+  const std::string& path() const { return path_; }
+  sqlite3* raw() const { return db_.get(); }
+
+  // A Status for the connection's last error: "PATH: MESSAGE (while: WHAT)".
+  Status LastError(std::string_view what) const;
+
+ private:
+  struct Deleter {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+  };
+  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  std::unique_ptr<sqlite3, Deleter> db_;
+  std::string path_;
+};
+
+// Maps an SQLite result code to a Status (SQLITE_CORRUPT/NOTADB → Corruption,
+// I/O and permissions → IOError, ...).
+Status SqliteStatus(int rc, std::string_view message);
+
+}  // namespace ferrograph
+
+#endif  // FERROGRAPH_STORE_SQLITE_H_
