@@ -1,1 +1,699 @@
-// placeholder: being written
+#include "ingest/indexer.h"
+
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/bounded_queue.h"
+#include "common/clock.h"
+#include "graph/extract.h"
+#include "hash/blake3_hasher.h"
+#include "ingest/source_file.h"
+#include "ingest/workspace.h"
+#include "parse/rust_parser.h"
+
+namespace ferrograph {
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr int kMaxDiagnosticsPerFile = 5;
+
+struct TargetPlan {
+  const Package* package = nullptr;
+  Target target;
+  std::string crate_key;  // unique within the database
+};
+
+struct PackagePlan {
+  const Package* package = nullptr;
+  std::vector<TargetPlan> targets;
+  std::vector<std::string> files;  // candidate .rs files, absolute, sorted
+};
+
+struct FileJob {
+  size_t package = 0;
+  std::string abs;
+};
+
+// One file as read (and maybe parsed) by a worker.
+struct FileState {
+  size_t package = 0;
+  std::string abs;
+  std::string rel;
+  Status status;  // why the file could not be used
+  std::string source;
+  ContentHash hash;
+  uint64_t size = 0;
+  bool parsed = false;
+  FileExtraction extraction;
+};
+
+// A module declaration as stored in files.mods (JSON) and as walked.
+struct ModRef {
+  std::string name;
+  std::optional<std::string> path_attr;
+  std::vector<std::pair<std::string, std::optional<std::string>>> enclosing;
+  std::string rel;  // the mod item's path relative to the file's module
+  uint32_t disambiguator = 0;
+  uint32_t line = 0;
+};
+
+std::string ModsToJson(const std::vector<ModRef>& mods) {
+  json arr = json::array();
+  for (const ModRef& m : mods) {
+    json enc = json::array();
+    for (const auto& [n, p] : m.enclosing) enc.push_back({n, p ? json(*p) : json(nullptr)});
+    arr.push_back({{"name", m.name},
+                   {"path", m.path_attr ? json(*m.path_attr) : json(nullptr)},
+                   {"enclosing", enc},
+                   {"rel", m.rel},
+                   {"d", m.disambiguator},
+                   {"line", m.line}});
+  }
+  return arr.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::vector<ModRef> ModsFromJson(const std::string& text) {
+  std::vector<ModRef> out;
+  json arr = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!arr.is_array()) return out;
+  for (const json& j : arr) {
+    if (!j.is_object()) continue;
+    ModRef m;
+    m.name = j.value("name", "");
+    if (j.contains("path") && j["path"].is_string()) m.path_attr = j["path"].get<std::string>();
+    if (j.contains("enclosing") && j["enclosing"].is_array()) {
+      for (const json& e : j["enclosing"]) {
+        if (!e.is_array() || e.size() != 2 || !e[0].is_string()) continue;
+        std::optional<std::string> p;
+        if (e[1].is_string()) p = e[1].get<std::string>();
+        m.enclosing.emplace_back(e[0].get<std::string>(), p);
+      }
+    }
+    m.rel = j.value("rel", m.name);
+    m.disambiguator = j.value("d", 0u);
+    m.line = j.value("line", 0u);
+    if (!m.name.empty()) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::string RelativePath(const std::string& abs, const std::string& root) {
+  fs::path rel = fs::path(abs).lexically_relative(root);
+  if (rel.empty()) return fs::path(abs).filename().string();
+  return rel.generic_string();
+}
+
+bool IsHidden(const fs::path& p) {
+  std::string name = p.filename().string();
+  return !name.empty() && name[0] == '.';
+}
+
+// Every .rs file beneath `dir` (or `dir` itself when it is a file), skipping
+// target/ and hidden directories; symlinked directories are followed once.
+void CollectRustFiles(const std::string& dir, std::set<std::string>* out,
+                      std::vector<std::string>* warnings) {
+  std::error_code ec;
+  if (fs::is_regular_file(dir, ec)) {
+    out->insert(fs::path(dir).lexically_normal().string());
+    return;
+  }
+  std::set<std::pair<dev_t, ino_t>> seen;
+  std::deque<fs::path> pending{fs::path(dir)};
+  while (!pending.empty()) {
+    fs::path d = pending.front();
+    pending.pop_front();
+    struct stat st;
+    if (::stat(d.c_str(), &st) != 0) continue;
+    if (!seen.insert({st.st_dev, st.st_ino}).second) {
+      if (fs::is_symlink(d, ec))
+        warnings->push_back(d.string() + ": symlink loop, not followed again");
+      continue;
+    }
+    fs::directory_iterator it(d, fs::directory_options::skip_permission_denied, ec);
+    if (ec) {
+      warnings->push_back(d.string() + ": cannot list directory: " + ec.message());
+      continue;
+    }
+    std::vector<fs::path> entries;
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      entries.push_back(it->path());
+    }
+    std::sort(entries.begin(), entries.end());
+    for (const fs::path& p : entries) {
+      if (IsHidden(p)) continue;
+      if (fs::is_directory(p, ec)) {
+        if (p.filename() == "target") continue;
+        pending.push_back(p);
+      } else if (p.extension() == ".rs") {
+        out->insert(p.lexically_normal().string());
+      }
+    }
+  }
+}
+
+std::string Join(const std::string& module_path, const std::string& rel) {
+  return rel.empty() ? module_path : module_path + "::" + rel;
+}
+
+std::string LastSegment(const std::string& path) {
+  size_t p = path.rfind("::");
+  return p == std::string::npos ? path : path.substr(p + 2);
+}
+
+// Where a file sits in its crate's module tree.
+struct ModuleContext {
+  std::string module_path;
+  bool like_mod_rs = false;
+  uint32_t disambiguator = 0;
+  bool is_crate_root = false;
+  bool synthesized = false;  // a plain-directory file no `mod` declares
+};
+
+class Indexer {
+ public:
+  Indexer(Store& store, std::string root, const IndexOptions& options)
+      : store_(store), root_(std::move(root)), options_(options) {}
+
+  Result<IndexReport> Run();
+
+ private:
+  Status Plan(const Workspace& ws);
+  void LoadPrevious(const std::vector<FileRecord>& files);
+  FileState ReadFile(size_t package, const std::string& abs, RustParser& parser,
+                     bool force_parse) const;
+  Status ProcessPackage(PackagePlan& plan, std::unordered_map<std::string, FileState>& states);
+  Status ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
+                       std::unordered_map<std::string, FileState>& states);
+  Status WriteFile(const TargetPlan& target, const ModuleContext& ctx, FileState& state,
+                   std::vector<ModRef>* mods);
+  Status WriteCrateOnly(const TargetPlan& target);
+  void AddWarning(std::string w) { report_.warnings.push_back(std::move(w)); }
+  void Progress(bool force);
+
+  Store& store_;
+  std::string root_;
+  IndexOptions options_;
+  IndexReport report_;
+  std::unique_ptr<WriteTxn> txn_;
+  RustParser parser_;  // for files parsed on the indexing thread
+
+  std::vector<std::unique_ptr<Package>> packages_;
+  std::vector<PackagePlan> plans_;
+  // (crate_key, rel) -> previous file record.
+  std::map<std::pair<std::string, std::string>, FileRecord> previous_;
+  // rel -> hashes the store has for that file (any crate).
+  std::unordered_map<std::string, std::vector<ContentHash>> previous_hashes_;
+  std::set<std::string> crate_keys_seen_;
+  std::set<std::pair<std::string, std::string>> files_reached_;
+
+  IndexProgress progress_;
+  uint64_t last_progress_ns_ = 0;
+};
+
+void Indexer::LoadPrevious(const std::vector<FileRecord>& files) {
+  for (const FileRecord& f : files) {
+    previous_hashes_[f.path].push_back(f.hash);
+    previous_.emplace(std::make_pair(f.crate_key, f.path), f);
+  }
+}
+
+Status Indexer::Plan(const Workspace& ws) {
+  std::set<std::string> used_keys;
+  for (const Package& pkg : ws.packages) packages_.push_back(std::make_unique<Package>(pkg));
+  for (const auto& pkg : packages_) {
+    PackagePlan plan;
+    plan.package = pkg.get();
+    std::set<std::string> lib_names;
+    for (const Target& t : pkg->targets)
+      if (t.kind == TargetKind::kLib) lib_names.insert(t.crate_name);
+    std::set<std::string> files;
+    std::set<std::string> dirs;
+    for (const Target& t : pkg->targets) {
+      if (t.kind == TargetKind::kExample && !options_.include_examples) continue;
+      TargetPlan tp;
+      tp.package = pkg.get();
+      tp.target = t;
+      std::string key = t.crate_name;
+      if (t.kind == TargetKind::kBin && lib_names.count(t.crate_name)) key += "#bin";
+      if (t.kind == TargetKind::kExample) key += "#example";
+      if (used_keys.count(key) && !pkg->version.empty()) key += "@" + pkg->version;
+      for (int n = 2; used_keys.count(key); ++n) key = tp.target.crate_name + "#" + std::to_string(n);
+      used_keys.insert(key);
+      tp.crate_key = key;
+      plan.targets.push_back(tp);
+      std::string dir = t.kind == TargetKind::kPlainDirectory
+                            ? t.root_file
+                            : fs::path(t.root_file).parent_path().string();
+      dirs.insert(dir);
+    }
+    for (const std::string& d : dirs) CollectRustFiles(d, &files, &report_.warnings);
+    plan.files.assign(files.begin(), files.end());
+    plans_.push_back(std::move(plan));
+  }
+  return Status::OK();
+}
+
+FileState Indexer::ReadFile(size_t package, const std::string& abs, RustParser& parser,
+                            bool force_parse) const {
+  FileState s;
+  s.package = package;
+  s.abs = abs;
+  s.rel = RelativePath(abs, root_);
+  Result<std::string> data = ReadSourceFile(abs, s.rel, options_.max_file_bytes);
+  if (!data.ok()) {
+    s.status = data.status();
+    return s;
+  }
+  s.source = std::move(data).value();
+  s.size = s.source.size();
+  s.hash = HashBytes(s.source);
+  if (!force_parse) {
+    auto it = previous_hashes_.find(s.rel);
+    if (it != previous_hashes_.end() &&
+        std::find(it->second.begin(), it->second.end(), s.hash) != it->second.end())
+      return s;  // unchanged bytes: parse only if its module context changed
+  }
+  s.extraction = ParseAndExtract(s.source, parser);
+  s.parsed = true;
+  return s;
+}
+
+void Indexer::Progress(bool force) {
+  if (!options_.on_progress) return;
+  uint64_t now = SystemClock()->MonotonicNanos();
+  if (!force && now - last_progress_ns_ < 100'000'000) return;
+  last_progress_ns_ = now;
+  options_.on_progress(progress_);
+}
+
+Status Indexer::WriteCrateOnly(const TargetPlan& target) {
+  FileUpdate u;
+  u.file.crate_key = target.crate_key;
+  u.file.path = ".";
+  u.file.module_path = target.target.crate_name;
+  u.file.hash = HashBytes(target.target.crate_name);
+  u.file.mods_json = "[]";
+  Node crate;
+  crate.kind = NodeKind::kCrate;
+  crate.name = target.target.crate_name;
+  crate.path = target.target.crate_name;
+  crate.crate_name = target.target.crate_name;
+  crate.file = ".";
+  crate.id = MakeNodeId(target.crate_key, crate.path, NodeKind::kCrate, 0);
+  crate.visibility = Visibility::kPublic;
+  crate.signature = "crate " + crate.name;
+  crate.content_hash = u.file.hash;
+  u.nodes.push_back(std::move(crate));
+  files_reached_.insert({target.crate_key, "."});
+  return txn_->ApplyFile(u);
+}
+
+Status Indexer::WriteFile(const TargetPlan& target, const ModuleContext& ctx, FileState& state,
+                          std::vector<ModRef>* mods) {
+  const std::string& key = target.crate_key;
+  const std::string& crate_name = target.target.crate_name;
+  FileExtraction& ex = state.extraction;
+
+  FileUpdate u;
+  u.file.crate_key = key;
+  u.file.path = state.rel;
+  u.file.module_path = ctx.module_path;
+  u.file.like_mod_rs = ctx.like_mod_rs;
+  u.file.module_disambiguator = ctx.disambiguator;
+  u.file.hash = state.hash;
+  u.file.size = state.size;
+
+  // The node the file's top-level items belong to.
+  NodeId module_id = ctx.is_crate_root
+                         ? MakeNodeId(key, crate_name, NodeKind::kCrate, 0)
+                         : MakeNodeId(key, ctx.module_path, NodeKind::kModule, ctx.disambiguator);
+  Span whole{0, static_cast<uint32_t>(state.source.size()), 1,
+             static_cast<uint32_t>(1 + std::count(state.source.begin(), state.source.end(), '\n'))};
+  if (ctx.is_crate_root || ctx.synthesized) {
+    Node m;
+    m.kind = ctx.is_crate_root ? NodeKind::kCrate : NodeKind::kModule;
+    m.name = ctx.is_crate_root ? crate_name : LastSegment(ctx.module_path);
+    m.path = ctx.module_path;
+    m.crate_name = crate_name;
+    m.file = state.rel;
+    m.id = module_id;
+    m.span = whole;
+    m.visibility = Visibility::kPublic;
+    m.signature = (ctx.is_crate_root ? "crate " : "mod ") + m.name;
+    m.docs = ex.module_docs;
+    m.attrs = ex.module_attrs;
+    m.content_hash = state.hash;
+    u.sources.emplace_back(m.content_hash, state.source);
+    u.nodes.push_back(std::move(m));
+  }
+
+  std::unordered_map<std::string, uint32_t> occurrences;
+  std::vector<NodeId> ids(ex.items.size());
+  std::vector<uint32_t> disambiguators(ex.items.size());
+  u.nodes.reserve(u.nodes.size() + ex.items.size());
+  u.edges.reserve(ex.items.size());
+  for (size_t i = 0; i < ex.items.size(); ++i) {
+    ExtractedItem& item = ex.items[i];
+    Node n;
+    n.kind = item.kind;
+    n.name = std::move(item.name);
+    n.path = Join(ctx.module_path, item.rel_path);
+    std::string occ_key = n.path;
+    occ_key.push_back('\0');
+    occ_key += KindName(n.kind);
+    uint32_t occ = occurrences[occ_key]++;
+    uint32_t d = (ctx.disambiguator << 16) + occ;
+    disambiguators[i] = d;
+    n.id = MakeNodeId(key, n.path, n.kind, d);
+    ids[i] = n.id;
+    n.crate_name = crate_name;
+    n.file = state.rel;
+    n.span = item.span;
+    n.visibility = item.visibility;
+    n.signature = std::move(item.signature);
+    n.docs = std::move(item.docs);
+    n.cfgs = std::move(item.cfgs);
+    n.derives = std::move(item.derives);
+    n.attrs = std::move(item.attrs);
+    n.in_macro = std::move(item.in_macro);
+    n.content_hash = item.content_hash;
+    if (item.span.end_byte <= state.source.size() && item.span.start_byte <= item.span.end_byte)
+      u.sources.emplace_back(n.content_hash,
+                             state.source.substr(item.span.start_byte,
+                                                 item.span.end_byte - item.span.start_byte));
+    Edge e;
+    e.kind = EdgeKind::kContains;
+    e.src = item.parent >= 0 && static_cast<size_t>(item.parent) < i ? ids[item.parent] : module_id;
+    e.dst = n.id;
+    e.file = state.rel;
+    u.edges.push_back(std::move(e));
+    u.nodes.push_back(std::move(n));
+  }
+
+  mods->clear();
+  for (const ModDecl& md : ex.mods) {
+    if (md.item < 0 || static_cast<size_t>(md.item) >= ex.items.size()) continue;
+    ModRef m;
+    m.name = md.name;
+    m.path_attr = md.path_attr;
+    for (const InlineModule& im : md.enclosing) m.enclosing.emplace_back(im.name, im.path_attr);
+    m.rel = ex.items[md.item].rel_path;
+    m.disambiguator = disambiguators[md.item];
+    m.line = ex.items[md.item].span.start_line;
+    mods->push_back(std::move(m));
+  }
+  u.file.mods_json = ModsToJson(*mods);
+
+  int shown = 0;
+  for (const Diagnostic& d : ex.diagnostics) {
+    if (shown++ == kMaxDiagnosticsPerFile) {
+      AddWarning(state.rel + ": " + std::to_string(ex.diagnostics.size() - kMaxDiagnosticsPerFile) +
+                 " more syntax errors");
+      break;
+    }
+    AddWarning(state.rel + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": " +
+               d.message);
+  }
+  return txn_->ApplyFile(u);
+}
+
+Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
+                              std::unordered_map<std::string, FileState>& states) {
+  const std::string& key = target.crate_key;
+  const std::string& crate_name = target.target.crate_name;
+  crate_keys_seen_.insert(key);
+  ++report_.crates;
+  progress_.current = crate_name;
+
+  struct Entry {
+    std::string abs;
+    ModuleContext ctx;
+  };
+  std::deque<Entry> pending;
+  std::set<std::string> visited;
+  std::map<std::string, uint32_t> module_paths_used;  // for synthesized modules
+
+  bool plain = target.target.kind == TargetKind::kPlainDirectory;
+  std::string root_file = target.target.root_file;
+  if (plain) {
+    root_file.clear();
+    std::error_code ec;
+    if (fs::is_regular_file(target.target.root_file, ec)) {
+      root_file = target.target.root_file;
+    } else {
+      for (const char* name : {"lib.rs", "main.rs"}) {
+        fs::path p = fs::path(target.target.root_file) / name;
+        if (fs::is_regular_file(p, ec)) {
+          root_file = p.lexically_normal().string();
+          break;
+        }
+      }
+    }
+  }
+  if (!root_file.empty()) {
+    Entry e{root_file, ModuleContext{crate_name, true, 0, true, false}};
+    pending.push_back(e);
+  } else {
+    FG_RETURN_IF_ERROR(WriteCrateOnly(target));
+  }
+
+  auto walk = [&]() -> Status {
+    while (!pending.empty()) {
+      Entry entry = std::move(pending.front());
+      pending.pop_front();
+      if (!visited.insert(entry.abs).second) continue;
+      module_paths_used[entry.ctx.module_path]++;
+
+      auto it = states.find(entry.abs);
+      if (it == states.end()) {
+        // A file outside the candidate directories (a #[path] module).
+        FileState s = ReadFile(0, entry.abs, parser_, /*force_parse=*/false);
+        ++report_.files_seen;
+        if (!s.status.ok()) {
+          ++report_.files_failed;
+          AddWarning(s.status.message());
+        }
+        it = states.emplace(entry.abs, std::move(s)).first;
+      }
+      FileState& state = it->second;
+      if (!state.status.ok()) continue;
+      files_reached_.insert({key, state.rel});
+
+      auto prev = previous_.find({key, state.rel});
+      bool unchanged = prev != previous_.end() && prev->second.hash == state.hash &&
+                       prev->second.module_path == entry.ctx.module_path &&
+                       prev->second.like_mod_rs == entry.ctx.like_mod_rs &&
+                       prev->second.module_disambiguator == entry.ctx.disambiguator;
+      std::vector<ModRef> mods;
+      if (unchanged) {
+        mods = ModsFromJson(prev->second.mods_json);
+      } else {
+        if (!state.parsed) {
+          state.extraction = ParseAndExtract(state.source, parser_);
+          state.parsed = true;
+        }
+        FG_RETURN_IF_ERROR(
+            WriteFile(target, entry.ctx, state, &mods).WithContext("writing " + state.rel));
+        // WriteFile consumed the extraction; another crate sharing this file
+        // (a lib and a bin both declaring it) parses it again.
+        state.extraction = FileExtraction();
+        state.parsed = false;
+      }
+      for (const ModRef& m : mods) {
+        ModuleFileCandidates c =
+            ModuleFileFor(entry.abs, entry.ctx.like_mod_rs, m.enclosing, m.name, m.path_attr);
+        std::string found;
+        std::error_code ec;
+        for (const std::string& cand : c.candidates) {
+          if (fs::is_regular_file(cand, ec)) {
+            found = cand;
+            break;
+          }
+        }
+        if (found.empty()) {
+          std::string tried;
+          for (const std::string& cand : c.candidates)
+            tried += (tried.empty() ? "" : ", ") + RelativePath(cand, root_);
+          AddWarning(state.rel + ":" + std::to_string(m.line) + ": file for module `" + m.name +
+                     "` not found (tried " + tried + ")");
+          continue;
+        }
+        bool mod_rs = c.from_path_attr || fs::path(found).filename() == "mod.rs";
+        pending.push_back(
+            Entry{found, ModuleContext{Join(entry.ctx.module_path, m.rel), mod_rs, m.disambiguator,
+                                       false, false}});
+      }
+    }
+    return Status::OK();
+  };
+  FG_RETURN_IF_ERROR(walk());
+
+  if (plain) {
+    // Files no `mod` declaration reached become modules named by their path.
+    for (const std::string& abs : plan.files) {
+      if (visited.count(abs)) continue;
+      fs::path rel = fs::path(abs).lexically_relative(target.target.root_file);
+      std::string module_path = crate_name;
+      bool mod_rs = rel.filename() == "mod.rs";
+      fs::path logical = mod_rs ? rel.parent_path() : rel.parent_path() / rel.stem();
+      for (const auto& part : logical) {
+        std::string seg = part.string();
+        std::replace(seg.begin(), seg.end(), '-', '_');
+        std::replace(seg.begin(), seg.end(), '.', '_');
+        if (!seg.empty()) module_path += "::" + seg;
+      }
+      uint32_t d = module_paths_used[module_path]++;
+      pending.push_back(Entry{abs, ModuleContext{module_path, mod_rs, d, false, true}});
+      FG_RETURN_IF_ERROR(walk());
+    }
+  }
+  return Status::OK();
+}
+
+Status Indexer::ProcessPackage(PackagePlan& plan,
+                               std::unordered_map<std::string, FileState>& states) {
+  for (const TargetPlan& t : plan.targets) {
+    FG_RETURN_IF_ERROR(ProcessTarget(t, plan, states).WithContext("indexing crate " +
+                                                                  t.target.crate_name));
+  }
+  return Status::OK();
+}
+
+Result<IndexReport> Indexer::Run() {
+  uint64_t start = SystemClock()->MonotonicNanos();
+  report_.root = root_;
+  report_.db_path = store_.path();
+
+  DiscoverOptions dopts;
+  dopts.include_examples = options_.include_examples;
+  FG_ASSIGN_OR_RETURN(Workspace ws, DiscoverWorkspace(root_, dopts));
+  root_ = ws.root;
+  std::error_code ec;
+  if (fs::is_regular_file(root_, ec)) root_ = fs::path(root_).parent_path().string();
+  report_.root = root_;
+  for (const std::string& w : ws.warnings) AddWarning(w);
+
+  FG_ASSIGN_OR_RETURN(std::vector<FileRecord> previous, store_.CurrentFiles());
+  LoadPrevious(previous);
+  FG_RETURN_IF_ERROR(Plan(ws));
+  for (const PackagePlan& p : plans_) progress_.files_total += p.files.size();
+
+  FG_ASSIGN_OR_RETURN(txn_, store_.BeginWrite());
+
+  int jobs = options_.jobs > 0 ? options_.jobs
+                               : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  size_t capacity = std::max<size_t>(options_.queue_capacity, 2);
+  BoundedQueue<FileJob> job_queue(capacity);
+  BoundedQueue<FileState> result_queue(capacity);
+
+  std::thread feeder([&] {
+    for (size_t p = 0; p < plans_.size(); ++p)
+      for (const std::string& f : plans_[p].files)
+        if (!job_queue.Push(FileJob{p, f})) return;
+    job_queue.Close();
+  });
+  std::vector<std::thread> workers;
+  for (int w = 0; w < jobs; ++w) {
+    workers.emplace_back([&] {
+      RustParser parser;
+      while (std::optional<FileJob> job = job_queue.Pop()) {
+        if (!result_queue.Push(ReadFile(job->package, job->abs, parser, false))) break;
+      }
+    });
+  }
+
+  // Consume results; process packages in order as each becomes complete.
+  std::vector<std::unordered_map<std::string, FileState>> buckets(plans_.size());
+  std::vector<size_t> remaining(plans_.size());
+  for (size_t p = 0; p < plans_.size(); ++p) remaining[p] = plans_[p].files.size();
+  size_t next = 0;
+  Status failure;
+  auto drain_ready = [&]() {
+    while (failure.ok() && next < plans_.size() && remaining[next] == 0) {
+      failure = ProcessPackage(plans_[next], buckets[next]);
+      buckets[next].clear();
+      ++next;
+    }
+  };
+  drain_ready();
+  size_t total = progress_.files_total;
+  for (size_t got = 0; got < total && failure.ok(); ++got) {
+    std::optional<FileState> r = result_queue.Pop();
+    if (!r) break;
+    ++report_.files_seen;
+    ++progress_.files_done;
+    progress_.bytes_done += r->size;
+    if (r->parsed) {
+      ++report_.files_parsed;
+      report_.bytes_parsed += static_cast<int64_t>(r->size);
+    }
+    if (!r->status.ok()) {
+      ++report_.files_failed;
+      AddWarning(r->status.message());
+    }
+    size_t p = r->package;
+    std::string abs = r->abs;
+    buckets[p].emplace(abs, std::move(*r));
+    --remaining[p];
+    drain_ready();
+    Progress(false);
+  }
+  // Stop the pipeline (also on failure) and join every thread.
+  job_queue.Close();
+  result_queue.Close();
+  feeder.join();
+  for (auto& w : workers) w.join();
+  FG_RETURN_IF_ERROR(failure);
+  drain_ready();
+  FG_RETURN_IF_ERROR(failure);
+
+  // Files and crates that are gone.
+  for (const auto& [k, rec] : previous_) {
+    if (files_reached_.count(k)) continue;
+    FG_RETURN_IF_ERROR(txn_->RemoveFile(rec.crate_key, rec.path));
+  }
+
+  report_.files_unchanged = report_.files_seen - report_.files_parsed - report_.files_failed;
+  report_.delta = txn_->stats();
+  json summary = {{"root", root_},
+                  {"crates", report_.crates},
+                  {"files_parsed", report_.files_parsed},
+                  {"nodes_added", report_.delta.nodes_added},
+                  {"nodes_removed", report_.delta.nodes_removed},
+                  {"nodes_changed", report_.delta.nodes_changed},
+                  {"edges_added", report_.delta.edges_added},
+                  {"edges_removed", report_.delta.edges_removed}};
+  FG_ASSIGN_OR_RETURN(report_.version,
+                      txn_->Commit(summary.dump(-1, ' ', false, json::error_handler_t::replace)));
+  txn_.reset();
+  Progress(true);
+  report_.seconds = static_cast<double>(SystemClock()->MonotonicNanos() - start) / 1e9;
+  return std::move(report_);
+}
+
+}  // namespace
+
+Result<IndexReport> RunIndex(Store& store, const std::string& root, const IndexOptions& options) {
+  std::error_code ec;
+  if (!fs::exists(root, ec))
+    return Status::NotFound(root + ": no such file or directory");
+  Indexer indexer(store, fs::absolute(root, ec).lexically_normal().string(), options);
+  return indexer.Run().WithContext("indexing " + root);
+}
+
+}  // namespace ferrograph

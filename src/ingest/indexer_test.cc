@@ -1,1 +1,259 @@
-// placeholder: being written
+#include "ingest/indexer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "store/sqlite.h"
+
+namespace ferrograph {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
+using ::testing::Not;
+
+class IndexerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::path(testing::TempDir()) /
+            ("indexer_" + std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+    db_ = (root_ / ".ferrograph" / "graph.db").string();
+  }
+
+  void Write(const std::string& rel, const std::string& text) {
+    fs::path p = root_ / rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+  }
+
+  std::unique_ptr<Store> OpenStore() {
+    auto s = Store::Open(db_, {});
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return std::move(s).value();
+  }
+
+  IndexReport Index() {
+    auto store = OpenStore();
+    IndexOptions o;
+    o.jobs = 2;
+    auto r = RunIndex(*store, root_.string(), o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(r).value() : IndexReport();
+  }
+
+  // Current nodes: path -> kind.
+  std::map<std::string, std::string> Nodes() {
+    std::map<std::string, std::string> out;
+    auto store = OpenStore();
+    EXPECT_TRUE(store
+                    ->ForEachNode([&](const Node& n) {
+                      out[n.path] = std::string(KindName(n.kind));
+                      return Status::OK();
+                    })
+                    .ok());
+    return out;
+  }
+
+  // Current CONTAINS edges as "src -> dst" paths.
+  std::set<std::string> Contains() {
+    std::map<std::string, std::string> path_of;
+    auto store = OpenStore();
+    std::map<NodeId, std::string> ids;
+    store->ForEachNode([&](const Node& n) {
+      ids[n.id] = n.path;
+      return Status::OK();
+    });
+    std::set<std::string> out;
+    store->ForEachEdge([&](const Edge& e) {
+      if (e.kind == EdgeKind::kContains)
+        out.insert((ids.count(e.src) ? ids[e.src] : "?") + " -> " +
+                   (ids.count(e.dst) ? ids[e.dst] : "?"));
+      return Status::OK();
+    });
+    return out;
+  }
+
+  int64_t TotalNodeRows() {
+    auto db = std::move(Database::Open(db_, true)).value();
+    auto st = std::move(db->Prepare("SELECT count(*) FROM nodes")).value();
+    EXPECT_TRUE(*st.Step());
+    return st.Int(0);
+  }
+
+  void WriteDemoCrate() {
+    Write("Cargo.toml", "[package]\nname = \"demo-crate\"\nversion = \"0.1.0\"\n");
+    Write("src/lib.rs",
+          "//! The demo crate.\n"
+          "pub mod a;\n"
+          "mod b;\n"
+          "#[path = \"other/z_impl.rs\"]\n"
+          "pub mod z;\n"
+          "pub mod inner {\n"
+          "    pub fn f() {}\n"
+          "}\n"
+          "pub fn top() -> u32 { 1 }\n");
+    Write("src/a.rs", "pub struct Thing { pub size: usize }\nimpl Thing {\n    pub fn new() -> Self { Thing { size: 0 } }\n}\n");
+    Write("src/b/mod.rs", "pub mod c;\npub fn in_b() {}\n");
+    Write("src/b/c.rs", "pub fn g() {}\n");
+    Write("src/other/z_impl.rs", "pub fn h() {}\n");
+  }
+
+  fs::path root_;
+  std::string db_;
+};
+
+TEST_F(IndexerTest, BuildsTheModuleTreeWithCanonicalPaths) {
+  WriteDemoCrate();
+  IndexReport r = Index();
+  EXPECT_EQ(r.crates, 1);
+  EXPECT_EQ(r.files_parsed, 5);
+  ASSERT_TRUE(r.version.has_value());
+  auto nodes = Nodes();
+  EXPECT_EQ(nodes["demo_crate"], "crate");
+  EXPECT_EQ(nodes["demo_crate::a"], "module");
+  EXPECT_EQ(nodes["demo_crate::a::Thing"], "struct");
+  EXPECT_EQ(nodes["demo_crate::a::Thing::size"], "field");
+  EXPECT_EQ(nodes["demo_crate::a::Thing::new"], "function");
+  EXPECT_EQ(nodes["demo_crate::b::in_b"], "function");
+  EXPECT_EQ(nodes["demo_crate::b::c::g"], "function");
+  EXPECT_EQ(nodes["demo_crate::z::h"], "function");
+  EXPECT_EQ(nodes["demo_crate::inner::f"], "function");
+  EXPECT_EQ(nodes["demo_crate::top"], "function");
+  EXPECT_THAT(Contains(), IsSupersetOf({
+                              "demo_crate -> demo_crate::a",
+                              "demo_crate::a -> demo_crate::a::Thing",
+                              "demo_crate -> demo_crate::b",
+                              "demo_crate::b -> demo_crate::b::c",
+                              "demo_crate::b::c -> demo_crate::b::c::g",
+                              "demo_crate::z -> demo_crate::z::h",
+                              "demo_crate::inner -> demo_crate::inner::f",
+                          }));
+}
+
+TEST_F(IndexerTest, ReindexingAnUnchangedTreeParsesAndWritesNothing) {
+  WriteDemoCrate();
+  Index();
+  int64_t rows = TotalNodeRows();
+  IndexReport again = Index();
+  EXPECT_EQ(again.files_parsed, 0);
+  EXPECT_EQ(again.files_unchanged, 5);
+  EXPECT_FALSE(again.version.has_value());
+  EXPECT_TRUE(again.delta.empty());
+  EXPECT_EQ(TotalNodeRows(), rows);
+  EXPECT_EQ(OpenStore()->Stats()->versions, 1);
+}
+
+TEST_F(IndexerTest, EditingOneFunctionChangesOnlyThatNode) {
+  WriteDemoCrate();
+  Index();
+  Write("src/b/c.rs", "pub fn g() { let _x = 1; }\n");
+  IndexReport r = Index();
+  EXPECT_EQ(r.files_parsed, 1);
+  ASSERT_TRUE(r.version.has_value());
+  EXPECT_EQ(r.delta.nodes_changed, 1);
+  EXPECT_EQ(r.delta.nodes_added, 0);
+  EXPECT_EQ(r.delta.nodes_removed, 0);
+  EXPECT_EQ(OpenStore()->Stats()->versions, 2);
+}
+
+TEST_F(IndexerTest, DeletingAFileClosesItsNodes) {
+  WriteDemoCrate();
+  Index();
+  Write("src/b/mod.rs", "pub fn in_b() {}\n");  // drops `mod c;`
+  fs::remove(root_ / "src/b/c.rs");
+  IndexReport r = Index();
+  auto nodes = Nodes();
+  EXPECT_EQ(nodes.count("demo_crate::b::c"), 0u);
+  EXPECT_EQ(nodes.count("demo_crate::b::c::g"), 0u);
+  EXPECT_EQ(r.delta.files_removed, 1);
+  EXPECT_GE(r.delta.nodes_removed, 2);
+}
+
+TEST_F(IndexerTest, RenamingAModuleRepathsItsUnchangedFile) {
+  WriteDemoCrate();
+  Index();
+  // c.rs keeps its bytes, but is now reached as module `renamed`.
+  Write("src/b/mod.rs", "#[path = \"c.rs\"]\npub mod renamed;\npub fn in_b() {}\n");
+  Index();
+  auto nodes = Nodes();
+  EXPECT_EQ(nodes.count("demo_crate::b::c::g"), 0u);
+  EXPECT_EQ(nodes["demo_crate::b::renamed::g"], "function");
+}
+
+TEST_F(IndexerTest, IndexesEveryMemberOfAWorkspace) {
+  Write("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n");
+  Write("crates/alpha-one/Cargo.toml", "[package]\nname = \"alpha-one\"\nversion = \"0.1.0\"\n");
+  Write("crates/alpha-one/src/lib.rs", "pub fn alpha() {}\n");
+  Write("crates/beta/Cargo.toml", "[package]\nname = \"beta\"\nversion = \"0.1.0\"\n");
+  Write("crates/beta/src/main.rs", "fn main() {}\n");
+  IndexReport r = Index();
+  EXPECT_EQ(r.crates, 2);
+  auto nodes = Nodes();
+  EXPECT_EQ(nodes["alpha_one::alpha"], "function");
+  EXPECT_EQ(nodes["beta::main"], "function");
+}
+
+TEST_F(IndexerTest, PlainDirectoryIndexesEveryFileAsAModule) {
+  Write("util.rs", "pub fn helper() {}\n");
+  Write("deep/nested.rs", "pub struct Deep;\n");
+  IndexReport r = Index();
+  EXPECT_EQ(r.crates, 1);
+  std::string crate = root_.filename().string();
+  std::replace(crate.begin(), crate.end(), '-', '_');
+  auto nodes = Nodes();
+  EXPECT_EQ(nodes[crate + "::util::helper"], "function");
+  EXPECT_EQ(nodes[crate + "::deep::nested::Deep"], "struct");
+  EXPECT_EQ(nodes[crate + "::util"], "module");
+}
+
+TEST_F(IndexerTest, BadFilesAreReportedAndTheRestIsIndexed) {
+  Write("Cargo.toml", "[package]\nname = \"bad\"\nversion = \"0.1.0\"\n");
+  Write("src/lib.rs", "mod broken;\nmod latin1;\nmod missing;\npub fn fine() {}\n");
+  Write("src/broken.rs", "pub fn ok_one() {}\nfn broken( {\npub fn ok_two() {}\n");
+  Write("src/latin1.rs", "pub fn caf\xe9() {}\n");
+  IndexReport r = Index();
+  auto nodes = Nodes();
+  EXPECT_EQ(nodes["bad::fine"], "function");
+  EXPECT_EQ(nodes["bad::broken::ok_one"], "function");
+  EXPECT_EQ(r.files_failed, 1);
+  std::string all;
+  for (const auto& w : r.warnings) all += w + "\n";
+  EXPECT_THAT(all, HasSubstr("src/latin1.rs:1: skipped, not valid UTF-8"));
+  EXPECT_THAT(all, HasSubstr("src/broken.rs:2"));
+  EXPECT_THAT(all, HasSubstr("src/lib.rs:3: file for module `missing` not found"));
+}
+
+TEST_F(IndexerTest, MissingRootIsAnError) {
+  auto store = OpenStore();
+  auto r = RunIndex(*store, (root_ / "nope").string(), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(r.status().message(), HasSubstr("nope"));
+}
+
+TEST_F(IndexerTest, IdenticalFunctionsShareAContentHash) {
+  Write("Cargo.toml", "[package]\nname = \"dup\"\nversion = \"0.1.0\"\n");
+  Write("src/lib.rs", "mod x;\nmod y;\n");
+  Write("src/x.rs", "pub fn same(a: u32) -> u32 { a + 1 }\n");
+  Write("src/y.rs", "// a comment\npub fn same(a: u32)\n  -> u32 {\n    a + 1\n}\n");
+  Index();
+  auto store = OpenStore();
+  auto x = store->FindNodes("dup::x::same", 5);
+  auto y = store->FindNodes("dup::y::same", 5);
+  ASSERT_EQ(x->size(), 1u);
+  ASSERT_EQ(y->size(), 1u);
+  EXPECT_EQ((*x)[0].content_hash, (*y)[0].content_hash);
+  EXPECT_NE((*x)[0].id, (*y)[0].id);
+}
+
+}  // namespace
+}  // namespace ferrograph

@@ -1,0 +1,106 @@
+// ferrograph's public API: index a Rust workspace into a versioned code graph
+// and query it. The CLI and the MCP server use only this header (and the
+// value headers it includes).
+//
+// An Engine owns one connection to one database. Index() is the single
+// writer: one call commits one version (or none, when nothing changed), and a
+// failure or a kill leaves the previous version intact. Queries read the last
+// committed version; open a separate Engine per thread.
+//
+// Every method returns Status/Result; none throws.
+#ifndef FERROGRAPH_ENGINE_H_
+#define FERROGRAPH_ENGINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "ferrograph/graph.h"
+#include "ferrograph/ids.h"
+#include "ferrograph/stats.h"
+#include "ferrograph/status.h"
+
+namespace ferrograph {
+
+class Store;
+
+// Where a workspace's database lives unless told otherwise:
+// ROOT/.ferrograph/graph.db (ROOT's directory when ROOT is a file).
+std::string DefaultDatabasePath(const std::string& root);
+
+struct IndexProgress {
+  uint64_t files_done = 0;
+  uint64_t files_total = 0;  // grows while crates are discovered
+  uint64_t bytes_done = 0;
+  std::string current;  // the crate being indexed
+};
+
+struct IndexOptions {
+  // Parser threads; 0 means one per hardware thread.
+  int jobs = 0;
+  // Files larger than this are skipped with a warning.
+  uint64_t max_file_bytes = 16ull << 20;
+  // Files in flight between the reader, the parsers and the writer; bounds
+  // memory whatever the size of the workspace.
+  size_t queue_capacity = 256;
+  // Index examples/ targets of packages.
+  bool include_examples = true;
+  // Called from the indexing thread, at most every few milliseconds.
+  std::function<void(const IndexProgress&)> on_progress;
+};
+
+struct IndexReport {
+  std::string root;
+  std::string db_path;
+  int64_t crates = 0;
+  int64_t files_seen = 0;     // files of the module trees, read and hashed
+  int64_t files_parsed = 0;   // of which parsed (new or changed)
+  int64_t files_unchanged = 0;
+  int64_t files_failed = 0;   // unreadable, not UTF-8, binary, too large
+  int64_t bytes_parsed = 0;
+  WriteStats delta;
+  std::optional<VersionInfo> version;  // nullopt when nothing changed
+  std::vector<std::string> warnings;   // "src/x.rs:12:5: syntax error", ...
+  double seconds = 0;
+};
+
+// A node with what surrounds it, for `show`.
+struct NodeDetails {
+  Node node;
+  std::optional<std::string> source;
+  std::optional<Node> container;  // the node that CONTAINS it
+  std::vector<Node> children;     // what it CONTAINS, in source order
+};
+
+class Engine {
+ public:
+  struct Options {
+    std::string db_path;
+    bool read_only = false;
+  };
+  // Opens (creating when not read_only) the database.
+  static Result<std::unique_ptr<Engine>> Open(const Options& options);
+  ~Engine();
+
+  // Indexes the workspace at `root` into this engine's database.
+  Result<IndexReport> Index(const std::string& root, const IndexOptions& options);
+
+  Result<GraphStats> Stats();
+  // Nodes matching a canonical path, a path suffix ("Regex::new") or a name.
+  Result<std::vector<Node>> Find(const std::string& query, int limit = 50);
+  Result<NodeDetails> Describe(const NodeId& id);
+  // Writes every current node and edge as JSON Lines (see README).
+  Status Export(std::ostream& out);
+
+ private:
+  explicit Engine(std::unique_ptr<Store> store);
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace ferrograph
+
+#endif  // FERROGRAPH_ENGINE_H_

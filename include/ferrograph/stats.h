@@ -1,0 +1,54 @@
+// Reports about the stored graph: versions, the delta of one write, and
+// counts of the current graph. Plain values.
+#ifndef FERROGRAPH_STATS_H_
+#define FERROGRAPH_STATS_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "ferrograph/ids.h"
+
+namespace ferrograph {
+
+struct VersionInfo {
+  int64_t ordinal = 0;  // 1, 2, 3... in commit order
+  Version uuid;
+  uint64_t time_ms = 0;
+  std::string summary;  // JSON object
+};
+
+// What one write transaction changed.
+struct WriteStats {
+  int64_t nodes_added = 0;
+  int64_t nodes_removed = 0;
+  int64_t nodes_changed = 0;  // same NodeId, new content hash
+  int64_t nodes_moved = 0;    // same NodeId and content, new span or metadata
+  int64_t edges_added = 0;
+  int64_t edges_removed = 0;
+  int64_t files_added = 0;
+  int64_t files_changed = 0;
+  int64_t files_removed = 0;
+  bool empty() const {
+    return nodes_added + nodes_removed + nodes_changed + nodes_moved + edges_added + edges_removed +
+               files_added + files_changed + files_removed ==
+           0;
+  }
+};
+
+struct GraphStats {
+  int64_t crates = 0;
+  int64_t files = 0;
+  int64_t nodes = 0;
+  int64_t edges = 0;
+  int64_t versions = 0;
+  int64_t contents = 0;
+  std::map<std::string, int64_t> nodes_by_kind;
+  std::map<std::string, int64_t> edges_by_kind;
+  std::optional<VersionInfo> latest;
+};
+
+}  // namespace ferrograph
+
+#endif  // FERROGRAPH_STATS_H_

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The README's first command: installs what is needed, builds, and runs the
+# main job on a real crate: index Debian's regex crate, show its stats and a
+# few queries. Idempotent: a second run re-indexes nothing that is unchanged.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$root/scripts/install_deps.sh"
+"$root/scripts/build.sh"
+
+crate=$(ls -d /usr/share/cargo/registry/regex-1.* 2>/dev/null | sort -V | tail -n 1)
+if [ -z "$crate" ]; then
+  echo "demo: regex crate not found under /usr/share/cargo/registry (librust-regex-dev)" >&2
+  exit 1
+fi
+db="$root/build/demo/regex.db"
+fg="$root/build/ferrograph"
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+step "$fg" index "$crate" --db "$db"
+step "$fg" stats --db "$db"
+step "$fg" show regex::re_unicode::Regex --db "$db" --no-source
+step "$fg" show Regex::is_match --db "$db"
+set +e
+step "$fg" show new --kind method --db "$db"
+set -e
+printf '\n\033[1m$ %s\033[0m\n' "$fg export --db $db | head -n 3"
+"$fg" export --db "$db" | head -n 3

@@ -1,0 +1,545 @@
+// ferrograph: the command-line interface over include/ferrograph/engine.h.
+//
+// Exit codes: 0 ok, 1 error, 2 usage.
+#include <unistd.h>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ferrograph/engine.h"
+
+namespace ferrograph {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+constexpr const char* kMainHelp = R"(ferrograph: a code-intelligence engine for Rust workspaces.
+
+Usage: ferrograph [--db FILE] COMMAND [ARGS]
+
+Commands:
+  index PATH        index a Cargo workspace, package or directory of .rs files
+  stats             counts of the current graph: crates, files, nodes, edges
+  show NAME         a node (canonical path, path suffix, name or id): its
+                    source, container and children
+  export            every current node and edge as JSON Lines
+  help [COMMAND]    this text, or a command's
+
+Global options:
+  --db FILE         the database (default: PATH/.ferrograph/graph.db for index;
+                    otherwise .ferrograph/graph.db in this directory or above)
+  -h, --help        help
+  --version         print the version
+
+Exit codes: 0 ok, 1 error, 2 usage.
+)";
+
+const std::map<std::string, std::string>& CommandHelp() {
+  static const auto* help = new std::map<std::string, std::string>{
+      {"index", R"(Usage: ferrograph index PATH [--db FILE] [--jobs N] [--max-file-bytes N]
+                       [--no-examples] [--json] [--quiet]
+
+Indexes the Rust code at PATH (a Cargo workspace, a package, a directory of
+packages, or a directory of .rs files) into the database as one new version.
+Files whose bytes and module position are unchanged are not parsed again, and
+nothing is written when nothing changed.
+
+  --db FILE             database file (default PATH/.ferrograph/graph.db)
+  --jobs N              parser threads (default: all cores)
+  --max-file-bytes N    skip files larger than N bytes (default 16777216)
+  --no-examples         do not index examples/ targets
+  --json                print the report as JSON
+  --quiet               no progress line and no warnings list
+)"},
+      {"stats", R"(Usage: ferrograph stats [--db FILE] [--json]
+
+Counts of the current graph: crates, files, nodes and edges by kind, versions.
+)"},
+      {"show", R"(Usage: ferrograph show NAME [--db FILE] [--kind KIND] [--no-source] [--json]
+
+Shows one node: kind, canonical path, location, signature, docs, attributes,
+its container, its children and its source. NAME is a canonical path
+(regex::Regex), a path suffix (Regex::new), a bare name (new) or a node id.
+When several nodes match, lists the candidates and exits 1; narrow with
+--kind or a longer path.
+)"},
+      {"export", R"(Usage: ferrograph export [--db FILE] [-o FILE]
+
+Writes every current node and edge as JSON Lines:
+  {"type":"node","id","kind","path","name","crate","file","line","end_line",
+   "visibility","content_hash", ["cfg"], ["derive"], ["in_macro"]}
+  {"type":"edge","kind","src","dst","src_id","dst_id","file",["line"], props...}
+)"},
+  };
+  return *help;
+}
+
+struct Args {
+  std::string command;
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> values;  // --key VALUE
+  std::map<std::string, bool> flags;          // --flag
+};
+
+// Options that take a value; everything else starting with "--" is a flag.
+bool TakesValue(const std::string& opt) {
+  return opt == "--db" || opt == "--jobs" || opt == "--max-file-bytes" || opt == "--kind" ||
+         opt == "-o" || opt == "--output";
+}
+
+const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
+  static const auto* allowed = new std::map<std::string, std::vector<std::string>>{
+      {"index", {"--db", "--jobs", "--max-file-bytes", "--no-examples", "--json", "--quiet"}},
+      {"stats", {"--db", "--json"}},
+      {"show", {"--db", "--kind", "--no-source", "--json"}},
+      {"export", {"--db", "-o", "--output"}},
+  };
+  return *allowed;
+}
+
+struct UsageError {
+  std::string message;
+};
+
+std::optional<UsageError> ParseArgs(int argc, char** argv, Args* args) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      args->flags["--help"] = true;
+    } else if (a == "--version") {
+      args->flags["--version"] = true;
+    } else if (a.size() > 1 && a[0] == '-' && a != "-") {
+      std::string key = a, value;
+      size_t eq = a.find('=');
+      bool inline_value = a.rfind("--", 0) == 0 && eq != std::string::npos;
+      if (inline_value) {
+        key = a.substr(0, eq);
+        value = a.substr(eq + 1);
+      }
+      if (TakesValue(key)) {
+        if (!inline_value) {
+          if (i + 1 >= argc) return UsageError{key + " needs a value"};
+          value = argv[++i];
+        }
+        args->values[key] = value;
+      } else {
+        if (inline_value) return UsageError{key + " takes no value"};
+        args->flags[key] = true;
+      }
+    } else if (args->command.empty()) {
+      args->command = a;
+    } else {
+      args->positional.push_back(a);
+    }
+  }
+  if (args->command.empty() || args->command == "help") return std::nullopt;
+  auto allowed = AllowedOptions().find(args->command);
+  if (allowed == AllowedOptions().end())
+    return UsageError{"unknown command `" + args->command + "`"};
+  auto ok = [&](const std::string& k) {
+    return std::find(allowed->second.begin(), allowed->second.end(), k) != allowed->second.end();
+  };
+  for (const auto& [k, v] : args->values)
+    if (!ok(k)) return UsageError{"`" + args->command + "` has no option " + k};
+  for (const auto& [k, v] : args->flags)
+    if (k != "--help" && k != "--version" && !ok(k))
+      return UsageError{"`" + args->command + "` has no option " + k};
+  return std::nullopt;
+}
+
+int Usage(const std::string& message, const std::string& command) {
+  std::cerr << "ferrograph: " << message << "\n";
+  std::cerr << (command.empty() ? "Run `ferrograph --help` for usage."
+                                : "Run `ferrograph " + command + " --help` for usage.")
+            << "\n";
+  return kExitUsage;
+}
+
+int Fail(const Status& s) {
+  std::cerr << "ferrograph: error: " << s.message() << "\n";
+  return kExitError;
+}
+
+// The database for commands other than index: --db, else the nearest
+// .ferrograph/graph.db from the current directory upwards.
+Result<std::string> FindDatabase(const Args& args) {
+  auto it = args.values.find("--db");
+  if (it != args.values.end()) return it->second;
+  std::error_code ec;
+  fs::path dir = fs::current_path(ec);
+  while (!dir.empty()) {
+    fs::path candidate = dir / ".ferrograph" / "graph.db";
+    if (fs::exists(candidate, ec)) return candidate.string();
+    if (dir == dir.root_path()) break;
+    dir = dir.parent_path();
+  }
+  return Status::NotFound(
+      "no database found: no .ferrograph/graph.db in this directory or above; run `ferrograph "
+      "index PATH` first or pass --db FILE");
+}
+
+Result<std::unique_ptr<Engine>> OpenForReading(const Args& args) {
+  FG_ASSIGN_OR_RETURN(std::string db, FindDatabase(args));
+  Engine::Options o;
+  o.db_path = db;
+  o.read_only = true;
+  return Engine::Open(o);
+}
+
+std::optional<uint64_t> ParseCount(const std::string& s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+std::string HumanBytes(double b) {
+  if (b >= 1e9) return fmt::format("{:.2f} GB", b / 1e9);
+  if (b >= 1e6) return fmt::format("{:.2f} MB", b / 1e6);
+  if (b >= 1e3) return fmt::format("{:.1f} kB", b / 1e3);
+  return fmt::format("{:.0f} B", b);
+}
+
+json VersionJson(const VersionInfo& v) {
+  return {{"ordinal", v.ordinal}, {"version", v.uuid.str()}, {"time_ms", v.time_ms}};
+}
+
+json DeltaJson(const WriteStats& d) {
+  return {{"nodes_added", d.nodes_added},     {"nodes_removed", d.nodes_removed},
+          {"nodes_changed", d.nodes_changed}, {"nodes_moved", d.nodes_moved},
+          {"edges_added", d.edges_added},     {"edges_removed", d.edges_removed},
+          {"files_added", d.files_added},     {"files_changed", d.files_changed},
+          {"files_removed", d.files_removed}};
+}
+
+void PrintCounts(const char* title, const std::map<std::string, int64_t>& counts) {
+  std::vector<std::pair<int64_t, std::string>> sorted;
+  for (const auto& [k, v] : counts) sorted.emplace_back(-v, k);
+  std::sort(sorted.begin(), sorted.end());
+  std::string line;
+  for (const auto& [neg, k] : sorted) line += fmt::format("{}{} {}", line.empty() ? "" : ", ", k, -neg);
+  fmt::print("  {}: {}\n", title, line.empty() ? "none" : line);
+}
+
+int CmdIndex(const Args& args) {
+  if (args.positional.size() != 1) return Usage("index needs exactly one PATH", "index");
+  const std::string& root = args.positional[0];
+  std::error_code ec;
+  if (!fs::exists(root, ec)) return Fail(Status::NotFound(root + ": no such file or directory"));
+  IndexOptions options;
+  if (auto it = args.values.find("--jobs"); it != args.values.end()) {
+    auto n = ParseCount(it->second);
+    if (!n || *n > 1024) return Usage("--jobs wants a number from 0 to 1024", "index");
+    options.jobs = static_cast<int>(*n);
+  }
+  if (auto it = args.values.find("--max-file-bytes"); it != args.values.end()) {
+    auto n = ParseCount(it->second);
+    if (!n || *n == 0) return Usage("--max-file-bytes wants a positive number", "index");
+    options.max_file_bytes = *n;
+  }
+  options.include_examples = !args.flags.count("--no-examples");
+  bool json_out = args.flags.count("--json");
+  bool quiet = args.flags.count("--quiet");
+  bool tty = isatty(STDERR_FILENO) && !quiet;
+  if (tty) {
+    options.on_progress = [](const IndexProgress& p) {
+      std::fprintf(stderr, "\r\033[Kindexing %s: %llu/%llu files, %s", p.current.c_str(),
+                   static_cast<unsigned long long>(p.files_done),
+                   static_cast<unsigned long long>(p.files_total),
+                   HumanBytes(static_cast<double>(p.bytes_done)).c_str());
+      std::fflush(stderr);
+    };
+  }
+
+  std::string db = args.values.count("--db") ? args.values.at("--db") : DefaultDatabasePath(root);
+  Engine::Options eo;
+  eo.db_path = db;
+  auto engine = Engine::Open(eo);
+  if (!engine.ok()) return Fail(engine.status());
+  auto report = (*engine)->Index(root, options);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (!report.ok()) return Fail(report.status());
+  auto stats = (*engine)->Stats();
+  if (!stats.ok()) return Fail(stats.status());
+  const IndexReport& r = *report;
+
+  if (json_out) {
+    json j = {{"root", r.root},
+              {"db", r.db_path},
+              {"crates", r.crates},
+              {"files_seen", r.files_seen},
+              {"files_parsed", r.files_parsed},
+              {"files_unchanged", r.files_unchanged},
+              {"files_failed", r.files_failed},
+              {"bytes_parsed", r.bytes_parsed},
+              {"seconds", r.seconds},
+              {"delta", DeltaJson(r.delta)},
+              {"version", r.version ? VersionJson(*r.version) : json(nullptr)},
+              {"nodes", stats->nodes},
+              {"edges", stats->edges},
+              {"nodes_by_kind", stats->nodes_by_kind},
+              {"edges_by_kind", stats->edges_by_kind},
+              {"warnings", r.warnings}};
+    std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  fmt::print("indexed {}\n  database: {}\n", r.root, r.db_path);
+  if (r.version)
+    fmt::print("  version: {} (#{})\n", r.version->uuid.str(), r.version->ordinal);
+  else
+    fmt::print("  version: no changes; {} stays current\n",
+               stats->latest ? stats->latest->uuid.str() : std::string("none"));
+  double mbps = r.seconds > 0 ? static_cast<double>(r.bytes_parsed) / 1e6 / r.seconds : 0;
+  fmt::print("  crates {}, files {} (parsed {}, unchanged {}, failed {}), {} parsed in {:.2f} s ({:.1f} MB/s)\n",
+             r.crates, r.files_seen, r.files_parsed, r.files_unchanged, r.files_failed,
+             HumanBytes(static_cast<double>(r.bytes_parsed)), r.seconds, mbps);
+  fmt::print("  delta: +{} -{} ~{} nodes ({} moved), +{} -{} edges\n", r.delta.nodes_added,
+             r.delta.nodes_removed, r.delta.nodes_changed, r.delta.nodes_moved, r.delta.edges_added,
+             r.delta.edges_removed);
+  fmt::print("  graph: {} nodes, {} edges\n", stats->nodes, stats->edges);
+  PrintCounts("nodes", stats->nodes_by_kind);
+  PrintCounts("edges", stats->edges_by_kind);
+  if (!r.warnings.empty()) {
+    fmt::print("  warnings: {}\n", r.warnings.size());
+    if (!quiet) {
+      size_t shown = 0;
+      for (const std::string& w : r.warnings) {
+        if (++shown > 20) {
+          fmt::print("    ... and {} more (use --json for all)\n", r.warnings.size() - 20);
+          break;
+        }
+        fmt::print("    {}\n", w);
+      }
+    }
+  }
+  return kExitOk;
+}
+
+int CmdStats(const Args& args) {
+  if (!args.positional.empty()) return Usage("stats takes no arguments", "stats");
+  auto engine = OpenForReading(args);
+  if (!engine.ok()) return Fail(engine.status());
+  auto s = (*engine)->Stats();
+  if (!s.ok()) return Fail(s.status());
+  if (args.flags.count("--json")) {
+    json j = {{"crates", s->crates},
+              {"files", s->files},
+              {"nodes", s->nodes},
+              {"edges", s->edges},
+              {"versions", s->versions},
+              {"contents", s->contents},
+              {"nodes_by_kind", s->nodes_by_kind},
+              {"edges_by_kind", s->edges_by_kind},
+              {"latest", s->latest ? VersionJson(*s->latest) : json(nullptr)}};
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  fmt::print("crates {}, files {}, nodes {}, edges {}, versions {}, distinct contents {}\n",
+             s->crates, s->files, s->nodes, s->edges, s->versions, s->contents);
+  if (s->latest)
+    fmt::print("latest version: {} (#{})\n", s->latest->uuid.str(), s->latest->ordinal);
+  PrintCounts("nodes", s->nodes_by_kind);
+  PrintCounts("edges", s->edges_by_kind);
+  return kExitOk;
+}
+
+json NodeJson(const Node& n) {
+  json j = {{"id", n.id.str()},
+            {"kind", KindName(n.kind)},
+            {"name", n.name},
+            {"path", n.path},
+            {"crate", n.crate_name},
+            {"file", n.file},
+            {"line", n.span.start_line},
+            {"end_line", n.span.end_line},
+            {"start_byte", n.span.start_byte},
+            {"end_byte", n.span.end_byte},
+            {"visibility", VisibilityName(n.visibility)},
+            {"signature", n.signature},
+            {"docs", n.docs},
+            {"cfg", n.cfgs},
+            {"derive", n.derives},
+            {"attrs", n.attrs},
+            {"content_hash", n.content_hash.str()}};
+  if (!n.in_macro.empty()) j["in_macro"] = n.in_macro;
+  return j;
+}
+
+int CmdShow(const Args& args) {
+  if (args.positional.size() != 1) return Usage("show needs exactly one NAME", "show");
+  std::optional<NodeKind> kind;
+  if (auto it = args.values.find("--kind"); it != args.values.end()) {
+    kind = ParseNodeKind(it->second);
+    if (!kind) return Usage("unknown node kind `" + it->second + "`", "show");
+  }
+  bool json_out = args.flags.count("--json");
+  auto engine = OpenForReading(args);
+  if (!engine.ok()) return Fail(engine.status());
+  auto found = (*engine)->Find(args.positional[0], 200);
+  if (!found.ok()) return Fail(found.status());
+  std::vector<Node> matches;
+  for (Node& n : *found)
+    if (!kind || n.kind == *kind) matches.push_back(std::move(n));
+  if (matches.empty())
+    return Fail(Status::NotFound("no node matches `" + args.positional[0] + "`"));
+  if (matches.size() > 1) {
+    if (json_out) {
+      json c = json::array();
+      for (const Node& n : matches)
+        c.push_back({{"id", n.id.str()},
+                     {"kind", KindName(n.kind)},
+                     {"path", n.path},
+                     {"file", n.file},
+                     {"line", n.span.start_line}});
+      std::cout << json{{"error", "ambiguous"}, {"query", args.positional[0]}, {"candidates", c}}
+                       .dump(2)
+                << "\n";
+    } else {
+      fmt::print(stderr, "ferrograph: `{}` is ambiguous: {} candidates\n", args.positional[0],
+                 matches.size());
+      for (const Node& n : matches)
+        fmt::print("  {:<13} {}  ({}:{})  id {}\n", KindName(n.kind), n.path, n.file,
+                   n.span.start_line, n.id.str());
+      fmt::print(stderr, "narrow it with --kind KIND, a longer path, or an id\n");
+    }
+    return kExitError;
+  }
+  auto d = (*engine)->Describe(matches[0].id);
+  if (!d.ok()) return Fail(d.status());
+  bool source = !args.flags.count("--no-source");
+  if (json_out) {
+    json j = NodeJson(d->node);
+    j["container"] = d->container ? json{{"kind", KindName(d->container->kind)},
+                                         {"path", d->container->path},
+                                         {"id", d->container->id.str()}}
+                                  : json(nullptr);
+    json children = json::array();
+    for (const Node& c : d->children)
+      children.push_back({{"kind", KindName(c.kind)},
+                          {"name", c.name},
+                          {"path", c.path},
+                          {"line", c.span.start_line},
+                          {"id", c.id.str()}});
+    j["children"] = children;
+    if (source) j["source"] = d->source ? json(*d->source) : json(nullptr);
+    std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  const Node& n = d->node;
+  fmt::print("{} {}  ({})\n", KindName(n.kind), n.path, VisibilityName(n.visibility));
+  fmt::print("  file: {}:{}-{}\n", n.file, n.span.start_line, n.span.end_line);
+  if (!n.signature.empty()) fmt::print("  signature: {}\n", n.signature);
+  for (const std::string& c : n.cfgs) fmt::print("  cfg: {}\n", c);
+  if (!n.derives.empty()) {
+    std::string all;
+    for (const std::string& x : n.derives) all += (all.empty() ? "" : ", ") + x;
+    fmt::print("  derive: {}\n", all);
+  }
+  for (const std::string& a : n.attrs) fmt::print("  attr: #[{}]\n", a);
+  if (!n.in_macro.empty()) fmt::print("  written inside: {}!{{ ... }}\n", n.in_macro);
+  fmt::print("  content hash: {}\n  id: {}\n", n.content_hash.str(), n.id.str());
+  if (d->container)
+    fmt::print("  in: {} {}\n", KindName(d->container->kind), d->container->path);
+  if (!n.docs.empty()) {
+    fmt::print("  docs:\n");
+    size_t start = 0;
+    while (start <= n.docs.size()) {
+      size_t end = n.docs.find('\n', start);
+      if (end == std::string::npos) end = n.docs.size();
+      fmt::print("    {}\n", n.docs.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  if (!d->children.empty()) {
+    fmt::print("  children ({}):\n", d->children.size());
+    for (const Node& c : d->children)
+      fmt::print("    {:<13} {}  (line {})\n", KindName(c.kind), c.name, c.span.start_line);
+  }
+  if (source && d->source) {
+    fmt::print("  source:\n");
+    std::cout << *d->source;
+    if (!d->source->empty() && d->source->back() != '\n') std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+int CmdExport(const Args& args) {
+  if (!args.positional.empty()) return Usage("export takes no arguments", "export");
+  auto engine = OpenForReading(args);
+  if (!engine.ok()) return Fail(engine.status());
+  std::string out_path;
+  if (args.values.count("-o")) out_path = args.values.at("-o");
+  if (args.values.count("--output")) out_path = args.values.at("--output");
+  if (out_path.empty() || out_path == "-") {
+    Status s = (*engine)->Export(std::cout);
+    return s.ok() ? kExitOk : Fail(s);
+  }
+  std::string tmp = out_path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Fail(Status::IOError(tmp + ": cannot write"));
+    Status s = (*engine)->Export(out);
+    if (!s.ok()) return Fail(s);
+  }
+  std::error_code ec;
+  fs::rename(tmp, out_path, ec);
+  if (ec) return Fail(Status::IOError(out_path + ": " + ec.message()));
+  return kExitOk;
+}
+
+int Main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  Args args;
+  if (auto err = ParseArgs(argc, argv, &args)) return Usage(err->message, args.command);
+  if (args.flags.count("--version")) {
+    std::cout << "ferrograph 0.1.0\n";
+    return kExitOk;
+  }
+  if (args.command.empty() || args.command == "help") {
+    std::string topic = args.positional.empty() ? "" : args.positional[0];
+    auto it = CommandHelp().find(topic);
+    if (!topic.empty() && it == CommandHelp().end())
+      return Usage("no help for unknown command `" + topic + "`", "");
+    std::cout << (it == CommandHelp().end() ? kMainHelp : it->second);
+    if (args.command.empty() && !args.flags.count("--help")) return kExitUsage;
+    return kExitOk;
+  }
+  if (args.flags.count("--help")) {
+    std::cout << CommandHelp().at(args.command);
+    return kExitOk;
+  }
+  if (args.command == "index") return CmdIndex(args);
+  if (args.command == "stats") return CmdStats(args);
+  if (args.command == "show") return CmdShow(args);
+  if (args.command == "export") return CmdExport(args);
+  return Usage("unknown command `" + args.command + "`", "");
+}
+
+}  // namespace
+}  // namespace ferrograph
+
+int main(int argc, char** argv) {
+  try {
+    return ferrograph::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "ferrograph: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

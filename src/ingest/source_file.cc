@@ -1,0 +1,117 @@
+#include "ingest/source_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace ferrograph {
+
+size_t FindInvalidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size(), i = 0;
+  while (i < n) {
+    // Fast path over ASCII, eight bytes at a time.
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t min;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2, min = 0x80, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, min = 0x800, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return i;
+      cp = cp << 6 | (p[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+Result<std::string> ReadSourceFile(const std::string& path, const std::string& display_path,
+                                   uint64_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(display_path + ": cannot read: " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Status::IOError(display_path + ": cannot stat: " + std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::InvalidArgument(display_path + ": not a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return Status::InvalidArgument(display_path + ": skipped, " + std::to_string(st.st_size) +
+                                   " bytes is over the limit of " + std::to_string(max_bytes) +
+                                   " bytes");
+  }
+  std::string data;
+  data.resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < data.size()) {
+    ssize_t r = ::read(fd, data.data() + got, data.size() - got);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return Status::IOError(display_path + ": read failed: " + std::strerror(err));
+    }
+    if (r == 0) break;  // the file shrank under us: take what is there
+    got += static_cast<size_t>(r);
+  }
+  data.resize(got);
+  // A file that grew while we read it: read the rest, within the limit.
+  char extra[4096];
+  for (;;) {
+    ssize_t r = ::read(fd, extra, sizeof(extra));
+    if (r <= 0) break;
+    data.append(extra, static_cast<size_t>(r));
+    if (data.size() > max_bytes) {
+      ::close(fd);
+      return Status::InvalidArgument(display_path + ": skipped, grew over the limit of " +
+                                     std::to_string(max_bytes) + " bytes while being read");
+    }
+  }
+  ::close(fd);
+
+  if (std::memchr(data.data(), '\0', data.size()) != nullptr) {
+    size_t at = static_cast<const char*>(std::memchr(data.data(), '\0', data.size())) - data.data();
+    return Status::InvalidArgument(display_path + ": skipped, binary file (NUL byte at offset " +
+                                   std::to_string(at) + ")");
+  }
+  size_t bad = FindInvalidUtf8(data);
+  if (bad != std::string_view::npos) {
+    size_t line = 1 + std::count(data.begin(), data.begin() + static_cast<long>(bad), '\n');
+    return Status::InvalidArgument(display_path + ":" + std::to_string(line) +
+                                   ": skipped, not valid UTF-8 (byte offset " +
+                                   std::to_string(bad) + ")");
+  }
+  return data;
+}
+
+}  // namespace ferrograph
