@@ -1,7 +1,7 @@
 // End-to-end tests of the ferrograph binary, driven as a user would: run
 // commands, read stdout/stderr and exit codes, kill it mid-write.
-#include <signal.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,8 +36,8 @@ RunResult Ferrograph(const std::string& args, const std::string& cwd = "") {
   fs::path dir = fs::path(testing::TempDir()) / "cli_run";
   fs::create_directories(dir);
   std::string out = (dir / "out").string(), err = (dir / "err").string();
-  std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + kBinary + " " + args + " >" +
-                    out + " 2>" + err;
+  std::string cmd =
+      (cwd.empty() ? "" : "cd '" + cwd + "' && ") + kBinary + " " + args + " >" + out + " 2>" + err;
   int status = std::system(cmd.c_str());
   RunResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -152,13 +152,15 @@ TEST_F(CliTest, IndexStatsShowExport) {
     json j = json::parse(line);
     if (j["type"] == "node") {
       ++nodes;
-      for (const char* k : {"id", "kind", "path", "name", "file", "line", "end_line", "content_hash"})
+      for (const char* k :
+           {"id", "kind", "path", "name", "file", "line", "end_line", "content_hash"})
         EXPECT_TRUE(j.contains(k)) << k;
       if (j["path"] == "small::nested::only_unix") saw_cfg = j["cfg"][0] == "unix";
     } else {
       ++edges;
       EXPECT_EQ(j["type"], "edge");
-      for (const char* k : {"kind", "src", "dst", "src_id", "dst_id"}) EXPECT_TRUE(j.contains(k)) << k;
+      for (const char* k : {"kind", "src", "dst", "src_id", "dst_id"})
+        EXPECT_TRUE(j.contains(k)) << k;
     }
   }
   EXPECT_EQ(nodes, s["nodes"].get<int>());
@@ -192,7 +194,8 @@ TEST_F(CliTest, ClearErrorsForBadPathsAndDatabases) {
   EXPECT_THAT(corrupt.err, HasSubstr("junk.db"));
   // Indexing into it is refused too, and the file is left alone.
   WriteSmallCrate();
-  RunResult idx = Ferrograph("index '" + (dir_ / "ws").string() + "' --db '" + (dir_ / "junk.db").string() + "'");
+  RunResult idx = Ferrograph("index '" + (dir_ / "ws").string() + "' --db '" +
+                             (dir_ / "junk.db").string() + "'");
   EXPECT_EQ(idx.code, 1);
   EXPECT_EQ(fs::file_size(dir_ / "junk.db"), 8192u);
 

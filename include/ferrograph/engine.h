@@ -57,10 +57,10 @@ struct IndexReport {
   std::string root;
   std::string db_path;
   int64_t crates = 0;
-  int64_t files_seen = 0;     // files of the module trees, read and hashed
-  int64_t files_parsed = 0;   // of which parsed (new or changed)
+  int64_t files_seen = 0;    // files of the module trees, read and hashed
+  int64_t files_parsed = 0;  // of which parsed (new or changed)
   int64_t files_unchanged = 0;
-  int64_t files_failed = 0;   // unreadable, not UTF-8, binary, too large
+  int64_t files_failed = 0;  // unreadable, not UTF-8, binary, too large
   int64_t bytes_parsed = 0;
   WriteStats delta;
   std::optional<VersionInfo> version;  // nullopt when nothing changed

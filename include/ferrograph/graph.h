@@ -53,10 +53,10 @@ enum class EdgeKind : uint8_t {
 inline constexpr int kEdgeKindCount = 10;
 
 enum class Visibility : uint8_t {
-  kPrivate,   // no modifier
-  kPublic,    // pub
-  kCrate,     // pub(crate)
-  kSuper,     // pub(super)
+  kPrivate,     // no modifier
+  kPublic,      // pub
+  kCrate,       // pub(crate)
+  kSuper,       // pub(super)
   kRestricted,  // pub(in path) / pub(self)
 };
 
@@ -80,17 +80,17 @@ struct Node {
   NodeId id;
   NodeKind kind = NodeKind::kFunction;
   std::string name;
-  std::string path;         // canonical path: "regex::bytes::Regex::new"
-  std::string crate_name;   // "regex"
-  std::string file;         // path relative to the indexed root, '/'-separated
+  std::string path;        // canonical path: "regex::bytes::Regex::new"
+  std::string crate_name;  // "regex"
+  std::string file;        // path relative to the indexed root, '/'-separated
   Span span;
   Visibility visibility = Visibility::kPrivate;
-  std::string signature;    // declaration text up to the body, whitespace collapsed
-  std::string docs;         // doc comment text, markers stripped, lines joined by '\n'
+  std::string signature;             // declaration text up to the body, whitespace collapsed
+  std::string docs;                  // doc comment text, markers stripped, lines joined by '\n'
   std::vector<std::string> cfgs;     // each #[cfg(...)] predicate text, outermost first
   std::vector<std::string> derives;  // #[derive(A, B)] -> {"A", "B"}
   std::vector<std::string> attrs;    // other attribute texts, e.g. "macro_export"
-  std::string in_macro;  // the item-position macro whose tokens held this item, or ""
+  std::string in_macro;              // the item-position macro whose tokens held this item, or ""
   ContentHash content_hash;
 };
 

@@ -76,7 +76,7 @@ const char* StatusCodeName(StatusCode code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT
     assert(!status_.ok() && "a Result built from a Status must hold an error");
     if (status_.ok()) status_ = Status::Internal("Result built from an OK status");
@@ -115,10 +115,10 @@ class [[nodiscard]] Result {
 }  // namespace ferrograph
 
 // Returns early from the enclosing function with the error of `expr`.
-#define FG_RETURN_IF_ERROR(expr)                         \
-  do {                                                   \
-    ::ferrograph::Status fg_status_ = (expr);            \
-    if (!fg_status_.ok()) return fg_status_;             \
+#define FG_RETURN_IF_ERROR(expr)              \
+  do {                                        \
+    ::ferrograph::Status fg_status_ = (expr); \
+    if (!fg_status_.ok()) return fg_status_;  \
   } while (0)
 
 #define FG_CONCAT_INNER_(a, b) a##b

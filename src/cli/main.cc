@@ -234,7 +234,8 @@ void PrintCounts(const char* title, const std::map<std::string, int64_t>& counts
   for (const auto& [k, v] : counts) sorted.emplace_back(-v, k);
   std::sort(sorted.begin(), sorted.end());
   std::string line;
-  for (const auto& [neg, k] : sorted) line += fmt::format("{}{} {}", line.empty() ? "" : ", ", k, -neg);
+  for (const auto& [neg, k] : sorted)
+    line += fmt::format("{}{} {}", line.empty() ? "" : ", ", k, -neg);
   fmt::print("  {}: {}\n", title, line.empty() ? "none" : line);
 }
 
@@ -307,9 +308,11 @@ int CmdIndex(const Args& args) {
     fmt::print("  version: no changes; {} stays current\n",
                stats->latest ? stats->latest->uuid.str() : std::string("none"));
   double mbps = r.seconds > 0 ? static_cast<double>(r.bytes_parsed) / 1e6 / r.seconds : 0;
-  fmt::print("  crates {}, files {} (parsed {}, unchanged {}, failed {}), {} parsed in {:.2f} s ({:.1f} MB/s)\n",
-             r.crates, r.files_seen, r.files_parsed, r.files_unchanged, r.files_failed,
-             HumanBytes(static_cast<double>(r.bytes_parsed)), r.seconds, mbps);
+  fmt::print(
+      "  crates {}, files {} (parsed {}, unchanged {}, failed {}), {} parsed in {:.2f} s ({:.1f} "
+      "MB/s)\n",
+      r.crates, r.files_seen, r.files_parsed, r.files_unchanged, r.files_failed,
+      HumanBytes(static_cast<double>(r.bytes_parsed)), r.seconds, mbps);
   fmt::print("  delta: +{} -{} ~{} nodes ({} moved), +{} -{} edges\n", r.delta.nodes_added,
              r.delta.nodes_removed, r.delta.nodes_changed, r.delta.nodes_moved, r.delta.edges_added,
              r.delta.edges_removed);
@@ -408,9 +411,9 @@ int CmdShow(const Args& args) {
                      {"path", n.path},
                      {"file", n.file},
                      {"line", n.span.start_line}});
-      std::cout << json{{"error", "ambiguous"}, {"query", args.positional[0]}, {"candidates", c}}
-                       .dump(2)
-                << "\n";
+      std::cout
+          << json{{"error", "ambiguous"}, {"query", args.positional[0]}, {"candidates", c}}.dump(2)
+          << "\n";
     } else {
       fmt::print(stderr, "ferrograph: `{}` is ambiguous: {} candidates\n", args.positional[0],
                  matches.size());
@@ -455,8 +458,7 @@ int CmdShow(const Args& args) {
   for (const std::string& a : n.attrs) fmt::print("  attr: #[{}]\n", a);
   if (!n.in_macro.empty()) fmt::print("  written inside: {}!{{ ... }}\n", n.in_macro);
   fmt::print("  content hash: {}\n  id: {}\n", n.content_hash.str(), n.id.str());
-  if (d->container)
-    fmt::print("  in: {} {}\n", KindName(d->container->kind), d->container->path);
+  if (d->container) fmt::print("  in: {} {}\n", KindName(d->container->kind), d->container->path);
   if (!n.docs.empty()) {
     fmt::print("  docs:\n");
     size_t start = 0;

@@ -7,12 +7,13 @@ namespace ferrograph {
 
 namespace {
 constexpr std::array<std::string_view, kNodeKindCount> kNodeKindNames = {
-    "crate", "module", "function", "method", "struct", "enum", "variant", "union", "field",
-    "trait", "impl", "const", "static", "type_alias", "macro", "use", "generic_param", "external",
+    "crate",   "module",     "function", "method", "struct",        "enum",
+    "variant", "union",      "field",    "trait",  "impl",          "const",
+    "static",  "type_alias", "macro",    "use",    "generic_param", "external",
 };
 constexpr std::array<std::string_view, kEdgeKindCount> kEdgeKindNames = {
-    "CONTAINS", "IMPLEMENTS", "IMPL_FOR", "CALLS", "USES_TYPE",
-    "IMPORTS", "MACRO_INVOKES", "MACRO_EXPANDS", "HAS_GENERIC", "BOUND",
+    "CONTAINS", "IMPLEMENTS",    "IMPL_FOR",      "CALLS",       "USES_TYPE",
+    "IMPORTS",  "MACRO_INVOKES", "MACRO_EXPANDS", "HAS_GENERIC", "BOUND",
 };
 constexpr std::array<std::string_view, 5> kVisibilityNames = {
     "private", "pub", "pub(crate)", "pub(super)", "pub(restricted)",

@@ -35,9 +35,9 @@ class VersionGenerator {
  private:
   Clock* const clock_;
   std::mutex mu_;
-  uint64_t last_millis_ = 0;  // guarded by mu_
+  uint64_t last_millis_ = 0;   // guarded by mu_
   uint16_t last_counter_ = 0;  // guarded by mu_
-  std::mt19937_64 rng_;  // guarded by mu_
+  std::mt19937_64 rng_;        // guarded by mu_
 };
 
 }  // namespace ferrograph

@@ -86,7 +86,8 @@ TEST(Blake3HasherTest, NodeIdDependsOnEveryField) {
   EXPECT_NE(base, MakeNodeId("regex", "regex::Regex::new", NodeKind::kFunction, 0));
   EXPECT_NE(base, MakeNodeId("regex", "regex::Regex::new", NodeKind::kMethod, 1));
   // Field boundaries are length-prefixed.
-  EXPECT_NE(MakeNodeId("ab", "c", NodeKind::kModule, 0), MakeNodeId("a", "bc", NodeKind::kModule, 0));
+  EXPECT_NE(MakeNodeId("ab", "c", NodeKind::kModule, 0),
+            MakeNodeId("a", "bc", NodeKind::kModule, 0));
 }
 
 }  // namespace

@@ -252,7 +252,8 @@ Status Indexer::Plan(const Workspace& ws) {
       if (t.kind == TargetKind::kBin && lib_names.count(t.crate_name)) key += "#bin";
       if (t.kind == TargetKind::kExample) key += "#example";
       if (used_keys.count(key) && !pkg->version.empty()) key += "@" + pkg->version;
-      for (int n = 2; used_keys.count(key); ++n) key = tp.target.crate_name + "#" + std::to_string(n);
+      for (int n = 2; used_keys.count(key); ++n)
+        key = tp.target.crate_name + "#" + std::to_string(n);
       used_keys.insert(key);
       tp.crate_key = key;
       plan.targets.push_back(tp);
@@ -393,9 +394,9 @@ Status Indexer::WriteFile(const TargetPlan& target, const ModuleContext& ctx, Fi
     n.in_macro = std::move(item.in_macro);
     n.content_hash = item.content_hash;
     if (item.span.end_byte <= state.source.size() && item.span.start_byte <= item.span.end_byte)
-      u.sources.emplace_back(n.content_hash,
-                             state.source.substr(item.span.start_byte,
-                                                 item.span.end_byte - item.span.start_byte));
+      u.sources.emplace_back(
+          n.content_hash,
+          state.source.substr(item.span.start_byte, item.span.end_byte - item.span.start_byte));
     Edge e;
     e.kind = EdgeKind::kContains;
     e.src = item.parent >= 0 && static_cast<size_t>(item.parent) < i ? ids[item.parent] : module_id;
@@ -534,9 +535,8 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
           continue;
         }
         bool mod_rs = c.from_path_attr || fs::path(found).filename() == "mod.rs";
-        pending.push_back(
-            Entry{found, ModuleContext{Join(entry.ctx.module_path, m.rel), mod_rs, m.disambiguator,
-                                       false, false}});
+        pending.push_back(Entry{found, ModuleContext{Join(entry.ctx.module_path, m.rel), mod_rs,
+                                                     m.disambiguator, false, false}});
       }
     }
     return Status::OK();
@@ -568,8 +568,8 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
 Status Indexer::ProcessPackage(PackagePlan& plan,
                                std::unordered_map<std::string, FileState>& states) {
   for (const TargetPlan& t : plan.targets) {
-    FG_RETURN_IF_ERROR(ProcessTarget(t, plan, states).WithContext("indexing crate " +
-                                                                  t.target.crate_name));
+    FG_RETURN_IF_ERROR(
+        ProcessTarget(t, plan, states).WithContext("indexing crate " + t.target.crate_name));
   }
   return Status::OK();
 }
@@ -690,8 +690,7 @@ Result<IndexReport> Indexer::Run() {
 
 Result<IndexReport> RunIndex(Store& store, const std::string& root, const IndexOptions& options) {
   std::error_code ec;
-  if (!fs::exists(root, ec))
-    return Status::NotFound(root + ": no such file or directory");
+  if (!fs::exists(root, ec)) return Status::NotFound(root + ": no such file or directory");
   Indexer indexer(store, fs::absolute(root, ec).lexically_normal().string(), options);
   return indexer.Run().WithContext("indexing " + root);
 }

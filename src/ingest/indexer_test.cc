@@ -22,8 +22,9 @@ using ::testing::Not;
 class IndexerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::path(testing::TempDir()) /
-            ("indexer_" + std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
+    root_ =
+        fs::path(testing::TempDir()) /
+        ("indexer_" + std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(root_);
     fs::create_directories(root_);
     db_ = (root_ / ".ferrograph" / "graph.db").string();
@@ -101,7 +102,9 @@ class IndexerTest : public ::testing::Test {
           "    pub fn f() {}\n"
           "}\n"
           "pub fn top() -> u32 { 1 }\n");
-    Write("src/a.rs", "pub struct Thing { pub size: usize }\nimpl Thing {\n    pub fn new() -> Self { Thing { size: 0 } }\n}\n");
+    Write("src/a.rs",
+          "pub struct Thing { pub size: usize }\nimpl Thing {\n    pub fn new() -> Self { Thing { "
+          "size: 0 } }\n}\n");
     Write("src/b/mod.rs", "pub mod c;\npub fn in_b() {}\n");
     Write("src/b/c.rs", "pub fn g() {}\n");
     Write("src/other/z_impl.rs", "pub fn h() {}\n");

@@ -36,7 +36,9 @@ TEST(SourceFileTest, RejectsInvalidUtf8WithLineAndOffset) {
 }
 
 TEST(SourceFileTest, RejectsBinary) {
-  std::string p = WriteTemp("bin.rs", std::string("\x7f" "ELF\0\0\0", 7));
+  std::string p = WriteTemp("bin.rs", std::string("\x7f"
+                                                  "ELF\0\0\0",
+                                                  7));
   auto r = ReadSourceFile(p, "bin.rs", 1 << 20);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("binary"));

@@ -6,26 +6,21 @@ Status SqliteStatus(int rc, std::string_view message) {
   switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_ROW:
-    case SQLITE_DONE:
-      return Status::OK();
+    case SQLITE_DONE: return Status::OK();
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return Status::Corruption(message);
+    case SQLITE_NOTADB: return Status::Corruption(message);
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
     case SQLITE_READONLY:
     case SQLITE_FULL:
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return Status::IOError(message);
+    case SQLITE_LOCKED: return Status::IOError(message);
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:
     case SQLITE_TOOBIG:
-    case SQLITE_RANGE:
-      return Status::InvalidArgument(message);
-    default:
-      return Status::Internal(message);
+    case SQLITE_RANGE: return Status::InvalidArgument(message);
+    default: return Status::Internal(message);
   }
 }
 
@@ -93,8 +88,8 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool r
   flags |= SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
-    std::string msg = path + ": cannot open database: " +
-                      (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    std::string msg =
+        path + ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
     sqlite3_close_v2(raw);
     return SqliteStatus(rc, msg);
   }
@@ -124,8 +119,8 @@ Result<Statement> Database::Prepare(std::string_view sql) {
 }
 
 Status Database::LastError(std::string_view what) const {
-  return SqliteStatus(sqlite3_errcode(db_.get()),
-                      path_ + ": " + sqlite3_errmsg(db_.get()) + " (while " + std::string(what) + ")");
+  return SqliteStatus(sqlite3_errcode(db_.get()), path_ + ": " + sqlite3_errmsg(db_.get()) +
+                                                      " (while " + std::string(what) + ")");
 }
 
 }  // namespace ferrograph

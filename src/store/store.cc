@@ -189,7 +189,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) {
       std::filesystem::create_directories(parent, ec);
-      if (ec) return Status::IOError(parent.string() + ": cannot create directory: " + ec.message());
+      if (ec)
+        return Status::IOError(parent.string() + ": cannot create directory: " + ec.message());
     }
   }
   FG_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path, options.read_only));
@@ -201,9 +202,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
 Status Store::Migrate(bool read_only) {
   Database& db = *db_;
   auto refuse = [&](const Status& s) {
-    return Status::Corruption(path_ +
-                              ": not a ferrograph database, or it is damaged (" + s.message() +
-                              "); move it away or pass another --db");
+    return Status::Corruption(path_ + ": not a ferrograph database, or it is damaged (" +
+                              s.message() + "); move it away or pass another --db");
   };
   // The first read touches the file header: a damaged or foreign file fails here.
   Result<int64_t> app_id = QueryInt(db, "PRAGMA application_id");
@@ -466,15 +466,18 @@ Status WriteTxn::Prepare() {
                       db.Prepare("SELECT rowid, hash, module_path, like_mod_rs, "
                                  "module_disambiguator, size, mods FROM files WHERE crate = ?1 AND "
                                  "path = ?2 AND valid_to IS NULL"));
-  FG_ASSIGN_OR_RETURN(st_->close_file, db.Prepare("UPDATE files SET valid_to = ?1 WHERE rowid = ?2"));
+  FG_ASSIGN_OR_RETURN(st_->close_file,
+                      db.Prepare("UPDATE files SET valid_to = ?1 WHERE rowid = ?2"));
   FG_ASSIGN_OR_RETURN(st_->insert_file,
                       db.Prepare("INSERT INTO files(crate, path, module_path, like_mod_rs, "
                                  "module_disambiguator, hash, size, mods, valid_from) "
                                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
-  FG_ASSIGN_OR_RETURN(st_->current_nodes,
-                      db.Prepare(std::string("SELECT rowid, ") + std::string(kNodeColumns) +
-                                 " FROM nodes WHERE crate = ?1 AND file = ?2 AND valid_to IS NULL"));
-  FG_ASSIGN_OR_RETURN(st_->close_node, db.Prepare("UPDATE nodes SET valid_to = ?1 WHERE rowid = ?2"));
+  FG_ASSIGN_OR_RETURN(
+      st_->current_nodes,
+      db.Prepare(std::string("SELECT rowid, ") + std::string(kNodeColumns) +
+                 " FROM nodes WHERE crate = ?1 AND file = ?2 AND valid_to IS NULL"));
+  FG_ASSIGN_OR_RETURN(st_->close_node,
+                      db.Prepare("UPDATE nodes SET valid_to = ?1 WHERE rowid = ?2"));
   FG_ASSIGN_OR_RETURN(
       st_->insert_node,
       db.Prepare("INSERT INTO nodes(id, kind, name, path, crate, file, start_byte, end_byte, "
@@ -484,7 +487,8 @@ Status WriteTxn::Prepare() {
   FG_ASSIGN_OR_RETURN(st_->current_edges,
                       db.Prepare("SELECT rowid, kind, src, dst, file, line, props FROM edges "
                                  "WHERE crate = ?1 AND file = ?2 AND valid_to IS NULL"));
-  FG_ASSIGN_OR_RETURN(st_->close_edge, db.Prepare("UPDATE edges SET valid_to = ?1 WHERE rowid = ?2"));
+  FG_ASSIGN_OR_RETURN(st_->close_edge,
+                      db.Prepare("UPDATE edges SET valid_to = ?1 WHERE rowid = ?2"));
   FG_ASSIGN_OR_RETURN(st_->insert_edge,
                       db.Prepare("INSERT INTO edges(kind, src, dst, crate, file, line, props, "
                                  "valid_from) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
@@ -702,7 +706,10 @@ Result<std::optional<VersionInfo>> WriteTxn::Commit(const std::string& summary_j
   v.summary = summary_json.empty() ? "{}" : summary_json;
   FG_ASSIGN_OR_RETURN(Statement st, db.Prepare("INSERT INTO versions(ordinal, uuid, time_ms, "
                                                "summary) VALUES(?1, ?2, ?3, ?4)"));
-  st.Bind(1, v.ordinal).Bind(2, v.uuid.str()).Bind(3, static_cast<int64_t>(v.time_ms)).Bind(4, v.summary);
+  st.Bind(1, v.ordinal)
+      .Bind(2, v.uuid.str())
+      .Bind(3, static_cast<int64_t>(v.time_ms))
+      .Bind(4, v.summary);
   FG_RETURN_IF_ERROR(st.Run());
   st_.reset();  // finalize statements before COMMIT
   FG_RETURN_IF_ERROR(db.Exec("COMMIT").WithContext("committing version " + v.uuid.str()));

@@ -42,12 +42,12 @@ class Database;
 inline constexpr int kSchemaVersion = 1;
 
 struct FileRecord {
-  std::string crate_key;    // the crate the file was indexed for
-  std::string path;         // relative to the indexed root
-  std::string module_path;  // canonical path of the module the file implements
+  std::string crate_key;     // the crate the file was indexed for
+  std::string path;          // relative to the indexed root
+  std::string module_path;   // canonical path of the module the file implements
   bool like_mod_rs = false;  // the file resolves child modules like mod.rs
   uint32_t module_disambiguator = 0;
-  ContentHash hash;          // BLAKE3 of the file's bytes
+  ContentHash hash;  // BLAKE3 of the file's bytes
   uint64_t size = 0;
   std::string mods_json;  // the file's `mod x;` declarations, JSON array
 };

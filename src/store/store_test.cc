@@ -20,7 +20,8 @@ class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::path(testing::TempDir()) /
-           ("store_test_" + std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("store_test_" +
+            std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     path_ = (dir_ / "graph.db").string();
@@ -299,10 +300,11 @@ TEST_F(StoreTest, EdgesAreQueryableBothWays) {
   ASSERT_EQ(in->size(), 1u);
   EXPECT_EQ((*in)[0].src, crate.id);
   std::vector<std::string> paths;
-  ASSERT_TRUE(store->ForEachNode([&](const Node& n) {
-                     paths.push_back(n.path);
-                     return Status::OK();
-                   })
+  ASSERT_TRUE(store
+                  ->ForEachNode([&](const Node& n) {
+                    paths.push_back(n.path);
+                    return Status::OK();
+                  })
                   .ok());
   EXPECT_THAT(paths, ElementsAre("demo", "demo::a"));
 }
