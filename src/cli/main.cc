@@ -507,7 +507,7 @@ int CmdExport(const Args& args) {
 }
 
 int Main(int argc, char** argv) {
-  std::ios::sync_with_stdio(false);
+
   Args args;
   if (auto err = ParseArgs(argc, argv, &args)) return Usage(err->message, args.command);
   if (args.flags.count("--version")) {

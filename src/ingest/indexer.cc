@@ -31,6 +31,7 @@ using json = nlohmann::json;
 
 constexpr int kMaxDiagnosticsPerFile = 5;
 
+
 struct TargetPlan {
   const Package* package = nullptr;
   Target target;
@@ -220,6 +221,7 @@ class Indexer {
   std::unordered_map<std::string, std::vector<ContentHash>> previous_hashes_;
   std::set<std::string> crate_keys_seen_;
   std::set<std::pair<std::string, std::string>> files_reached_;
+  std::set<std::string> visited_in_package_;  // files some target of the package reached
 
   IndexProgress progress_;
   uint64_t last_progress_ns_ = 0;
@@ -478,6 +480,7 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
       Entry entry = std::move(pending.front());
       pending.pop_front();
       if (!visited.insert(entry.abs).second) continue;
+      visited_in_package_.insert(entry.abs);
       module_paths_used[entry.ctx.module_path]++;
 
       auto it = states.find(entry.abs);
@@ -567,9 +570,26 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
 
 Status Indexer::ProcessPackage(PackagePlan& plan,
                                std::unordered_map<std::string, FileState>& states) {
+  visited_in_package_.clear();
   for (const TargetPlan& t : plan.targets) {
     FG_RETURN_IF_ERROR(
         ProcessTarget(t, plan, states).WithContext("indexing crate " + t.target.crate_name));
+  }
+  // Files in the crates' directories that no module tree reaches (dead files,
+  // `include!`d fragments) are remembered by hash only, so that the next run
+  // does not parse them again.
+  for (const std::string& abs : plan.files) {
+    if (visited_in_package_.count(abs)) continue;
+    auto it = states.find(abs);
+    if (it == states.end() || !it->second.status.ok()) continue;
+    FileUpdate u;
+    u.file.crate_key = kUnreachedFilesCrate;
+    u.file.path = it->second.rel;
+    u.file.hash = it->second.hash;
+    u.file.size = it->second.size;
+    u.file.mods_json = "[]";
+    files_reached_.insert({u.file.crate_key, u.file.path});
+    FG_RETURN_IF_ERROR(txn_->ApplyFile(u));
   }
   return Status::OK();
 }

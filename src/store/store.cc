@@ -298,7 +298,10 @@ Result<std::vector<VersionInfo>> Store::Versions() {
 
 Result<GraphStats> Store::Stats() {
   GraphStats s;
-  FG_ASSIGN_OR_RETURN(s.files, QueryInt(*db_, "SELECT count(*) FROM files WHERE valid_to IS NULL"));
+  FG_ASSIGN_OR_RETURN(s.files, QueryInt(*db_,
+                                        std::string("SELECT count(*) FROM files WHERE valid_to IS "
+                                                    "NULL AND crate != '") +
+                                            kUnreachedFilesCrate + "'"));
   FG_ASSIGN_OR_RETURN(s.versions, QueryInt(*db_, "SELECT count(*) FROM versions"));
   FG_ASSIGN_OR_RETURN(s.contents, QueryInt(*db_, "SELECT count(*) FROM contents"));
   {

@@ -41,6 +41,11 @@ class Database;
 
 inline constexpr int kSchemaVersion = 1;
 
+// The files-table crate key of files that were read in a crate's directories
+// but that no module tree reaches: remembered by hash so that they are not
+// parsed again, never counted as indexed files, and owning no nodes.
+inline constexpr const char* kUnreachedFilesCrate = "#unreached";
+
 struct FileRecord {
   std::string crate_key;     // the crate the file was indexed for
   std::string path;          // relative to the indexed root
