@@ -1,1 +1,1353 @@
-// placeholder: being written
+// Extraction in outline:
+// - ScanItems walks an item container (the file, a module or impl body, a
+//   function body) in source order, gathering the doc comments and
+//   attributes before each item, and hands every item to ExtractItem, which
+//   records it and scans its own insides (fields, variants, generic params,
+//   associated items, nested items) with a child Scope saying where they land.
+// - Item-position macro invocations are re-parsed over the inside of their
+//   token tree (same file coordinates) and scanned like a container when the
+//   result looks like items; `cfg_if!` is split into its branches.
+// - Content hashes come from one NormalizedSyntaxIndex per tree, so nested
+//   items do not re-walk their parents' syntax.
+// - Diagnostics come from one pass over the ERROR / MISSING nodes.
+// Recursion is bounded by kMaxItemDepth and kMaxMacroDepth; every other walk
+// is an iterative cursor walk.
+#include "graph/extract.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "graph/normalize.h"
+
+namespace ferrograph {
+namespace {
+
+// Limits that keep hostile input cheap and the stack shallow.
+// Nested items (mod in mod in fn ...): each level costs under 1 KiB of stack,
+// so the limit needs about 256 KiB.
+constexpr int kMaxItemDepth = 256;
+constexpr int kMaxMacroDepth = 8;           // macro token trees re-parsed inside each other
+constexpr size_t kMaxDiagnostics = 100;     // then one summary diagnostic
+constexpr size_t kMaxValueSignature = 200;  // const/static/type/variant/field signatures
+constexpr size_t kMaxSignature = 1000;      // any signature (a pathological header)
+
+// The grammar node kinds extraction looks at. Symbols are mapped by name so
+// that aliased symbols sharing a name map to the same kind.
+enum class K : uint8_t {
+  kOther,
+  kSourceFile,
+  kError,
+  kLineComment,
+  kBlockComment,
+  kAttributeItem,
+  kInnerAttributeItem,
+  kAttribute,
+  kFunctionItem,
+  kFunctionSignatureItem,
+  kStructItem,
+  kEnumItem,
+  kUnionItem,
+  kTraitItem,
+  kImplItem,
+  kModItem,
+  kConstItem,
+  kStaticItem,
+  kTypeItem,
+  kAssociatedType,
+  kMacroDefinition,
+  kMacroInvocation,
+  kUseDeclaration,
+  kExternCrateDeclaration,
+  kForeignModItem,
+  kTokenTree,
+  kFieldDeclaration,
+  kFieldDeclarationList,
+  kOrderedFieldDeclarationList,
+  kEnumVariant,
+  kVisibilityModifier,
+  kSelfParameter,
+  kParameter,
+  kSelf,
+  kCrate,
+  kSuper,
+  kLifetimeParameter,
+  kTypeParameter,
+  kConstParameter,
+  kLifetime,
+  kBlock,
+  kStringLiteral,
+  kRawStringLiteral,
+  kStringContent,
+  kEscapeSequence,
+  kGenericType,
+  kScopedTypeIdentifier,
+  kTypeIdentifier,
+  kMetavariable,
+  kDocComment,
+  kReferenceType,
+  kDynamicType,
+  kMutableSpecifier,
+};
+
+struct NamedKind {
+  const char* name;
+  K kind;
+};
+
+constexpr NamedKind kNamedKinds[] = {
+    {"source_file", K::kSourceFile},
+    {"ERROR", K::kError},
+    {"line_comment", K::kLineComment},
+    {"block_comment", K::kBlockComment},
+    {"attribute_item", K::kAttributeItem},
+    {"inner_attribute_item", K::kInnerAttributeItem},
+    {"attribute", K::kAttribute},
+    {"function_item", K::kFunctionItem},
+    {"function_signature_item", K::kFunctionSignatureItem},
+    {"struct_item", K::kStructItem},
+    {"enum_item", K::kEnumItem},
+    {"union_item", K::kUnionItem},
+    {"trait_item", K::kTraitItem},
+    {"impl_item", K::kImplItem},
+    {"mod_item", K::kModItem},
+    {"const_item", K::kConstItem},
+    {"static_item", K::kStaticItem},
+    {"type_item", K::kTypeItem},
+    {"associated_type", K::kAssociatedType},
+    {"macro_definition", K::kMacroDefinition},
+    {"macro_invocation", K::kMacroInvocation},
+    {"use_declaration", K::kUseDeclaration},
+    {"extern_crate_declaration", K::kExternCrateDeclaration},
+    {"foreign_mod_item", K::kForeignModItem},
+    {"token_tree", K::kTokenTree},
+    {"field_declaration", K::kFieldDeclaration},
+    {"field_declaration_list", K::kFieldDeclarationList},
+    {"ordered_field_declaration_list", K::kOrderedFieldDeclarationList},
+    {"enum_variant", K::kEnumVariant},
+    {"visibility_modifier", K::kVisibilityModifier},
+    {"self_parameter", K::kSelfParameter},
+    {"parameter", K::kParameter},
+    {"self", K::kSelf},
+    {"crate", K::kCrate},
+    {"super", K::kSuper},
+    {"lifetime_parameter", K::kLifetimeParameter},
+    {"type_parameter", K::kTypeParameter},
+    {"const_parameter", K::kConstParameter},
+    {"lifetime", K::kLifetime},
+    {"block", K::kBlock},
+    {"string_literal", K::kStringLiteral},
+    {"raw_string_literal", K::kRawStringLiteral},
+    {"string_content", K::kStringContent},
+    {"escape_sequence", K::kEscapeSequence},
+    {"generic_type", K::kGenericType},
+    {"scoped_type_identifier", K::kScopedTypeIdentifier},
+    {"type_identifier", K::kTypeIdentifier},
+    {"metavariable", K::kMetavariable},
+    {"doc_comment", K::kDocComment},
+    {"reference_type", K::kReferenceType},
+    {"dynamic_type", K::kDynamicType},
+    {"mutable_specifier", K::kMutableSpecifier},
+};
+
+struct Grammar {
+  std::vector<K> kinds;  // by symbol; anonymous tokens are kOther
+  TSFieldId f_name, f_body, f_type, f_trait, f_value, f_parameters, f_type_parameters, f_pattern,
+      f_macro, f_argument, f_arguments, f_alias, f_doc;
+
+  Grammar() {
+    const TSLanguage* lang = RustLanguage();
+    uint32_t n = ts_language_symbol_count(lang);
+    kinds.assign(n, K::kOther);
+    for (uint32_t s = 0; s < n; ++s) {
+      if (ts_language_symbol_type(lang, static_cast<TSSymbol>(s)) != TSSymbolTypeRegular) continue;
+      const char* name = ts_language_symbol_name(lang, static_cast<TSSymbol>(s));
+      if (!name) continue;
+      for (const NamedKind& nk : kNamedKinds) {
+        if (std::strcmp(nk.name, name) == 0) kinds[s] = nk.kind;
+      }
+    }
+    auto field = [&](const char* f) {
+      return ts_language_field_id_for_name(lang, f, static_cast<uint32_t>(std::strlen(f)));
+    };
+    f_name = field("name");
+    f_body = field("body");
+    f_type = field("type");
+    f_trait = field("trait");
+    f_value = field("value");
+    f_parameters = field("parameters");
+    f_type_parameters = field("type_parameters");
+    f_pattern = field("pattern");
+    f_macro = field("macro");
+    f_argument = field("argument");
+    f_arguments = field("arguments");
+    f_alias = field("alias");
+    f_doc = field("doc");
+  }
+
+  K Kind(TSNode n) const {
+    if (ts_node_is_null(n)) return K::kOther;
+    TSSymbol s = ts_node_symbol(n);
+    if (s == static_cast<TSSymbol>(-1)) return K::kError;  // ts_builtin_sym_error
+    return s < kinds.size() ? kinds[s] : K::kOther;
+  }
+};
+
+const Grammar& G() {
+  static const Grammar* const grammar = new Grammar();
+  return *grammar;
+}
+
+bool IsItemKind(K k) {
+  switch (k) {
+    case K::kFunctionItem:
+    case K::kFunctionSignatureItem:
+    case K::kStructItem:
+    case K::kEnumItem:
+    case K::kUnionItem:
+    case K::kTraitItem:
+    case K::kImplItem:
+    case K::kModItem:
+    case K::kConstItem:
+    case K::kStaticItem:
+    case K::kTypeItem:
+    case K::kAssociatedType:
+    case K::kMacroDefinition:
+    case K::kUseDeclaration:
+    case K::kExternCrateDeclaration:
+    case K::kForeignModItem: return true;
+    default: return false;
+  }
+}
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+void TruncateUtf8(std::string* s, size_t max) {
+  if (s->size() <= max) return;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>((*s)[n]) & 0xC0) == 0x80) --n;
+  s->resize(n);
+}
+
+// Drops a trailing `;` (and the space before it) from collapsed text.
+void StripTrailingSemicolon(std::string* s) {
+  if (!s->empty() && s->back() == ';') s->pop_back();
+  while (!s->empty() && s->back() == ' ') s->pop_back();
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// The value of a Rust string literal escape such as `\n`, `\u{1F600}`, or a
+// line continuation (`\` + newline + indentation, which yields nothing).
+void AppendUnescaped(std::string_view esc, std::string* out) {
+  if (esc.size() < 2 || esc[0] != '\\') {
+    out->append(esc);
+    return;
+  }
+  switch (esc[1]) {
+    case 'n': out->push_back('\n'); return;
+    case 't': out->push_back('\t'); return;
+    case 'r': out->push_back('\r'); return;
+    case '0': out->push_back('\0'); return;
+    case '\\': out->push_back('\\'); return;
+    case '"': out->push_back('"'); return;
+    case '\'': out->push_back('\''); return;
+    case '\n':
+    case '\r': return;
+    case 'x':
+      if (esc.size() >= 4) {
+        out->push_back(
+            static_cast<char>(std::strtoul(std::string(esc.substr(2, 2)).c_str(), nullptr, 16)));
+        return;
+      }
+      break;
+    case 'u': {
+      size_t open = esc.find('{'), close = esc.find('}');
+      if (open != std::string_view::npos && close != std::string_view::npos && close > open) {
+        std::string hex(esc.substr(open + 1, close - open - 1));
+        hex.erase(std::remove(hex.begin(), hex.end(), '_'), hex.end());
+        AppendUtf8(static_cast<uint32_t>(std::strtoul(hex.c_str(), nullptr, 16)), out);
+        return;
+      }
+      break;
+    }
+    default: break;
+  }
+  out->append(esc);
+}
+
+// Cursors reused across calls: a fresh TSTreeCursor allocates its stack.
+// Acquire/release nest (a callback may iterate another node's children).
+class CursorPool {
+ public:
+  ~CursorPool() {
+    for (TSTreeCursor& c : cursors_) ts_tree_cursor_delete(&c);
+  }
+  TSTreeCursor* Acquire(TSNode n) {
+    if (used_ == cursors_.size()) {
+      cursors_.push_back(ts_tree_cursor_new(n));
+    } else {
+      ts_tree_cursor_reset(&cursors_[used_], n);
+    }
+    return &cursors_[used_++];
+  }
+  void Release() { --used_; }
+
+ private:
+  std::deque<TSTreeCursor> cursors_;  // a deque: growing keeps handed-out pointers valid
+  size_t used_ = 0;
+};
+
+thread_local CursorPool cursor_pool;
+
+// Calls fn(child, field) for each direct child of `n`, in order, until fn
+// returns false. O(1) per step, unlike ts_node_child(i).
+template <typename Fn>
+void ForEachChild(TSNode n, Fn&& fn) {
+  if (ts_node_is_null(n)) return;
+  TSTreeCursor* c = cursor_pool.Acquire(n);
+  if (ts_tree_cursor_goto_first_child(c)) {
+    do {
+      if (!fn(ts_tree_cursor_current_node(c), ts_tree_cursor_current_field_id(c))) break;
+    } while (ts_tree_cursor_goto_next_sibling(c));
+  }
+  cursor_pool.Release();
+}
+
+TSNode FirstChildOfKind(TSNode n, K kind) {
+  TSNode found{};
+  ForEachChild(n, [&](TSNode child, TSFieldId) {
+    if (G().Kind(child) != kind) return true;
+    found = child;
+    return false;
+  });
+  return found;
+}
+
+TSNode Field(TSNode n, TSFieldId f) {
+  return ts_node_is_null(n) ? n : ts_node_child_by_field_id(n, f);
+}
+
+// NodeText that accepts a null node (an absent field) and yields "".
+std::string_view Text(TSNode n, std::string_view source) {
+  return ts_node_is_null(n) ? std::string_view() : NodeText(n, source);
+}
+
+bool TokenIs(TSNode n, std::string_view text, std::string_view source) {
+  return !ts_node_is_named(n) && Text(n, source) == text;
+}
+
+// The span of [first, last] in file coordinates, 1-based lines.
+Span MakeSpan(TSNode first, TSNode last) {
+  Span s;
+  s.start_byte = ts_node_start_byte(first);
+  s.end_byte = ts_node_end_byte(last);
+  s.start_line = ts_node_start_point(first).row + 1;
+  TSPoint end = ts_node_end_point(last);
+  // A node ending just after a newline (a line comment) ends on the line before.
+  s.end_line = end.row + 1;
+  if (end.column == 0 && end.row > ts_node_start_point(first).row) s.end_line = end.row;
+  return s;
+}
+
+Visibility ParseVisibility(TSNode vis, std::string_view source) {
+  if (ts_node_is_null(vis)) return Visibility::kPrivate;
+  bool has_in = false, has_crate = false, has_super = false, has_self = false;
+  ForEachChild(vis, [&](TSNode c, TSFieldId) {
+    K k = G().Kind(c);
+    if (k == K::kCrate) has_crate = true;
+    if (k == K::kSuper) has_super = true;
+    if (k == K::kSelf) has_self = true;
+    if (TokenIs(c, "in", source)) has_in = true;
+    return true;
+  });
+  if (has_in || has_self) return Visibility::kRestricted;
+  if (has_super) return Visibility::kSuper;
+  if (has_crate) return Visibility::kCrate;
+  return Visibility::kPublic;
+}
+
+// Text of a doc comment node with its markers removed: `/// x` -> "x";
+// `/** a\n * b */` -> "a\nb".
+std::string DocCommentText(TSNode comment, std::string_view source) {
+  TSNode doc = Field(comment, G().f_doc);
+  if (ts_node_is_null(doc)) return "";
+  std::string_view text = Text(doc, source);
+  if (G().Kind(comment) == K::kLineComment) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+    if (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    return std::string(text);
+  }
+  // Block doc: strip a leading `*` decoration from continuation lines, drop
+  // blank first/last lines, and remove one leading space per line.
+  std::vector<std::string_view> lines;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    while (!line.empty() && IsSpace(line.back())) line.remove_suffix(1);
+    if (!lines.empty() || pos > 0) {
+      std::string_view t = line;
+      while (!t.empty() && IsSpace(t.front())) t.remove_prefix(1);
+      if (!t.empty() && t.front() == '*') line = t.substr(1);
+    }
+    lines.push_back(line);
+    pos = nl + 1;
+  }
+  while (!lines.empty() && Trim(lines.front()).empty()) lines.erase(lines.begin());
+  while (!lines.empty() && Trim(lines.back()).empty()) lines.pop_back();
+  std::string out;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string_view line = lines[i];
+    if (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    if (i) out.push_back('\n');
+    out.append(line);
+  }
+  return out;
+}
+
+// The value of a string literal node (escapes decoded), or of a raw string.
+std::string StringLiteralValue(TSNode lit, std::string_view source) {
+  std::string out;
+  ForEachChild(lit, [&](TSNode c, TSFieldId) {
+    K k = G().Kind(c);
+    if (k == K::kStringContent) out.append(Text(c, source));
+    if (k == K::kEscapeSequence) AppendUnescaped(Text(c, source), &out);
+    return true;
+  });
+  return out;
+}
+
+void AppendDoc(std::string_view piece, std::string* docs) {
+  if (!docs->empty()) docs->push_back('\n');
+  docs->append(piece);
+}
+
+// Inner text of a delimited token tree, collapsed: `(a, b)` -> "a, b".
+std::string TokenTreeInner(TSNode tt, std::string_view source) {
+  std::string text = CollapsedText(tt, source);
+  std::string_view v = text;
+  if (!v.empty() && (v.front() == '(' || v.front() == '[' || v.front() == '{')) v.remove_prefix(1);
+  if (!v.empty() && (v.back() == ')' || v.back() == ']' || v.back() == '}')) v.remove_suffix(1);
+  return std::string(Trim(v));
+}
+
+// Attributes of one item, sorted into their fields.
+struct AttrInfo {
+  std::string docs;
+  std::vector<std::string> cfgs, derives, attrs;
+  std::optional<std::string> path_attr;
+};
+
+void ParseAttribute(TSNode attr_item, std::string_view source, AttrInfo* info) {
+  const Grammar& g = G();
+  TSNode attr = FirstChildOfKind(attr_item, K::kAttribute);
+  if (ts_node_is_null(attr)) return;
+  TSNode path = ts_node_named_child(attr, 0);
+  std::string_view name = Text(path, source);
+  TSNode args = Field(attr, g.f_arguments);
+  TSNode value = Field(attr, g.f_value);
+  if (name == "cfg" && !ts_node_is_null(args)) {
+    info->cfgs.push_back(TokenTreeInner(args, source));
+    return;
+  }
+  if (name == "derive" && !ts_node_is_null(args)) {
+    std::string inner = TokenTreeInner(args, source);
+    int depth = 0;
+    size_t begin = 0;
+    for (size_t i = 0; i <= inner.size(); ++i) {
+      char ch = i < inner.size() ? inner[i] : ',';
+      if (ch == '(' || ch == '[' || ch == '<') ++depth;
+      if (ch == ')' || ch == ']' || ch == '>') --depth;
+      if (ch == ',' && depth <= 0) {
+        std::string_view entry = Trim(std::string_view(inner).substr(begin, i - begin));
+        if (!entry.empty()) info->derives.emplace_back(entry);
+        begin = i + 1;
+      }
+    }
+    return;
+  }
+  if (name == "doc" && !ts_node_is_null(value) &&
+      (G().Kind(value) == K::kStringLiteral || G().Kind(value) == K::kRawStringLiteral)) {
+    std::string text = StringLiteralValue(value, source);
+    std::string_view v = text;
+    if (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    AppendDoc(v, &info->docs);
+    return;
+  }
+  if (name == "path" && !ts_node_is_null(value) &&
+      (G().Kind(value) == K::kStringLiteral || G().Kind(value) == K::kRawStringLiteral)) {
+    info->path_attr = StringLiteralValue(value, source);
+  }
+  std::string text;
+  AppendCollapsedText(attr, source, UINT32_MAX, kMaxSignature, &text);
+  info->attrs.push_back(std::move(text));
+}
+
+AttrInfo ParseOuter(const std::vector<TSNode>& pending, std::string_view source) {
+  AttrInfo info;
+  for (TSNode n : pending) {
+    if (G().Kind(n) == K::kAttributeItem) {
+      ParseAttribute(n, source, &info);
+    } else {
+      AppendDoc(DocCommentText(n, source), &info.docs);
+    }
+  }
+  return info;
+}
+
+// Last path segment of a type, generics stripped: `fmt::Display` ->
+// "Display", `Wrapper<T>` -> "Wrapper", `&'a mut Vec<T>` -> "&mut Vec",
+// `dyn Shape<Unit = f64>` -> "dyn Shape". Other types (slices, tuples,
+// pointers, fn types) are rendered whole, collapsed.
+std::string TypeBaseName(TSNode type, std::string_view source) {
+  const Grammar& g = G();
+  std::string prefix;
+  for (int guard = 0; guard < 64; ++guard) {
+    switch (g.Kind(type)) {
+      case K::kGenericType: type = Field(type, g.f_type); continue;
+      case K::kScopedTypeIdentifier:
+        return prefix + std::string(Text(Field(type, g.f_name), source));
+      case K::kTypeIdentifier: return prefix + std::string(Text(type, source));
+      case K::kReferenceType:
+        prefix += ts_node_is_null(FirstChildOfKind(type, K::kMutableSpecifier)) ? "&" : "&mut ";
+        type = Field(type, g.f_type);
+        continue;
+      case K::kDynamicType:
+        prefix += "dyn ";
+        type = Field(type, g.f_trait);
+        continue;
+      default: break;
+    }
+    break;
+  }
+  std::string text;
+  AppendCollapsedText(type, source, UINT32_MAX, kMaxValueSignature, &text);
+  return prefix + text;
+}
+
+// Canonical text of a use tree: `std::{ fmt ,io, }` -> "std::{fmt, io}".
+std::string UseTreeText(TSNode tree, std::string_view source) {
+  std::vector<std::string_view> tokens;
+  TSTreeCursor c = ts_tree_cursor_new(tree);
+  for (;;) {
+    TSNode n = ts_tree_cursor_current_node(&c);
+    K k = G().Kind(n);
+    bool comment = k == K::kLineComment || k == K::kBlockComment;
+    if (!comment && ts_tree_cursor_goto_first_child(&c)) continue;
+    if (!comment) {
+      std::string_view t = Text(n, source);
+      if (!t.empty()) tokens.push_back(t);
+    }
+    bool more = false;
+    while (!(more = ts_tree_cursor_goto_next_sibling(&c))) {
+      if (!ts_tree_cursor_goto_parent(&c)) break;
+    }
+    if (!more) break;
+  }
+  ts_tree_cursor_delete(&c);
+  std::string out;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    std::string_view t = tokens[i];
+    if (t == ",") {
+      if (i + 1 < tokens.size() && tokens[i + 1] == "}") continue;
+      out.append(", ");
+    } else if (t == "as") {
+      out.append(" as ");
+    } else {
+      out.append(t);
+    }
+  }
+  return out;
+}
+
+bool HasSelfParameter(TSNode params) {
+  bool found = false;
+  ForEachChild(params, [&](TSNode c, TSFieldId) {
+    K k = G().Kind(c);
+    if (k == K::kSelfParameter) {
+      found = true;
+      return false;
+    }
+    if (k == K::kParameter) {
+      found = G().Kind(Field(c, G().f_pattern)) == K::kSelf;
+      return false;
+    }
+    return true;  // `(`, attributes, comments
+  });
+  return found;
+}
+
+enum class Owner : uint8_t { kModule, kImpl, kTrait, kForeign, kFunction };
+
+// Where items being scanned land.
+struct Scope {
+  Owner owner = Owner::kModule;
+  int parent = -1;                      // item index; -1: the file's module
+  std::string prefix;                   // rel_path prefix, "" or ending in "::"
+  std::string in_macro;                 // innermost enclosing macro, "" if none
+  std::vector<std::string> extra_cfgs;  // cfgs implied for the items directly in scope
+  int inner_target = -1;                // item taking inner docs/attrs; -1 file; -2 none
+  int depth = 0;                        // item nesting
+  int macro_depth = 0;
+  const NormalizedSyntaxIndex* index = nullptr;  // of the tree being scanned
+  bool descend_errors = true;                    // look for recovered items inside ERROR nodes
+};
+
+class Extractor {
+ public:
+  Extractor(std::string_view source, RustParser& parser, FileExtraction* out)
+      : source_(source), parser_(parser), out_(out) {}
+
+  void Run(const SyntaxTree& tree) {
+    TSNode root = tree.root();
+    NormalizedSyntaxIndex index(root, source_);
+    Scope scope;
+    scope.index = &index;
+    ScanItems(root, scope);
+    CollectDiagnostics(root);
+  }
+
+ private:
+  // Walks the subtree under `container` in source order, extracting every
+  // item found (not descending into items, which extract their own insides,
+  // nor into token trees). Attributes and doc comments written before an item
+  // are gathered as its "pending" prefix.
+  void ScanItems(TSNode container, const Scope& scope) {
+    const Grammar& g = G();
+    std::vector<TSNode> pending;
+    TSTreeCursor* c = cursor_pool.Acquire(container);
+    int depth = 1;  // of the cursor's node below `container`
+    bool more = ts_tree_cursor_goto_first_child(c);
+    while (more) {
+      TSNode n = ts_tree_cursor_current_node(c);
+      K k = g.Kind(n);
+      bool descend = false;
+      if (k == K::kLineComment || k == K::kBlockComment) {
+        bool inner = false;
+        if (IsDocComment(n, &inner)) {
+          if (!inner) {
+            pending.push_back(n);
+          } else if (depth == 1) {
+            AddInnerDoc(n, scope);
+          }
+        }
+      } else if (k == K::kAttributeItem) {
+        pending.push_back(n);
+      } else if (k == K::kInnerAttributeItem) {
+        if (depth == 1) AddInnerAttr(n, scope);
+        pending.clear();
+      } else if (IsItemKind(k)) {
+        ExtractItem(n, k, pending, scope);
+        pending.clear();
+      } else if (k == K::kMacroInvocation) {
+        if (scope.owner != Owner::kFunction) ExpandMacro(n, pending, scope);
+        pending.clear();
+      } else {
+        pending.clear();
+        descend = k != K::kTokenTree && k != K::kStringLiteral && k != K::kRawStringLiteral &&
+                  (k != K::kError || scope.descend_errors);
+      }
+      if (descend && ts_tree_cursor_goto_first_child(c)) {
+        ++depth;
+        continue;
+      }
+      while (!(more = ts_tree_cursor_goto_next_sibling(c))) {
+        if (--depth == 0 || !ts_tree_cursor_goto_parent(c)) break;
+        pending.clear();
+      }
+    }
+    cursor_pool.Release();
+  }
+
+  void AddInnerDoc(TSNode comment, const Scope& scope) {
+    if (scope.inner_target == -1 && scope.in_macro.empty()) {
+      AppendDoc(DocCommentText(comment, source_), &out_->module_docs);
+    } else if (scope.inner_target >= 0) {
+      AppendDoc(DocCommentText(comment, source_), &out_->items[scope.inner_target].docs);
+    }
+  }
+
+  void AddInnerAttr(TSNode attr_item, const Scope& scope) {
+    if (scope.inner_target == -1 && scope.in_macro.empty()) {
+      // `#![doc = "..."]` is module documentation; the rest are kept as text.
+      AttrInfo info;
+      ParseAttribute(attr_item, source_, &info);
+      if (!info.docs.empty()) {
+        AppendDoc(info.docs, &out_->module_docs);
+        return;
+      }
+      TSNode attr = FirstChildOfKind(attr_item, K::kAttribute);
+      if (!ts_node_is_null(attr)) {
+        std::string text;
+        AppendCollapsedText(attr, source_, UINT32_MAX, kMaxSignature, &text);
+        out_->module_attrs.push_back(std::move(text));
+      }
+    } else if (scope.inner_target >= 0) {
+      AttrInfo info;
+      ParseAttribute(attr_item, source_, &info);
+      ExtractedItem& item = out_->items[scope.inner_target];
+      for (auto& s : info.cfgs) item.cfgs.push_back(std::move(s));
+      for (auto& s : info.derives) item.derives.push_back(std::move(s));
+      for (auto& s : info.attrs) item.attrs.push_back(std::move(s));
+      if (!info.docs.empty()) AppendDoc(info.docs, &item.docs);
+    }
+  }
+
+  // Appends an item spanning its `pending` docs and attributes (else
+  // `span_first`, else `node`) through `node`, and returns its index. A tuple
+  // field passes its visibility as `span_first`: its `node` is only the type.
+  int AddItem(NodeKind kind, std::string name, std::string rel_path, TSNode node,
+              const std::vector<TSNode>& pending, const Scope& scope, Visibility vis,
+              std::string signature, TSNode span_first = TSNode{}) {
+    TSNode first =
+        !pending.empty() ? pending.front() : (!ts_node_is_null(span_first) ? span_first : node);
+    ExtractedItem item;
+    item.kind = kind;
+    item.name = std::move(name);
+    item.rel_path = std::move(rel_path);
+    item.parent = scope.parent;
+    item.span = MakeSpan(first, node);
+    item.visibility = vis;
+    item.signature = std::move(signature);
+    AttrInfo info = ParseOuter(pending, source_);
+    item.docs = std::move(info.docs);
+    item.cfgs = scope.extra_cfgs;
+    for (auto& s : info.cfgs) item.cfgs.push_back(std::move(s));
+    item.derives = std::move(info.derives);
+    item.attrs = std::move(info.attrs);
+    item.in_macro = scope.in_macro;
+    std::optional<ContentHash> hash;
+    if (scope.index) hash = scope.index->HashRange(first, node);
+    item.content_hash = hash ? *hash : HashNormalizedSyntax(first, node, source_);
+    out_->items.push_back(std::move(item));
+    return static_cast<int>(out_->items.size()) - 1;
+  }
+
+  // Collapsed text of `node`, at most `max` bytes.
+  std::string Bounded(TSNode node, size_t max) {
+    std::string s;
+    AppendCollapsedText(node, source_, UINT32_MAX, max, &s);
+    return s;
+  }
+
+  std::string Signature(TSNode node, uint32_t end_byte, size_t max = kMaxSignature) {
+    std::string s;
+    AppendCollapsedText(node, source_, end_byte, max, &s);
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    return s;
+  }
+
+  // Header up to the body's start; without a body, the whole text minus `;`.
+  std::string HeaderSignature(TSNode node, TSNode body) {
+    if (!ts_node_is_null(body)) return Signature(node, ts_node_start_byte(body));
+    std::string s = Signature(node, UINT32_MAX);
+    StripTrailingSemicolon(&s);
+    return s;
+  }
+
+  std::string ValueSignature(TSNode node) {
+    std::string s = Signature(node, UINT32_MAX, kMaxValueSignature + 1);
+    StripTrailingSemicolon(&s);
+    TruncateUtf8(&s, kMaxValueSignature);
+    return s;
+  }
+
+  Visibility ItemVisibility(TSNode node, const Scope& scope) {
+    if (scope.owner == Owner::kTrait) return Visibility::kPublic;
+    return ParseVisibility(FirstChildOfKind(node, K::kVisibilityModifier), source_);
+  }
+
+  Scope ChildScope(const Scope& scope, Owner owner, int parent, std::string prefix) {
+    Scope s;
+    s.owner = owner;
+    s.parent = parent;
+    s.prefix = std::move(prefix);
+    s.in_macro = scope.in_macro;
+    s.inner_target = -2;
+    s.depth = scope.depth + 1;
+    s.macro_depth = scope.macro_depth;
+    s.index = scope.index;
+    s.descend_errors = scope.descend_errors;
+    return s;
+  }
+
+  bool TooDeep(const Scope& scope, TSNode node) {
+    if (scope.depth < kMaxItemDepth) return false;
+    if (!depth_reported_) {
+      depth_reported_ = true;
+      TSPoint p = ts_node_start_point(node);
+      AddDiagnostic(p, "items nested too deeply; inner items skipped");
+    }
+    return true;
+  }
+
+  void ExtractItem(TSNode n, K k, const std::vector<TSNode>& pending, const Scope& scope) {
+    if (TooDeep(scope, n)) return;
+    const Grammar& g = G();
+    std::string name(Text(Field(n, g.f_name), source_));
+    switch (k) {
+      case K::kFunctionItem:
+      case K::kFunctionSignatureItem: {
+        bool assoc = scope.owner == Owner::kImpl || scope.owner == Owner::kTrait;
+        NodeKind kind = assoc && HasSelfParameter(Field(n, g.f_parameters)) ? NodeKind::kMethod
+                                                                            : NodeKind::kFunction;
+        TSNode body = Field(n, g.f_body);
+        std::string path = scope.prefix + name;
+        int idx = AddItem(kind, name, path, n, pending, scope, ItemVisibility(n, scope),
+                          HeaderSignature(n, body));
+        ExtractGenerics(Field(n, g.f_type_parameters), idx, path, scope);
+        if (!ts_node_is_null(body)) {
+          ScanItems(body, ChildScope(scope, Owner::kFunction, idx, path + "::"));
+        }
+        return;
+      }
+      case K::kStructItem:
+      case K::kUnionItem: {
+        TSNode body = Field(n, g.f_body);
+        std::string path = scope.prefix + name;
+        std::string sig = G().Kind(body) == K::kFieldDeclarationList
+                              ? Signature(n, ts_node_start_byte(body))
+                              : HeaderSignature(n, TSNode{});
+        int idx = AddItem(k == K::kStructItem ? NodeKind::kStruct : NodeKind::kUnion, name, path, n,
+                          pending, scope, ItemVisibility(n, scope), std::move(sig));
+        ExtractGenerics(Field(n, g.f_type_parameters), idx, path, scope);
+        ExtractFields(body, ChildScope(scope, Owner::kModule, idx, path + "::"), false);
+        return;
+      }
+      case K::kEnumItem: {
+        TSNode body = Field(n, g.f_body);
+        std::string path = scope.prefix + name;
+        int idx = AddItem(NodeKind::kEnum, name, path, n, pending, scope, ItemVisibility(n, scope),
+                          HeaderSignature(n, body));
+        ExtractGenerics(Field(n, g.f_type_parameters), idx, path, scope);
+        ExtractVariants(body, ChildScope(scope, Owner::kModule, idx, path + "::"));
+        return;
+      }
+      case K::kTraitItem: {
+        TSNode body = Field(n, g.f_body);
+        std::string path = scope.prefix + name;
+        int idx = AddItem(NodeKind::kTrait, name, path, n, pending, scope, ItemVisibility(n, scope),
+                          HeaderSignature(n, body));
+        ExtractGenerics(Field(n, g.f_type_parameters), idx, path, scope);
+        if (!ts_node_is_null(body))
+          ScanItems(body, ChildScope(scope, Owner::kTrait, idx, path + "::"));
+        return;
+      }
+      case K::kImplItem: {
+        ExtractImpl(n, pending, scope);
+        return;
+      }
+      case K::kModItem: {
+        TSNode body = Field(n, g.f_body);
+        std::string path = scope.prefix + name;
+        int idx = AddItem(NodeKind::kModule, name, path, n, pending, scope,
+                          ItemVisibility(n, scope), HeaderSignature(n, body));
+        std::optional<std::string> path_attr;
+        for (TSNode p : pending) {
+          if (g.Kind(p) != K::kAttributeItem) continue;
+          AttrInfo info;
+          ParseAttribute(p, source_, &info);
+          if (info.path_attr) path_attr = info.path_attr;
+        }
+        if (ts_node_is_null(body)) {
+          ModDecl decl;
+          decl.item = idx;
+          decl.name = name;
+          decl.path_attr = std::move(path_attr);
+          decl.enclosing = enclosing_;
+          out_->mods.push_back(std::move(decl));
+        } else {
+          enclosing_.push_back(InlineModule{name, std::move(path_attr)});
+          Scope s = ChildScope(scope, Owner::kModule, idx, path + "::");
+          s.inner_target = idx;
+          ScanItems(body, s);
+          enclosing_.pop_back();
+        }
+        return;
+      }
+      case K::kConstItem:
+      case K::kStaticItem: {
+        std::string path = scope.prefix + name;
+        int idx = AddItem(k == K::kConstItem ? NodeKind::kConst : NodeKind::kStatic, name, path, n,
+                          pending, scope, ItemVisibility(n, scope), ValueSignature(n));
+        // `const _: () = { impl Trait for X { ... } };` hides items in a block.
+        TSNode value = Field(n, g.f_value);
+        if (g.Kind(value) == K::kBlock) {
+          ScanItems(value, ChildScope(scope, Owner::kFunction, idx, path + "::"));
+        }
+        return;
+      }
+      case K::kTypeItem:
+      case K::kAssociatedType: {
+        std::string path = scope.prefix + name;
+        int idx = AddItem(NodeKind::kTypeAlias, name, path, n, pending, scope,
+                          ItemVisibility(n, scope), ValueSignature(n));
+        ExtractGenerics(Field(n, g.f_type_parameters), idx, path, scope);
+        return;
+      }
+      case K::kMacroDefinition: {
+        AddItem(NodeKind::kMacro, name, scope.prefix + name, n, pending, scope,
+                ItemVisibility(n, scope), "macro_rules! " + name);
+        return;
+      }
+      case K::kUseDeclaration: {
+        std::string tree = UseTreeText(Field(n, g.f_argument), source_);
+        AddItem(NodeKind::kUse, tree, scope.prefix + "use " + tree, n, pending, scope,
+                ItemVisibility(n, scope), HeaderSignature(n, TSNode{}));
+        return;
+      }
+      case K::kExternCrateDeclaration: {
+        std::string text = "extern crate " + name;
+        TSNode alias = Field(n, g.f_alias);
+        if (!ts_node_is_null(alias)) text += " as " + std::string(Text(alias, source_));
+        AddItem(NodeKind::kUse, text, scope.prefix + text, n, pending, scope,
+                ItemVisibility(n, scope), HeaderSignature(n, TSNode{}));
+        return;
+      }
+      case K::kForeignModItem: {
+        // Not an item of its own: its functions and statics belong to the
+        // enclosing module, with the block's cfgs.
+        Scope s = scope;
+        s.owner = Owner::kForeign;
+        s.inner_target = -2;
+        AttrInfo info = ParseOuter(pending, source_);
+        for (auto& c : info.cfgs) s.extra_cfgs.push_back(std::move(c));
+        TSNode body = Field(n, g.f_body);
+        if (!ts_node_is_null(body)) ScanItems(body, s);
+        return;
+      }
+      default: return;
+    }
+  }
+
+  void ExtractImpl(TSNode n, const std::vector<TSNode>& pending, const Scope& scope) {
+    const Grammar& g = G();
+    TSNode trait = Field(n, g.f_trait);
+    TSNode type = Field(n, g.f_type);
+    TSNode body = Field(n, g.f_body);
+    std::string name = "impl ";
+    if (!ts_node_is_null(trait)) {
+      // A negative impl writes `!` before the trait.
+      bool negative = false;
+      ForEachChild(n, [&](TSNode c, TSFieldId) {
+        if (ts_node_start_byte(c) >= ts_node_start_byte(trait)) return false;
+        if (TokenIs(c, "!", source_)) negative = true;
+        return true;
+      });
+      if (negative) name += "!";
+      name += Bounded(trait, kMaxSignature) + " for ";
+    }
+    name += Bounded(type, kMaxSignature);
+    std::string path = scope.prefix + name;
+    int idx = AddItem(NodeKind::kImpl, name, path, n, pending, scope, Visibility::kPrivate,
+                      HeaderSignature(n, body));
+    ExtractGenerics(Field(n, g.f_type_parameters), idx, path, scope);
+    if (ts_node_is_null(body)) return;
+    std::string base = TypeBaseName(type, source_);
+    if (!ts_node_is_null(trait)) base = "<" + base + " as " + TypeBaseName(trait, source_) + ">";
+    ScanItems(body, ChildScope(scope, Owner::kImpl, idx, scope.prefix + base + "::"));
+  }
+
+  void ExtractGenerics(TSNode params, int owner, const std::string& owner_path,
+                       const Scope& scope) {
+    if (ts_node_is_null(params)) return;
+    const Grammar& g = G();
+    Scope s = ChildScope(scope, Owner::kModule, owner, owner_path + "::");
+    std::vector<TSNode> pending;
+    ForEachChild(params, [&](TSNode c, TSFieldId) {
+      K k = g.Kind(c);
+      if (k == K::kAttributeItem) {
+        pending.push_back(c);
+        return true;
+      }
+      std::string name;
+      if (k == K::kLifetimeParameter) {
+        name = std::string(Text(Field(c, g.f_name), source_));
+      } else if (k == K::kTypeParameter || k == K::kConstParameter) {
+        name = std::string(Text(Field(c, g.f_name), source_));
+      } else {
+        if (ts_node_is_named(c) && k != K::kLineComment && k != K::kBlockComment) pending.clear();
+        return true;
+      }
+      if (!name.empty()) {
+        AddItem(NodeKind::kGenericParam, name, s.prefix + name, c, pending, s, Visibility::kPrivate,
+                Bounded(c, kMaxValueSignature));
+      }
+      pending.clear();
+      return true;
+    });
+  }
+
+  // Fields of a struct, union or variant body.
+  void ExtractFields(TSNode body, const Scope& s, bool of_variant) {
+    if (ts_node_is_null(body)) return;
+    const Grammar& g = G();
+    std::vector<TSNode> pending;
+    K body_kind = g.Kind(body);
+    if (body_kind == K::kFieldDeclarationList) {
+      ForEachChild(body, [&](TSNode c, TSFieldId) {
+        K k = g.Kind(c);
+        if (k == K::kAttributeItem || (IsDocComment(c) && !IsInnerDoc(c))) {
+          pending.push_back(c);
+        } else if (k == K::kFieldDeclaration) {
+          std::string name(Text(Field(c, g.f_name), source_));
+          std::string sig = name + ": " + Bounded(Field(c, g.f_type), kMaxValueSignature);
+          Visibility vis =
+              of_variant ? Visibility::kPublic
+                         : ParseVisibility(FirstChildOfKind(c, K::kVisibilityModifier), source_);
+          AddItem(NodeKind::kField, name, s.prefix + name, c, pending, s, vis, std::move(sig));
+          pending.clear();
+        } else if (k != K::kLineComment && k != K::kBlockComment) {
+          pending.clear();
+        }
+        return true;
+      });
+    } else if (body_kind == K::kOrderedFieldDeclarationList) {
+      int index = 0;
+      TSNode vis{};
+      ForEachChild(body, [&](TSNode c, TSFieldId field) {
+        K k = g.Kind(c);
+        if (field == g.f_type) {
+          std::string name = std::to_string(index++);
+          std::string sig = name + ": " + Bounded(c, kMaxValueSignature);
+          Visibility v = of_variant ? Visibility::kPublic : ParseVisibility(vis, source_);
+          AddItem(NodeKind::kField, name, s.prefix + name, c, pending, s, v, std::move(sig), vis);
+          pending.clear();
+          vis = TSNode{};
+        } else if (k == K::kAttributeItem || (IsDocComment(c) && !IsInnerDoc(c))) {
+          pending.push_back(c);
+        } else if (k == K::kVisibilityModifier) {
+          vis = c;
+        } else if (k != K::kLineComment && k != K::kBlockComment) {
+          pending.clear();
+          vis = TSNode{};
+        }
+        return true;
+      });
+    }
+  }
+
+  static bool IsInnerDoc(TSNode c) {
+    bool inner = false;
+    return IsDocComment(c, &inner) && inner;
+  }
+
+  void ExtractVariants(TSNode list, const Scope& s) {
+    if (ts_node_is_null(list)) return;
+    const Grammar& g = G();
+    std::vector<TSNode> pending;
+    ForEachChild(list, [&](TSNode c, TSFieldId) {
+      K k = g.Kind(c);
+      if (k == K::kAttributeItem || (IsDocComment(c) && !IsInnerDoc(c))) {
+        pending.push_back(c);
+      } else if (k == K::kEnumVariant) {
+        if (TooDeep(s, c)) return false;
+        std::string name(Text(Field(c, g.f_name), source_));
+        std::string path = s.prefix + name;
+        int idx = AddItem(NodeKind::kVariant, name, path, c, pending, s, Visibility::kPublic,
+                          ValueSignature(c));
+        ExtractFields(Field(c, g.f_body), ChildScope(s, Owner::kModule, idx, path + "::"), true);
+        pending.clear();
+      } else if (k != K::kLineComment && k != K::kBlockComment) {
+        pending.clear();
+      }
+      return true;
+    });
+  }
+
+  // Item-position macro invocation: when its token tree parses as items,
+  // those items are extracted as if written in place, tagged with the macro.
+  void ExpandMacro(TSNode inv, const std::vector<TSNode>& pending, const Scope& scope) {
+    if (scope.macro_depth >= kMaxMacroDepth || TooDeep(scope, inv)) return;
+    const Grammar& g = G();
+    std::string name = CollapsedText(Field(inv, g.f_macro), source_);
+    TSNode tt = FirstChildOfKind(inv, K::kTokenTree);
+    if (ts_node_is_null(tt) || name.empty()) return;
+    AttrInfo outer = ParseOuter(pending, source_);
+    std::vector<std::string> cfgs = scope.extra_cfgs;
+    for (auto& c : outer.cfgs) cfgs.push_back(std::move(c));
+
+    std::string_view last_segment = name;
+    if (size_t p = last_segment.rfind("::"); p != std::string_view::npos) {
+      last_segment = last_segment.substr(p + 2);
+    }
+    if (last_segment == "cfg_if") {
+      ExpandCfgIf(tt, name, cfgs, scope);
+      return;
+    }
+    if (!MayHoldItems(tt)) return;
+    ReparseTokenTree(tt, name, std::move(cfgs), scope);
+  }
+
+  // Cheap filter before a re-parse: item syntax has, at the start of the
+  // tree or right after a `;` or a `{...}` group, an item keyword, `pub`, an
+  // attribute, or a nested `path! (...)`. Argument-list macros
+  // (`mat!(name, r"a", t!("x"))`) have none of these and are skipped, which
+  // matters: tree-sitter's error recovery on them costs more than a parse.
+  bool MayHoldItems(TSNode tt) {
+    static constexpr std::string_view kStarters[] = {
+        "fn",     "pub",  "struct", "enum",   "union",  "trait", "impl", "mod",         "const",
+        "static", "type", "use",    "extern", "unsafe", "async", "#",    "macro_rules", "default"};
+    bool found = false;
+    bool at_start = true;  // at the start of a statement or item
+    int path_state = 0;    // 1: in a path at statement start, 2: after `path !`
+    bool first = true;
+    ForEachChild(tt, [&](TSNode c, TSFieldId) {
+      K k = G().Kind(c);
+      if (first) {  // the opening delimiter
+        first = false;
+        return true;
+      }
+      if (k == K::kLineComment || k == K::kBlockComment) return true;
+      std::string_view t = Text(c, source_);
+      if (at_start) {
+        for (std::string_view kw : kStarters) {
+          if (t == kw) {
+            found = true;
+            return false;
+          }
+        }
+      }
+      const bool is_tree = k == K::kTokenTree;
+      if (path_state == 2 && is_tree) {
+        found = true;
+        return false;
+      }
+      if (path_state == 1 && t == "!") {
+        path_state = 2;
+      } else if ((at_start || path_state == 1) && !is_tree &&
+                 ((ts_node_is_named(c) && k != K::kStringLiteral) || t == "::")) {
+        path_state = 1;
+      } else {
+        path_state = 0;
+      }
+      at_start = t == ";" || (is_tree && !t.empty() && t.front() == '{');
+      return true;
+    });
+    return found;
+  }
+
+  // cfg_if! { if #[cfg(a)] { ... } else if #[cfg(b)] { ... } else { ... } }:
+  // each branch's items get the branch's condition as a cfg.
+  void ExpandCfgIf(TSNode tt, const std::string& name, const std::vector<std::string>& cfgs,
+                   const Scope& scope) {
+    const Grammar& g = G();
+    std::vector<std::string> previous;  // conditions of earlier branches
+    std::string condition;
+    bool saw_hash = false;
+    ForEachChild(tt, [&](TSNode c, TSFieldId) {
+      if (TokenIs(c, "#", source_)) {
+        saw_hash = true;
+        return true;
+      }
+      if (g.Kind(c) != K::kTokenTree) {
+        saw_hash = false;
+        return true;
+      }
+      std::string_view text = Text(c, source_);
+      if (saw_hash && !text.empty() && text.front() == '[') {
+        // `[cfg(pred)]`
+        std::string inner = TokenTreeInner(c, source_);
+        if (inner.rfind("cfg", 0) == 0) {
+          std::string_view pred = Trim(std::string_view(inner).substr(3));
+          if (pred.size() >= 2 && pred.front() == '(' && pred.back() == ')') {
+            pred = Trim(pred.substr(1, pred.size() - 2));
+          }
+          condition = std::string(pred);
+        }
+        saw_hash = false;
+        return true;
+      }
+      saw_hash = false;
+      if (text.empty() || text.front() != '{') return true;
+      std::vector<std::string> branch_cfgs = cfgs;
+      if (!condition.empty()) {
+        branch_cfgs.push_back(condition);
+        previous.push_back(condition);
+      } else if (!previous.empty()) {
+        std::string neg = "not(";
+        if (previous.size() > 1) neg += "any(";
+        for (size_t i = 0; i < previous.size(); ++i) neg += (i ? ", " : "") + previous[i];
+        neg += previous.size() > 1 ? "))" : ")";
+        branch_cfgs.push_back(std::move(neg));
+      }
+      condition.clear();
+      ReparseTokenTree(c, name, std::move(branch_cfgs), scope);
+      return true;
+    });
+  }
+
+  void ReparseTokenTree(TSNode tt, const std::string& name, std::vector<std::string> cfgs,
+                        const Scope& scope) {
+    uint32_t count = ts_node_child_count(tt);
+    if (count < 2) return;
+    TSNode open = ts_node_child(tt, 0);
+    TSNode close = ts_node_child(tt, count - 1);
+    if (ts_node_is_named(open) || ts_node_is_named(close) || ts_node_is_missing(close)) return;
+    TSRange range;
+    range.start_byte = ts_node_end_byte(open);
+    range.start_point = ts_node_end_point(open);
+    range.end_byte = ts_node_start_byte(close);
+    range.end_point = ts_node_start_point(close);
+    if (range.end_byte <= range.start_byte) return;
+    std::vector<TSRange> ranges{range};
+    Result<SyntaxTree> tree = parser_.Parse(source_, &ranges);
+    if (!tree.ok() || !tree->valid()) return;
+    TSNode root = tree->root();
+    if (!LooksLikeItems(root, range.end_byte - range.start_byte)) return;
+    NormalizedSyntaxIndex index(root, source_);
+    Scope s = scope;
+    s.in_macro = name;
+    s.extra_cfgs = std::move(cfgs);
+    s.macro_depth = scope.macro_depth + 1;
+    s.inner_target = -2;
+    s.index = &index;
+    s.descend_errors = false;
+    ScanItems(root, s);
+  }
+
+  // Whether a re-parsed token tree is item syntax: at least one item or
+  // item-position macro at the top, and errors cover under a tenth of it.
+  bool LooksLikeItems(TSNode root, uint32_t range_bytes) {
+    const Grammar& g = G();
+    int items = 0;
+    ForEachChild(root, [&](TSNode c, TSFieldId) {
+      K k = g.Kind(c);
+      if (IsItemKind(k) || k == K::kMacroInvocation) ++items;
+      return true;
+    });
+    if (items == 0) return false;
+    if (!ts_node_has_error(root)) return true;
+    uint64_t error_bytes = 0;
+    TSTreeCursor c = ts_tree_cursor_new(root);
+    for (;;) {
+      TSNode n = ts_tree_cursor_current_node(&c);
+      bool descend = false;
+      if (ts_node_is_error(n)) {
+        error_bytes += ts_node_end_byte(n) - ts_node_start_byte(n);
+      } else if (ts_node_is_missing(n)) {
+        error_bytes += 8;  // a missing token weighs like a short erroneous one
+      } else {
+        descend = ts_node_has_error(n);
+      }
+      if (descend && ts_tree_cursor_goto_first_child(&c)) continue;
+      bool more = false;
+      while (!(more = ts_tree_cursor_goto_next_sibling(&c))) {
+        if (!ts_tree_cursor_goto_parent(&c)) break;
+      }
+      if (!more) break;
+    }
+    ts_tree_cursor_delete(&c);
+    return error_bytes * 10 <= range_bytes;
+  }
+
+  void AddDiagnostic(TSPoint p, std::string message) {
+    if (out_->diagnostics.size() > kMaxDiagnostics) return;
+    if (out_->diagnostics.size() == kMaxDiagnostics) {
+      message = "too many syntax errors; the rest are not reported";
+    }
+    out_->diagnostics.push_back(Diagnostic{p.row + 1, p.column + 1, std::move(message)});
+  }
+
+  // One diagnostic per ERROR region and per MISSING token, in source order.
+  void CollectDiagnostics(TSNode root) {
+    if (!ts_node_has_error(root)) return;
+    TSTreeCursor c = ts_tree_cursor_new(root);
+    for (;;) {
+      TSNode n = ts_tree_cursor_current_node(&c);
+      bool descend = false;
+      if (ts_node_is_error(n)) {
+        AddDiagnostic(ts_node_start_point(n), "syntax error near `" + Excerpt(n) + "`");
+      } else if (ts_node_is_missing(n)) {
+        std::string what = ts_node_type(n);
+        AddDiagnostic(ts_node_start_point(n),
+                      ts_node_is_named(n) ? "missing " + what : "missing `" + what + "`");
+      } else {
+        descend = ts_node_has_error(n);
+      }
+      if (descend && ts_tree_cursor_goto_first_child(&c)) continue;
+      bool more = false;
+      while (!(more = ts_tree_cursor_goto_next_sibling(&c))) {
+        if (!ts_tree_cursor_goto_parent(&c)) break;
+      }
+      if (!more) break;
+    }
+    ts_tree_cursor_delete(&c);
+  }
+
+  // The first few tokens of an error region, on one line.
+  std::string Excerpt(TSNode n) {
+    std::string s;
+    AppendCollapsedText(n, source_, UINT32_MAX, 24, &s);
+    if (s.empty()) {
+      std::string_view raw = Text(n, source_);
+      s = std::string(Trim(raw.substr(0, std::min<size_t>(raw.size(), 24))));
+    }
+    for (char& ch : s) {
+      if (ch == '\n' || ch == '\r' || ch == '`') ch = ' ';
+    }
+    return s;
+  }
+
+  std::string_view source_;
+  RustParser& parser_;
+  FileExtraction* out_;
+  std::vector<InlineModule> enclosing_;  // inline modules around the scan point
+  bool depth_reported_ = false;
+};
+
+}  // namespace
+
+FileExtraction ExtractFile(std::string_view source, const SyntaxTree& tree, RustParser& parser) {
+  FileExtraction out;
+  if (!tree.valid()) {
+    out.diagnostics.push_back(Diagnostic{1, 1, "no syntax tree"});
+    return out;
+  }
+  Extractor(source, parser, &out).Run(tree);
+  return out;
+}
+
+FileExtraction ParseAndExtract(std::string_view source, RustParser& parser) {
+  Result<SyntaxTree> tree = parser.Parse(source);
+  if (!tree.ok()) {
+    FileExtraction out;
+    out.diagnostics.push_back(Diagnostic{1, 1, tree.status().message()});
+    return out;
+  }
+  return ExtractFile(source, *tree, parser);
+}
+
+}  // namespace ferrograph
