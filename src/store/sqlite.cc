@@ -83,6 +83,14 @@ std::string_view Statement::TextView(int col) const {
 }
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool read_only) {
+  // Connections are never shared between threads (see sqlite.h), so the
+  // global memory-statistics mutex is pure overhead; configure once, before
+  // SQLite initializes.
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   sqlite3* raw = nullptr;
   int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;

@@ -27,7 +27,12 @@ CREATE TABLE versions(
   uuid TEXT NOT NULL UNIQUE,
   time_ms INTEGER NOT NULL,
   summary TEXT NOT NULL DEFAULT '{}');
-CREATE TABLE contents(hash BLOB PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE contents(rowid INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, text TEXT NOT NULL);
+CREATE TABLE file_keys(
+  id INTEGER PRIMARY KEY,
+  crate TEXT NOT NULL,
+  path TEXT NOT NULL,
+  UNIQUE(crate, path));
 CREATE TABLE files(
   rowid INTEGER PRIMARY KEY,
   crate TEXT NOT NULL,
@@ -48,7 +53,7 @@ CREATE TABLE nodes(
   name TEXT NOT NULL,
   path TEXT NOT NULL,
   crate TEXT NOT NULL,
-  file TEXT NOT NULL,
+  file_key INTEGER NOT NULL REFERENCES file_keys(id),
   start_byte INTEGER NOT NULL,
   end_byte INTEGER NOT NULL,
   start_line INTEGER NOT NULL,
@@ -61,33 +66,33 @@ CREATE TABLE nodes(
   valid_from INTEGER NOT NULL,
   valid_to INTEGER);
 CREATE INDEX nodes_id ON nodes(id, valid_from);
-CREATE INDEX nodes_file ON nodes(crate, file) WHERE valid_to IS NULL;
-CREATE INDEX nodes_path ON nodes(path);
+CREATE INDEX nodes_file ON nodes(file_key) WHERE valid_to IS NULL;
 CREATE INDEX nodes_name ON nodes(name);
 CREATE TABLE edges(
   rowid INTEGER PRIMARY KEY,
   kind TEXT NOT NULL,
   src BLOB NOT NULL,
   dst BLOB NOT NULL,
-  crate TEXT NOT NULL,
-  file TEXT NOT NULL,
+  file_key INTEGER NOT NULL REFERENCES file_keys(id),
   line INTEGER NOT NULL,
   props TEXT NOT NULL,
   valid_from INTEGER NOT NULL,
   valid_to INTEGER);
 CREATE INDEX edges_src ON edges(src, kind);
 CREATE INDEX edges_dst ON edges(dst, kind);
-CREATE INDEX edges_file ON edges(crate, file) WHERE valid_to IS NULL;
+CREATE INDEX edges_file ON edges(file_key) WHERE valid_to IS NULL;
 )sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");
 
 constexpr std::string_view kNodeColumns =
-    "id, kind, name, path, crate, file, start_byte, end_byte, start_line, end_line, visibility, "
+    "id, kind, name, path, crate, (SELECT path FROM file_keys WHERE file_keys.id = file_key) AS "
+    "file, start_byte, end_byte, start_line, end_line, visibility, "
     "signature, docs, attrs, content_hash";
 
 std::string AttrsJson(const Node& n) {
+  if (n.cfgs.empty() && n.derives.empty() && n.attrs.empty() && n.in_macro.empty()) return "{}";
   nlohmann::json j = nlohmann::json::object();
   if (!n.cfgs.empty()) j["cfg"] = n.cfgs;
   if (!n.derives.empty()) j["derive"] = n.derives;
@@ -226,7 +231,7 @@ Status Store::Migrate(bool read_only) {
                                std::to_string(kSchemaVersion) + "); upgrade ferrograph");
 
   if (!read_only) {
-    FG_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+    FG_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;"));
   }
   if (version == kSchemaVersion) {
     // Cheap integrity probe of the schema we rely on.
@@ -342,22 +347,32 @@ Result<std::optional<Node>> Store::GetNode(const NodeId& id) {
 }
 
 Result<std::vector<Node>> Store::FindNodes(const std::string& query, int limit) {
-  const char* kQueries[] = {
-      "path = ?1",
-      "path LIKE '%::' || ?2 ESCAPE '\\'",
+  // Paths are looked up through the name index: a node's name is the last
+  // segment of its path. Impl paths ("m::impl fmt::Display for X") hold "::"
+  // inside their last segment, so those fall back to scanning paths.
+  std::string last = query;
+  bool complex = query.find_first_of(" <") != std::string::npos;
+  if (size_t p = query.rfind("::"); p != std::string::npos) last = query.substr(p + 2);
+  std::vector<const char*> queries = {
+      "name = ?3 AND path = ?1",
+      "name = ?3 AND path LIKE '%::' || ?2 ESCAPE '\\'",
       "name = ?1",
   };
+  if (complex) {
+    queries.push_back("path = ?1");
+    queries.push_back("path LIKE '%::' || ?2 ESCAPE '\\'");
+  }
   std::string escaped;
   for (char c : query) {
     if (c == '%' || c == '_' || c == '\\') escaped.push_back('\\');
     escaped.push_back(c);
   }
-  for (const char* where : kQueries) {
+  for (const char* where : queries) {
     FG_ASSIGN_OR_RETURN(Statement st,
                         db_->Prepare(std::string("SELECT ") + std::string(kNodeColumns) +
                                      " FROM nodes WHERE valid_to IS NULL AND " + where +
-                                     " ORDER BY path, kind LIMIT ?3"));
-    st.Bind(1, query).Bind(2, escaped).Bind(3, static_cast<int64_t>(limit));
+                                     " ORDER BY path, kind LIMIT ?4"));
+    st.Bind(1, query).Bind(2, escaped).Bind(3, last).Bind(4, static_cast<int64_t>(limit));
     std::vector<Node> out;
     for (;;) {
       FG_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -372,7 +387,8 @@ Result<std::vector<Node>> Store::FindNodes(const std::string& query, int limit) 
 namespace {
 Result<std::vector<Edge>> EdgesWhere(Database& db, const char* column, const NodeId& id,
                                      std::optional<EdgeKind> kind) {
-  std::string sql = std::string("SELECT kind, src, dst, file, line, props FROM edges WHERE ") +
+  std::string sql = std::string("SELECT kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = "
+                                "file_key), line, props FROM edges WHERE ") +
                     column + " = ?1 AND valid_to IS NULL";
   if (kind) sql += " AND kind = ?2";
   sql += " ORDER BY rowid";
@@ -418,7 +434,8 @@ Status Store::ForEachNode(const std::function<Status(const Node&)>& fn) {
 }
 
 Status Store::ForEachEdge(const std::function<Status(const Edge&)>& fn) {
-  FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT kind, src, dst, file, line, props FROM "
+  FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = "
+                                                 "file_key), line, props FROM "
                                                  "edges WHERE valid_to IS NULL ORDER BY rowid"));
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -441,7 +458,22 @@ struct WriteTxn::Statements {
   Statement close_edge;
   Statement insert_edge;
   Statement insert_content;
+  Statement find_file_key;
+  Statement insert_file_key;
 };
+
+Result<int64_t> WriteTxn::FileKey(const std::string& crate_key, const std::string& path) {
+  Statements& st = *st_;
+  st.find_file_key.Bind(1, crate_key).Bind(2, path);
+  Result<bool> row = st.find_file_key.Step();
+  int64_t id = row.ok() && *row ? st.find_file_key.Int(0) : 0;
+  st.find_file_key.Reset();
+  if (!row.ok()) return row.status();
+  if (*row) return id;
+  st.insert_file_key.Bind(1, crate_key).Bind(2, path);
+  FG_RETURN_IF_ERROR(st.insert_file_key.Run());
+  return store_->db_->LastInsertRowId();
+}
 
 Result<std::unique_ptr<WriteTxn>> Store::BeginWrite() {
   FG_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE").WithContext("starting the write transaction"));
@@ -478,23 +510,27 @@ Status WriteTxn::Prepare() {
   FG_ASSIGN_OR_RETURN(
       st_->current_nodes,
       db.Prepare(std::string("SELECT rowid, ") + std::string(kNodeColumns) +
-                 " FROM nodes WHERE crate = ?1 AND file = ?2 AND valid_to IS NULL"));
+                 " FROM nodes WHERE file_key = ?1 AND valid_to IS NULL"));
   FG_ASSIGN_OR_RETURN(st_->close_node,
                       db.Prepare("UPDATE nodes SET valid_to = ?1 WHERE rowid = ?2"));
   FG_ASSIGN_OR_RETURN(
       st_->insert_node,
-      db.Prepare("INSERT INTO nodes(id, kind, name, path, crate, file, start_byte, end_byte, "
+      db.Prepare("INSERT INTO nodes(id, kind, name, path, crate, file_key, start_byte, end_byte, "
                  "start_line, end_line, visibility, signature, docs, attrs, content_hash, "
                  "valid_from) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
                  "?15, ?16)"));
   FG_ASSIGN_OR_RETURN(st_->current_edges,
-                      db.Prepare("SELECT rowid, kind, src, dst, file, line, props FROM edges "
-                                 "WHERE crate = ?1 AND file = ?2 AND valid_to IS NULL"));
+                      db.Prepare("SELECT rowid, kind, src, dst, file_key, line, props FROM edges "
+                                 "WHERE file_key = ?1 AND valid_to IS NULL"));
   FG_ASSIGN_OR_RETURN(st_->close_edge,
                       db.Prepare("UPDATE edges SET valid_to = ?1 WHERE rowid = ?2"));
   FG_ASSIGN_OR_RETURN(st_->insert_edge,
-                      db.Prepare("INSERT INTO edges(kind, src, dst, crate, file, line, props, "
-                                 "valid_from) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+                      db.Prepare("INSERT INTO edges(kind, src, dst, file_key, line, props, "
+                                 "valid_from) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  FG_ASSIGN_OR_RETURN(st_->find_file_key,
+                      db.Prepare("SELECT id FROM file_keys WHERE crate = ?1 AND path = ?2"));
+  FG_ASSIGN_OR_RETURN(st_->insert_file_key,
+                      db.Prepare("INSERT INTO file_keys(crate, path) VALUES(?1, ?2)"));
   FG_ASSIGN_OR_RETURN(st_->insert_content,
                       db.Prepare("INSERT OR IGNORE INTO contents(hash, text) VALUES(?1, ?2)"));
   return Status::OK();
@@ -542,14 +578,14 @@ Status WriteTxn::ApplyFile(const FileUpdate& update) {
         .Bind(9, ordinal_);
     FG_RETURN_IF_ERROR(st.insert_file.Run());
   }
-  FG_RETURN_IF_ERROR(ApplyNodes(update));
-  FG_RETURN_IF_ERROR(ApplyEdges(update));
+  FG_ASSIGN_OR_RETURN(int64_t file_key, FileKey(f.crate_key, f.path));
+  FG_RETURN_IF_ERROR(ApplyNodes(update, file_key));
+  FG_RETURN_IF_ERROR(ApplyEdges(update, file_key));
   return Status::OK();
 }
 
-Status WriteTxn::ApplyNodes(const FileUpdate& update) {
+Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key) {
   Statements& st = *st_;
-  const FileRecord& f = update.file;
 
   struct Current {
     int64_t rowid;
@@ -557,7 +593,7 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update) {
     bool kept = false;
   };
   std::unordered_map<NodeId, Current, FixedBytesHash> current;
-  st.current_nodes.Bind(1, f.crate_key).Bind(2, f.path);
+  st.current_nodes.Bind(1, file_key);
   for (;;) {
     Result<bool> row = st.current_nodes.Step();
     if (!row.ok()) {
@@ -598,8 +634,8 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update) {
         .Bind(2, KindName(n.kind))
         .Bind(3, n.name)
         .Bind(4, n.path)
-        .Bind(5, f.crate_key)
-        .Bind(6, f.path)
+        .Bind(5, n.crate_name)
+        .Bind(6, file_key)
         .Bind(7, int64_t{n.span.start_byte})
         .Bind(8, int64_t{n.span.end_byte})
         .Bind(9, int64_t{n.span.start_line})
@@ -625,12 +661,11 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update) {
   return Status::OK();
 }
 
-Status WriteTxn::ApplyEdges(const FileUpdate& update) {
+Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key) {
   Statements& st = *st_;
-  const FileRecord& f = update.file;
   // Multiset of current edges by key → rowids.
   std::unordered_map<std::string, std::vector<int64_t>> current;
-  st.current_edges.Bind(1, f.crate_key).Bind(2, f.path);
+  st.current_edges.Bind(1, file_key);
   for (;;) {
     Result<bool> row = st.current_edges.Step();
     if (!row.ok()) {
@@ -657,11 +692,10 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update) {
     st.insert_edge.Bind(1, KindName(e.kind))
         .Bind(2, e.src)
         .Bind(3, e.dst)
-        .Bind(4, f.crate_key)
-        .Bind(5, f.path)
-        .Bind(6, int64_t{e.line})
-        .Bind(7, e.props)
-        .Bind(8, ordinal_);
+        .Bind(4, file_key)
+        .Bind(5, int64_t{e.line})
+        .Bind(6, e.props)
+        .Bind(7, ordinal_);
     FG_RETURN_IF_ERROR(st.insert_edge.Run());
     ++stats_.edges_added;
   }
@@ -679,8 +713,9 @@ Status WriteTxn::RemoveFile(const std::string& crate_key, const std::string& pat
   FileUpdate empty;
   empty.file.crate_key = crate_key;
   empty.file.path = path;
-  FG_RETURN_IF_ERROR(ApplyNodes(empty));
-  FG_RETURN_IF_ERROR(ApplyEdges(empty));
+  FG_ASSIGN_OR_RETURN(int64_t file_key, FileKey(crate_key, path));
+  FG_RETURN_IF_ERROR(ApplyNodes(empty, file_key));
+  FG_RETURN_IF_ERROR(ApplyEdges(empty, file_key));
   Statements& st = *st_;
   st.current_file.Bind(1, crate_key).Bind(2, path);
   FG_ASSIGN_OR_RETURN(bool row, st.current_file.Step());

@@ -138,8 +138,9 @@ class WriteTxn {
   friend class Store;
   WriteTxn(Store* store, int64_t ordinal);
   Status Prepare();
-  Status ApplyNodes(const FileUpdate& update);
-  Status ApplyEdges(const FileUpdate& update);
+  Result<int64_t> FileKey(const std::string& crate_key, const std::string& path);
+  Status ApplyNodes(const FileUpdate& update, int64_t file_key);
+  Status ApplyEdges(const FileUpdate& update, int64_t file_key);
 
   Store* store_;
   int64_t ordinal_;
