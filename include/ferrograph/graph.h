@@ -92,6 +92,9 @@ struct Node {
   std::vector<std::string> attrs;    // other attribute texts, e.g. "macro_export"
   std::string in_macro;              // the item-position macro whose tokens held this item, or ""
   ContentHash content_hash;
+  // The node that CONTAINS this one (module, impl, trait, struct, ...); zero
+  // for a crate. CONTAINS edges are this relation seen as edges.
+  NodeId parent;
 };
 
 struct Edge {

@@ -51,7 +51,7 @@ Result<NodeDetails> Engine::Describe(const NodeId& id) {
   if (!node) return Status::NotFound("no current node with id " + id.str());
   NodeDetails d;
   d.node = std::move(*node);
-  FG_ASSIGN_OR_RETURN(d.source, store_->Source(d.node.content_hash));
+  FG_ASSIGN_OR_RETURN(d.source, store_->NodeSource(id));
   FG_ASSIGN_OR_RETURN(std::vector<Edge> up, store_->EdgesTo(id, EdgeKind::kContains));
   for (const Edge& e : up) {
     FG_ASSIGN_OR_RETURN(std::optional<Node> c, store_->GetNode(e.src));

@@ -311,6 +311,7 @@ Status Indexer::WriteCrateOnly(const TargetPlan& target) {
   u.file.module_path = target.target.crate_name;
   u.file.hash = HashBytes(target.target.crate_name);
   u.file.mods_json = "[]";
+  u.text = target.target.crate_name;  // the bytes the pseudo file's hash is of
   Node crate;
   crate.kind = NodeKind::kCrate;
   crate.name = target.target.crate_name;
@@ -340,6 +341,7 @@ Status Indexer::WriteFile(const TargetPlan& target, const ModuleContext& ctx, Fi
   u.file.module_disambiguator = ctx.disambiguator;
   u.file.hash = state.hash;
   u.file.size = state.size;
+  u.text = state.source;
 
   // The node the file's top-level items belong to.
   NodeId module_id = ctx.is_crate_root
@@ -361,7 +363,8 @@ Status Indexer::WriteFile(const TargetPlan& target, const ModuleContext& ctx, Fi
     m.docs = ex.module_docs;
     m.attrs = ex.module_attrs;
     m.content_hash = state.hash;
-    u.sources.emplace_back(m.content_hash, state.source);
+    // A plain-directory module no `mod` declares hangs off the crate.
+    if (!ctx.is_crate_root) m.parent = MakeNodeId(key, crate_name, NodeKind::kCrate, 0);
     u.nodes.push_back(std::move(m));
   }
 
@@ -369,7 +372,6 @@ Status Indexer::WriteFile(const TargetPlan& target, const ModuleContext& ctx, Fi
   std::vector<NodeId> ids(ex.items.size());
   std::vector<uint32_t> disambiguators(ex.items.size());
   u.nodes.reserve(u.nodes.size() + ex.items.size());
-  u.edges.reserve(ex.items.size());
   for (size_t i = 0; i < ex.items.size(); ++i) {
     ExtractedItem& item = ex.items[i];
     Node n;
@@ -395,16 +397,8 @@ Status Indexer::WriteFile(const TargetPlan& target, const ModuleContext& ctx, Fi
     n.attrs = std::move(item.attrs);
     n.in_macro = std::move(item.in_macro);
     n.content_hash = item.content_hash;
-    if (item.span.end_byte <= state.source.size() && item.span.start_byte <= item.span.end_byte)
-      u.sources.emplace_back(
-          n.content_hash,
-          state.source.substr(item.span.start_byte, item.span.end_byte - item.span.start_byte));
-    Edge e;
-    e.kind = EdgeKind::kContains;
-    e.src = item.parent >= 0 && static_cast<size_t>(item.parent) < i ? ids[item.parent] : module_id;
-    e.dst = n.id;
-    e.file = state.rel;
-    u.edges.push_back(std::move(e));
+    n.parent =
+        item.parent >= 0 && static_cast<size_t>(item.parent) < i ? ids[item.parent] : module_id;
     u.nodes.push_back(std::move(n));
   }
 
@@ -588,6 +582,7 @@ Status Indexer::ProcessPackage(PackagePlan& plan,
     u.file.hash = it->second.hash;
     u.file.size = it->second.size;
     u.file.mods_json = "[]";
+    u.text = it->second.source;
     files_reached_.insert({u.file.crate_key, u.file.path});
     FG_RETURN_IF_ERROR(txn_->ApplyFile(u));
   }

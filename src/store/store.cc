@@ -43,6 +43,7 @@ CREATE TABLE files(
   hash BLOB NOT NULL,
   size INTEGER NOT NULL,
   mods TEXT NOT NULL,
+  file_key INTEGER NOT NULL REFERENCES file_keys(id),
   valid_from INTEGER NOT NULL,
   valid_to INTEGER);
 CREATE UNIQUE INDEX files_current ON files(crate, path) WHERE valid_to IS NULL;
@@ -63,9 +64,11 @@ CREATE TABLE nodes(
   docs TEXT NOT NULL,
   attrs TEXT NOT NULL,
   content_hash BLOB NOT NULL,
+  parent BLOB,
   valid_from INTEGER NOT NULL,
   valid_to INTEGER);
 CREATE INDEX nodes_id ON nodes(id, valid_from);
+CREATE INDEX nodes_parent ON nodes(parent);
 CREATE INDEX nodes_file ON nodes(file_key) WHERE valid_to IS NULL;
 CREATE INDEX nodes_name ON nodes(name);
 CREATE TABLE edges(
@@ -81,6 +84,15 @@ CREATE TABLE edges(
 CREATE INDEX edges_src ON edges(src, kind);
 CREATE INDEX edges_dst ON edges(dst, kind);
 CREATE INDEX edges_file ON edges(file_key) WHERE valid_to IS NULL;
+-- Every edge, CONTAINS included (stored as nodes.parent); `ord` orders
+-- containment first, then stored edges in insertion order.
+CREATE VIEW all_edges AS
+  SELECT 'CONTAINS' AS kind, parent AS src, id AS dst, file_key, 0 AS line, '' AS props,
+         valid_from, valid_to, rowid AS ord
+    FROM nodes WHERE parent IS NOT NULL
+  UNION ALL
+  SELECT kind, src, dst, file_key, line, props, valid_from, valid_to, rowid + 1099511627776 AS ord
+    FROM edges;
 )sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -89,7 +101,7 @@ static_assert(kMigrationCount == kSchemaVersion, "one migration per schema versi
 constexpr std::string_view kNodeColumns =
     "id, kind, name, path, crate, (SELECT path FROM file_keys WHERE file_keys.id = file_key) AS "
     "file, start_byte, end_byte, start_line, end_line, visibility, "
-    "signature, docs, attrs, content_hash";
+    "signature, docs, attrs, content_hash, parent";
 
 std::string AttrsJson(const Node& n) {
   if (n.cfgs.empty() && n.derives.empty() && n.attrs.empty() && n.in_macro.empty()) return "{}";
@@ -135,6 +147,7 @@ Node ReadNode(const Statement& st, int c = 0) {
   n.docs = st.Text(c + 12);
   ParseAttrsJson(st.TextView(c + 13), &n);
   n.content_hash = st.Bytes<ContentHash>(c + 14);
+  n.parent = st.Bytes<NodeId>(c + 15);
   return n;
 }
 
@@ -155,7 +168,7 @@ bool SameMetadata(const Node& a, const Node& b) {
          a.span.start_line == b.span.start_line && a.span.end_line == b.span.end_line &&
          a.visibility == b.visibility && a.signature == b.signature && a.docs == b.docs &&
          a.cfgs == b.cfgs && a.derives == b.derives && a.attrs == b.attrs &&
-         a.in_macro == b.in_macro;
+         a.in_macro == b.in_macro && a.parent == b.parent;
 }
 
 std::string EdgeKey(const Edge& e) {
@@ -320,7 +333,7 @@ Result<GraphStats> Store::Stats() {
     }
   }
   {
-    FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT kind, count(*) FROM edges WHERE "
+    FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT kind, count(*) FROM all_edges WHERE "
                                                    "valid_to IS NULL GROUP BY kind"));
     for (;;) {
       FG_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -388,10 +401,10 @@ namespace {
 Result<std::vector<Edge>> EdgesWhere(Database& db, const char* column, const NodeId& id,
                                      std::optional<EdgeKind> kind) {
   std::string sql = std::string("SELECT kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = "
-                                "file_key), line, props FROM edges WHERE ") +
+                                "file_key), line, props FROM all_edges WHERE ") +
                     column + " = ?1 AND valid_to IS NULL";
   if (kind) sql += " AND kind = ?2";
-  sql += " ORDER BY rowid";
+  sql += " ORDER BY ord";
   FG_ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
   st.Bind(1, id);
   if (kind) st.Bind(2, KindName(*kind));
@@ -412,12 +425,22 @@ Result<std::vector<Edge>> Store::EdgesTo(const NodeId& id, std::optional<EdgeKin
   return EdgesWhere(*db_, "dst", id, kind);
 }
 
-Result<std::optional<std::string>> Store::Source(const ContentHash& hash) {
-  FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT text FROM contents WHERE hash = ?1"));
-  st.Bind(1, hash);
+Result<std::optional<std::string>> Store::NodeSource(const NodeId& id) {
+  FG_ASSIGN_OR_RETURN(Statement st,
+                      db_->Prepare("SELECT n.start_byte, n.end_byte, c.text FROM nodes n "
+                                   "JOIN files f ON f.file_key = n.file_key AND f.valid_to IS NULL "
+                                   "JOIN contents c ON c.hash = f.hash "
+                                   "WHERE n.id = ?1 AND n.valid_to IS NULL LIMIT 1"));
+  st.Bind(1, id);
   FG_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<std::string>();
-  return std::optional<std::string>(st.Text(0));
+  int64_t begin = st.Int(0), end = st.Int(1);
+  std::string_view text = st.TextView(2);
+  if (begin < 0 || end < begin || static_cast<size_t>(end) > text.size())
+    return Status::Corruption(path_ + ": node " + id.str() + " spans bytes " +
+                              std::to_string(begin) + ".." + std::to_string(end) +
+                              " outside its file's " + std::to_string(text.size()) + " bytes");
+  return std::optional<std::string>(std::string(text.substr(begin, end - begin)));
 }
 
 Status Store::ForEachNode(const std::function<Status(const Node&)>& fn) {
@@ -436,7 +459,7 @@ Status Store::ForEachNode(const std::function<Status(const Node&)>& fn) {
 Status Store::ForEachEdge(const std::function<Status(const Edge&)>& fn) {
   FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = "
                                                  "file_key), line, props FROM "
-                                                 "edges WHERE valid_to IS NULL ORDER BY rowid"));
+                                                 "all_edges WHERE valid_to IS NULL ORDER BY ord"));
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
@@ -505,8 +528,8 @@ Status WriteTxn::Prepare() {
                       db.Prepare("UPDATE files SET valid_to = ?1 WHERE rowid = ?2"));
   FG_ASSIGN_OR_RETURN(st_->insert_file,
                       db.Prepare("INSERT INTO files(crate, path, module_path, like_mod_rs, "
-                                 "module_disambiguator, hash, size, mods, valid_from) "
-                                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+                                 "module_disambiguator, hash, size, mods, file_key, valid_from) "
+                                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
   FG_ASSIGN_OR_RETURN(
       st_->current_nodes,
       db.Prepare(std::string("SELECT rowid, ") + std::string(kNodeColumns) +
@@ -517,8 +540,8 @@ Status WriteTxn::Prepare() {
       st_->insert_node,
       db.Prepare("INSERT INTO nodes(id, kind, name, path, crate, file_key, start_byte, end_byte, "
                  "start_line, end_line, visibility, signature, docs, attrs, content_hash, "
-                 "valid_from) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                 "?15, ?16)"));
+                 "parent, valid_from) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                 "?13, ?14, ?15, ?16, ?17)"));
   FG_ASSIGN_OR_RETURN(st_->current_edges,
                       db.Prepare("SELECT rowid, kind, src, dst, file_key, line, props FROM edges "
                                  "WHERE file_key = ?1 AND valid_to IS NULL"));
@@ -540,6 +563,7 @@ Status WriteTxn::ApplyFile(const FileUpdate& update) {
   if (done_) return Status::Internal("write transaction already finished");
   const FileRecord& f = update.file;
   Statements& st = *st_;
+  FG_ASSIGN_OR_RETURN(int64_t file_key, FileKey(f.crate_key, f.path));
 
   st.current_file.Bind(1, f.crate_key).Bind(2, f.path);
   Result<bool> row = st.current_file.Step();
@@ -575,10 +599,12 @@ Status WriteTxn::ApplyFile(const FileUpdate& update) {
         .Bind(6, f.hash)
         .Bind(7, static_cast<int64_t>(f.size))
         .Bind(8, f.mods_json)
-        .Bind(9, ordinal_);
+        .Bind(9, file_key)
+        .Bind(10, ordinal_);
     FG_RETURN_IF_ERROR(st.insert_file.Run());
+    st.insert_content.Bind(1, f.hash).Bind(2, update.text);
+    FG_RETURN_IF_ERROR(st.insert_content.Run());
   }
-  FG_ASSIGN_OR_RETURN(int64_t file_key, FileKey(f.crate_key, f.path));
   FG_RETURN_IF_ERROR(ApplyNodes(update, file_key));
   FG_RETURN_IF_ERROR(ApplyEdges(update, file_key));
   return Status::OK();
@@ -607,8 +633,6 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key) {
   }
   st.current_nodes.Reset();
 
-  std::unordered_map<ContentHash, const std::string*, FixedBytesHash> sources;
-  for (const auto& [hash, text] : update.sources) sources.emplace(hash, &text);
 
   auto close = [&](int64_t rowid) {
     st.close_node.Bind(1, ordinal_).Bind(2, rowid);
@@ -644,14 +668,13 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key) {
         .Bind(12, n.signature)
         .Bind(13, n.docs)
         .Bind(14, AttrsJson(n))
-        .Bind(15, n.content_hash)
-        .Bind(16, ordinal_);
+        .Bind(15, n.content_hash);
+    if (n.parent.IsZero())
+      st.insert_node.BindNull(16);
+    else
+      st.insert_node.Bind(16, n.parent);
+    st.insert_node.Bind(17, ordinal_);
     FG_RETURN_IF_ERROR(st.insert_node.Run());
-    auto src = sources.find(n.content_hash);
-    if (src != sources.end()) {
-      st.insert_content.Bind(1, n.content_hash).Bind(2, *src->second);
-      FG_RETURN_IF_ERROR(st.insert_content.Run());
-    }
   }
   for (auto& [id, cur] : current) {
     if (cur.kept) continue;
@@ -684,6 +707,7 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key) {
   st.current_edges.Reset();
 
   for (const Edge& e : update.edges) {
+    if (e.kind == EdgeKind::kContains) continue;  // carried by Node::parent
     auto it = current.find(EdgeKey(e));
     if (it != current.end() && !it->second.empty()) {
       it->second.pop_back();

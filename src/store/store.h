@@ -6,8 +6,10 @@
 //   files     per (crate, file): BLAKE3 of the bytes, module context, the
 //             file's `mod` declarations; versioned like nodes
 //   nodes     one row per node state, valid over versions [valid_from, valid_to)
-//   edges     likewise, each owned by the file whose content produced it
-//   contents  source text, stored once per content hash
+//   edges     likewise, each owned by the file whose content produced it;
+//             CONTAINS is not stored as edge rows but as each node's parent
+//   contents  file bytes, stored once per file hash; a node's source text
+//             is its span of its file's bytes
 // The current graph is the rows with valid_to IS NULL.
 //
 // Concurrency: one writer (WriteTxn, BEGIN IMMEDIATE) at a time; readers open
@@ -61,10 +63,11 @@ struct FileRecord {
 // the current rows.
 struct FileUpdate {
   FileRecord file;
-  std::vector<Node> nodes;
-  std::vector<Edge> edges;
-  // Source text per content hash, for the nodes above (may repeat).
-  std::vector<std::pair<ContentHash, std::string>> sources;
+  std::vector<Node> nodes;  // CONTAINS is each node's `parent`
+  std::vector<Edge> edges;  // every other kind; CONTAINS edges here are ignored
+  // The file's bytes, stored once per file hash; a node's source text is the
+  // slice of its span.
+  std::string text;
 };
 
 class WriteTxn;
@@ -94,7 +97,8 @@ class Store {
   Result<std::vector<Node>> FindNodes(const std::string& query, int limit);
   Result<std::vector<Edge>> EdgesFrom(const NodeId& id, std::optional<EdgeKind> kind);
   Result<std::vector<Edge>> EdgesTo(const NodeId& id, std::optional<EdgeKind> kind);
-  Result<std::optional<std::string>> Source(const ContentHash& hash);
+  // The current source text of node `id`: its span of its file's bytes.
+  Result<std::optional<std::string>> NodeSource(const NodeId& id);
   // Visits every current node / edge in a stable order; stops at the first
   // error a callback returns.
   Status ForEachNode(const std::function<Status(const Node&)>& fn);
