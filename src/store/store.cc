@@ -67,10 +67,6 @@ CREATE TABLE nodes(
   parent BLOB,
   valid_from INTEGER NOT NULL,
   valid_to INTEGER);
-CREATE INDEX nodes_id ON nodes(id, valid_from);
-CREATE INDEX nodes_parent ON nodes(parent);
-CREATE INDEX nodes_file ON nodes(file_key) WHERE valid_to IS NULL;
-CREATE INDEX nodes_name ON nodes(name);
 CREATE TABLE edges(
   rowid INTEGER PRIMARY KEY,
   kind TEXT NOT NULL,
@@ -81,9 +77,6 @@ CREATE TABLE edges(
   props TEXT NOT NULL,
   valid_from INTEGER NOT NULL,
   valid_to INTEGER);
-CREATE INDEX edges_src ON edges(src, kind);
-CREATE INDEX edges_dst ON edges(dst, kind);
-CREATE INDEX edges_file ON edges(file_key) WHERE valid_to IS NULL;
 -- Every edge, CONTAINS included (stored as nodes.parent); `ord` orders
 -- containment first, then stored edges in insertion order.
 CREATE VIEW all_edges AS
@@ -96,6 +89,38 @@ CREATE VIEW all_edges AS
 )sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+// Secondary indexes of the graph tables. A write into an empty database (the
+// first index of a workspace) drops them inside its transaction and builds
+// them sorted at commit, which is several times faster than maintaining them
+// row by row; a rollback restores them with everything else.
+struct SecondaryIndex {
+  const char* name;
+  const char* definition;
+};
+constexpr SecondaryIndex kSecondaryIndexes[] = {
+    {"nodes_id", "nodes(id, valid_from)"},
+    {"nodes_parent", "nodes(parent)"},
+    {"nodes_file", "nodes(file_key) WHERE valid_to IS NULL"},
+    {"nodes_name", "nodes(name)"},
+    {"edges_src", "edges(src, kind)"},
+    {"edges_dst", "edges(dst, kind)"},
+    {"edges_file", "edges(file_key) WHERE valid_to IS NULL"},
+};
+
+std::string CreateSecondaryIndexesSql() {
+  std::string sql;
+  for (const SecondaryIndex& i : kSecondaryIndexes)
+    sql += std::string("CREATE INDEX IF NOT EXISTS ") + i.name + " ON " + i.definition + ";\n";
+  return sql;
+}
+
+std::string DropSecondaryIndexesSql() {
+  std::string sql;
+  for (const SecondaryIndex& i : kSecondaryIndexes)
+    sql += std::string("DROP INDEX IF EXISTS ") + i.name + ";\n";
+  return sql;
+}
 static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");
 
 constexpr std::string_view kNodeColumns =
@@ -264,7 +289,9 @@ Status Store::Migrate(bool read_only) {
       return s.WithContext("migrating schema to version " + std::to_string(v + 1));
     }
   }
-  Status s = db.Exec("PRAGMA application_id=" + std::to_string(kApplicationId) +
+  Status s = db.Exec(CreateSecondaryIndexesSql());
+  if (s.ok())
+    s = db.Exec("PRAGMA application_id=" + std::to_string(kApplicationId) +
                      "; PRAGMA user_version=" + std::to_string(kSchemaVersion) + ";");
   if (s.ok()) s = db.Exec("COMMIT");
   if (!s.ok()) {
@@ -506,6 +533,13 @@ Result<std::unique_ptr<WriteTxn>> Store::BeginWrite() {
     return last.status();
   }
   std::unique_ptr<WriteTxn> txn(new WriteTxn(this, *last + 1));
+  Result<int64_t> empty =
+      QueryInt(*db_, "SELECT NOT EXISTS(SELECT 1 FROM nodes) AND NOT EXISTS(SELECT 1 FROM edges)");
+  if (!empty.ok()) return empty.status();  // the destructor rolls back
+  if (*empty) {
+    txn->bulk_ = true;
+    FG_RETURN_IF_ERROR(db_->Exec(DropSecondaryIndexesSql()));
+  }
   Status s = txn->Prepare();
   if (!s.ok()) return s;  // the destructor rolls back
   return txn;
@@ -619,8 +653,9 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key) {
     bool kept = false;
   };
   std::unordered_map<NodeId, Current, FixedBytesHash> current;
-  st.current_nodes.Bind(1, file_key);
-  for (;;) {
+  // In a bulk load nothing is current yet (and the index is not there).
+  if (!bulk_) st.current_nodes.Bind(1, file_key);
+  while (!bulk_) {
     Result<bool> row = st.current_nodes.Step();
     if (!row.ok()) {
       st.current_nodes.Reset();
@@ -688,8 +723,8 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key) {
   Statements& st = *st_;
   // Multiset of current edges by key → rowids.
   std::unordered_map<std::string, std::vector<int64_t>> current;
-  st.current_edges.Bind(1, file_key);
-  for (;;) {
+  if (!bulk_) st.current_edges.Bind(1, file_key);
+  while (!bulk_) {
     Result<bool> row = st.current_edges.Step();
     if (!row.ok()) {
       st.current_edges.Reset();
@@ -761,6 +796,7 @@ Result<std::optional<VersionInfo>> WriteTxn::Commit(const std::string& summary_j
     FG_RETURN_IF_ERROR(db.Exec("ROLLBACK"));
     return std::optional<VersionInfo>();
   }
+  if (bulk_) FG_RETURN_IF_ERROR(db.Exec(CreateSecondaryIndexesSql()).WithContext("building indexes"));
   VersionInfo v;
   v.ordinal = ordinal_;
   v.uuid = VersionGenerator::Default().Next();

@@ -149,6 +149,7 @@ class WriteTxn {
   Store* store_;
   int64_t ordinal_;
   bool done_ = false;
+  bool bulk_ = false;  // writing into an empty database: indexes built at commit
   WriteStats stats_;
   struct Statements;
   std::unique_ptr<Statements> st_;
