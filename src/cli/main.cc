@@ -507,7 +507,6 @@ int CmdExport(const Args& args) {
 }
 
 int Main(int argc, char** argv) {
-
   Args args;
   if (auto err = ParseArgs(argc, argv, &args)) return Usage(err->message, args.command);
   if (args.flags.count("--version")) {

@@ -35,7 +35,7 @@ namespace ferrograph {
 
 struct ExtractedItem {
   NodeKind kind = NodeKind::kFunction;
-  std::string name;      // "new"; "impl Display for Regex"; "T"; "'a"; "0" (tuple field)
+  std::string name;  // "new"; "impl Display for Regex"; "T"; "'a"; "0" (tuple field)
   // Path relative to the file's module, segments joined by "::":
   //   "Regex", "Regex::new" (inherent impl method), "<Regex as Display>::fmt"
   //   (trait impl item), "impl Display for Regex" (the impl itself),
@@ -46,12 +46,12 @@ struct ExtractedItem {
   int parent = -1;  // index into FileExtraction::items; -1: the file's module
   Span span;
   Visibility visibility = Visibility::kPrivate;
-  std::string signature;  // declaration up to the body / `{`, whitespace collapsed
-  std::string docs;       // outer doc comments (/// and /** */), markers stripped
+  std::string signature;             // declaration up to the body / `{`, whitespace collapsed
+  std::string docs;                  // outer doc comments (/// and /** */), markers stripped
   std::vector<std::string> cfgs;     // #[cfg(...)] predicates on the item itself
   std::vector<std::string> derives;  // #[derive(...)] entries
   std::vector<std::string> attrs;    // other attributes' inner text, e.g. "macro_export"
-  std::string in_macro;  // name of the enclosing item-position macro, "" if none
+  std::string in_macro;              // name of the enclosing item-position macro, "" if none
   ContentHash content_hash;
 };
 
@@ -78,7 +78,7 @@ struct FileExtraction {
   std::vector<ExtractedItem> items;  // a parent always precedes its children
   std::vector<ModDecl> mods;
   std::vector<Diagnostic> diagnostics;
-  std::string module_docs;  // inner doc comments (//! and /*! */) at file top level
+  std::string module_docs;                // inner doc comments (//! and /*! */) at file top level
   std::vector<std::string> module_attrs;  // inner attributes #![...] at file top level
 };
 

@@ -31,7 +31,6 @@ using json = nlohmann::json;
 
 constexpr int kMaxDiagnosticsPerFile = 5;
 
-
 struct TargetPlan {
   const Package* package = nullptr;
   Target target;

@@ -269,7 +269,9 @@ Status Store::Migrate(bool read_only) {
                                std::to_string(kSchemaVersion) + "); upgrade ferrograph");
 
   if (!read_only) {
-    FG_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;"));
+    FG_RETURN_IF_ERROR(
+        db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; "
+                "PRAGMA temp_store=MEMORY;"));
   }
   if (version == kSchemaVersion) {
     // Cheap integrity probe of the schema we rely on.
@@ -292,7 +294,7 @@ Status Store::Migrate(bool read_only) {
   Status s = db.Exec(CreateSecondaryIndexesSql());
   if (s.ok())
     s = db.Exec("PRAGMA application_id=" + std::to_string(kApplicationId) +
-                     "; PRAGMA user_version=" + std::to_string(kSchemaVersion) + ";");
+                "; PRAGMA user_version=" + std::to_string(kSchemaVersion) + ";");
   if (s.ok()) s = db.Exec("COMMIT");
   if (!s.ok()) {
     db.Exec("ROLLBACK");
@@ -343,10 +345,10 @@ Result<std::vector<VersionInfo>> Store::Versions() {
 
 Result<GraphStats> Store::Stats() {
   GraphStats s;
-  FG_ASSIGN_OR_RETURN(s.files, QueryInt(*db_,
-                                        std::string("SELECT count(*) FROM files WHERE valid_to IS "
-                                                    "NULL AND crate != '") +
-                                            kUnreachedFilesCrate + "'"));
+  FG_ASSIGN_OR_RETURN(s.files,
+                      QueryInt(*db_, std::string("SELECT count(*) FROM files WHERE valid_to IS "
+                                                 "NULL AND crate != '") +
+                                         kUnreachedFilesCrate + "'"));
   FG_ASSIGN_OR_RETURN(s.versions, QueryInt(*db_, "SELECT count(*) FROM versions"));
   FG_ASSIGN_OR_RETURN(s.contents, QueryInt(*db_, "SELECT count(*) FROM contents"));
   {
@@ -427,8 +429,9 @@ Result<std::vector<Node>> Store::FindNodes(const std::string& query, int limit) 
 namespace {
 Result<std::vector<Edge>> EdgesWhere(Database& db, const char* column, const NodeId& id,
                                      std::optional<EdgeKind> kind) {
-  std::string sql = std::string("SELECT kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = "
-                                "file_key), line, props FROM all_edges WHERE ") +
+  std::string sql = std::string(
+                        "SELECT kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = "
+                        "file_key), line, props FROM all_edges WHERE ") +
                     column + " = ?1 AND valid_to IS NULL";
   if (kind) sql += " AND kind = ?2";
   sql += " ORDER BY ord";
@@ -484,9 +487,11 @@ Status Store::ForEachNode(const std::function<Status(const Node&)>& fn) {
 }
 
 Status Store::ForEachEdge(const std::function<Status(const Edge&)>& fn) {
-  FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = "
-                                                 "file_key), line, props FROM "
-                                                 "all_edges WHERE valid_to IS NULL ORDER BY ord"));
+  FG_ASSIGN_OR_RETURN(
+      Statement st,
+      db_->Prepare("SELECT kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = "
+                   "file_key), line, props FROM "
+                   "all_edges WHERE valid_to IS NULL ORDER BY ord"));
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
@@ -564,10 +569,9 @@ Status WriteTxn::Prepare() {
                       db.Prepare("INSERT INTO files(crate, path, module_path, like_mod_rs, "
                                  "module_disambiguator, hash, size, mods, file_key, valid_from) "
                                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
-  FG_ASSIGN_OR_RETURN(
-      st_->current_nodes,
-      db.Prepare(std::string("SELECT rowid, ") + std::string(kNodeColumns) +
-                 " FROM nodes WHERE file_key = ?1 AND valid_to IS NULL"));
+  FG_ASSIGN_OR_RETURN(st_->current_nodes,
+                      db.Prepare(std::string("SELECT rowid, ") + std::string(kNodeColumns) +
+                                 " FROM nodes WHERE file_key = ?1 AND valid_to IS NULL"));
   FG_ASSIGN_OR_RETURN(st_->close_node,
                       db.Prepare("UPDATE nodes SET valid_to = ?1 WHERE rowid = ?2"));
   FG_ASSIGN_OR_RETURN(
@@ -667,7 +671,6 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key) {
     current.emplace(id, Current{st.current_nodes.Int(0), std::move(n)});
   }
   st.current_nodes.Reset();
-
 
   auto close = [&](int64_t rowid) {
     st.close_node.Bind(1, ordinal_).Bind(2, rowid);
@@ -796,7 +799,8 @@ Result<std::optional<VersionInfo>> WriteTxn::Commit(const std::string& summary_j
     FG_RETURN_IF_ERROR(db.Exec("ROLLBACK"));
     return std::optional<VersionInfo>();
   }
-  if (bulk_) FG_RETURN_IF_ERROR(db.Exec(CreateSecondaryIndexesSql()).WithContext("building indexes"));
+  if (bulk_)
+    FG_RETURN_IF_ERROR(db.Exec(CreateSecondaryIndexesSql()).WithContext("building indexes"));
   VersionInfo v;
   v.ordinal = ordinal_;
   v.uuid = VersionGenerator::Default().Next();
