@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -188,6 +190,7 @@ class Indexer {
  public:
   Indexer(Store& store, std::string root, const IndexOptions& options)
       : store_(store), root_(std::move(root)), options_(options) {}
+  ~Indexer() { StopWriter(); }  // joins the writer on every path out of Run()
 
   Result<IndexReport> Run();
 
@@ -210,6 +213,17 @@ class Indexer {
   IndexOptions options_;
   IndexReport report_;
   std::unique_ptr<WriteTxn> txn_;
+  // The writer thread owns txn_ between StartWriter() and StopWriter(): the
+  // indexing thread hands it finished FileUpdates through a bounded queue,
+  // so building nodes overlaps with SQLite's work.
+  Status Write(FileUpdate update);
+  void StartWriter();
+  Status StopWriter();
+  BoundedQueue<FileUpdate> write_queue_{64};
+  std::thread writer_;
+  std::mutex writer_mu_;
+  Status writer_status_;  // guarded by writer_mu_: the first write error
+  std::atomic<bool> writer_failed_{false};
   RustParser parser_;  // for files parsed on the indexing thread
 
   std::vector<std::unique_ptr<Package>> packages_;
@@ -225,6 +239,36 @@ class Indexer {
   IndexProgress progress_;
   uint64_t last_progress_ns_ = 0;
 };
+
+void Indexer::StartWriter() {
+  writer_ = std::thread([this] {
+    while (std::optional<FileUpdate> u = write_queue_.Pop()) {
+      if (writer_failed_.load()) continue;  // drain; the run is failing
+      Status st = txn_->ApplyFile(*u).WithContext("writing " + u->file.path);
+      if (!st.ok()) {
+        std::lock_guard<std::mutex> lock(writer_mu_);
+        writer_status_ = st;
+        writer_failed_.store(true);
+      }
+    }
+  });
+}
+
+Status Indexer::StopWriter() {
+  write_queue_.Close();
+  if (writer_.joinable()) writer_.join();
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  return writer_status_;
+}
+
+Status Indexer::Write(FileUpdate update) {
+  if (writer_failed_.load()) {
+    std::lock_guard<std::mutex> lock(writer_mu_);
+    return writer_status_;
+  }
+  if (!write_queue_.Push(std::move(update))) return Status::Internal("the writer has stopped");
+  return Status::OK();
+}
 
 void Indexer::LoadPrevious(const std::vector<FileRecord>& files) {
   for (const FileRecord& f : files) {
@@ -323,7 +367,7 @@ Status Indexer::WriteCrateOnly(const TargetPlan& target) {
   crate.content_hash = u.file.hash;
   u.nodes.push_back(std::move(crate));
   files_reached_.insert({target.crate_key, "."});
-  return txn_->ApplyFile(u);
+  return Write(std::move(u));
 }
 
 Status Indexer::WriteFile(const TargetPlan& target, const ModuleContext& ctx, FileState& state,
@@ -425,7 +469,7 @@ Status Indexer::WriteFile(const TargetPlan& target, const ModuleContext& ctx, Fi
     AddWarning(state.rel + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": " +
                d.message);
   }
-  return txn_->ApplyFile(u);
+  return Write(std::move(u));
 }
 
 Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
@@ -583,7 +627,7 @@ Status Indexer::ProcessPackage(PackagePlan& plan,
     u.file.mods_json = "[]";
     u.text = it->second.source;
     files_reached_.insert({u.file.crate_key, u.file.path});
-    FG_RETURN_IF_ERROR(txn_->ApplyFile(u));
+    FG_RETURN_IF_ERROR(Write(std::move(u)));
   }
   return Status::OK();
 }
@@ -608,6 +652,7 @@ Result<IndexReport> Indexer::Run() {
   for (const PackagePlan& p : plans_) progress_.files_total += p.files.size();
 
   FG_ASSIGN_OR_RETURN(txn_, store_.BeginWrite());
+  StartWriter();
 
   int jobs = options_.jobs > 0 ? options_.jobs
                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -672,9 +717,10 @@ Result<IndexReport> Indexer::Run() {
   result_queue.Close();
   feeder.join();
   for (auto& w : workers) w.join();
+  if (failure.ok()) drain_ready();
+  Status written = StopWriter();
   FG_RETURN_IF_ERROR(failure);
-  drain_ready();
-  FG_RETURN_IF_ERROR(failure);
+  FG_RETURN_IF_ERROR(written);
 
   // Files and crates that are gone.
   for (const auto& [k, rec] : previous_) {
