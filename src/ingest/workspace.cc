@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -87,10 +89,11 @@ Result<std::string> ReadFile(const fs::path& p) {
   return ss.str();
 }
 
-// Sorted entries of `dir`; empty when it cannot be read.
+// Sorted entries of `dir`; empty, with `*ec` set, when it cannot be read (a
+// directory without read permission included).
 std::vector<fs::directory_entry> ListDir(const fs::path& dir, std::error_code* ec) {
   std::vector<fs::directory_entry> entries;
-  fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, *ec);
+  fs::directory_iterator it(dir, *ec);
   if (*ec) return entries;
   for (; it != fs::directory_iterator(); it.increment(*ec)) {
     if (*ec) break;
@@ -270,6 +273,113 @@ std::shared_ptr<const IgnoreFile> LoadGitignore(const fs::path& dir) {
 }
 
 // ---------------------------------------------------------------------------
+// The tree walk shared by discovery and ListRustFiles.
+
+// What a walk reports; every hook may be left empty.
+struct WalkHooks {
+  // Each directory entered (the root first), before its entries are looked
+  // at; `ignores` holds the .gitignore files that apply inside it.
+  std::function<void(const fs::path& dir, const IgnoreStack& ignores)> on_dir;
+  // Each regular file (symlinks followed) whose name ends in
+  // `file_extension`, unless hidden or ignored.
+  std::function<void(const fs::path& file)> on_file;
+  std::string file_extension;
+  // A directory that cannot be read; the walk goes on without it.
+  std::function<void(const fs::path& dir, const std::error_code& ec)> on_unreadable;
+  // A directory reached again from beneath itself (through a symlink); it is
+  // not entered again.
+  std::function<void(const fs::path& dir)> on_loop;
+};
+
+// The .gitignore files above `root` that apply to it: those from its parent
+// up to the git repository's top, outermost first; none outside a repository.
+IgnoreStack AncestorIgnores(const fs::path& root) {
+  IgnoreStack ignores;
+  std::vector<fs::path> ancestors;
+  for (fs::path p = root.parent_path(); !p.empty(); p = p.parent_path()) {
+    ancestors.push_back(p);
+    if (fs::exists(p / ".git") || p == p.parent_path()) break;
+  }
+  bool in_repo = !ancestors.empty() && fs::exists(ancestors.back() / ".git");
+  if (in_repo) {
+    for (auto it = ancestors.rbegin(); it != ancestors.rend(); ++it) {
+      if (auto file = LoadGitignore(*it)) ignores.Push(file);
+    }
+  }
+  return ignores;
+}
+
+// Walks the directory `root` (absolute, normalized) depth-first, entries in
+// name order, with an explicit stack. Skips hidden entries, directories named
+// `target`, and what the .gitignore files in force ignore. Each directory
+// (by device and inode) is entered once: the first path reaching it wins, a
+// later one is passed over, and one leading back into a directory still being
+// walked is reported as a loop. With `follow_symlinks` false, symlinked
+// directories are not entered at all.
+void WalkTree(const fs::path& root, bool follow_symlinks, const WalkHooks& hooks) {
+  IgnoreStack ignores = AncestorIgnores(root);
+  std::set<DirId> entered;  // every directory walked so far
+  std::set<DirId> open;     // the directories from the root to the current one
+  // A directory to enter, or (with `leave`) the end of one: its entries have
+  // all been walked, so it is closed and its .gitignore dropped.
+  struct Step {
+    fs::path dir;
+    std::optional<DirId> leave;
+    bool pushed_gitignore = false;
+  };
+  std::vector<Step> stack;
+  stack.push_back(Step{root, std::nullopt, false});
+  while (!stack.empty()) {
+    Step step = std::move(stack.back());
+    stack.pop_back();
+    if (step.leave) {
+      open.erase(*step.leave);
+      if (step.pushed_gitignore) ignores.Pop();
+      continue;
+    }
+    const fs::path& dir = step.dir;
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) {
+      if (hooks.on_unreadable)
+        hooks.on_unreadable(dir, std::error_code(errno, std::system_category()));
+      continue;
+    }
+    DirId id{st.st_dev, st.st_ino};
+    if (open.count(id) != 0) {
+      if (hooks.on_loop) hooks.on_loop(dir);
+      continue;
+    }
+    if (!entered.insert(id).second) continue;  // reached before by another path
+    open.insert(id);
+    std::shared_ptr<const IgnoreFile> gitignore = LoadGitignore(dir);
+    if (gitignore) ignores.Push(gitignore);
+    stack.push_back(Step{fs::path(), id, gitignore != nullptr});
+
+    if (hooks.on_dir) hooks.on_dir(dir, ignores);
+    std::error_code ec;
+    std::vector<fs::directory_entry> entries = ListDir(dir, &ec);
+    if (ec && hooks.on_unreadable) hooks.on_unreadable(dir, ec);
+    const size_t first_child = stack.size();
+    for (const fs::directory_entry& e : entries) {
+      std::string name = e.path().filename().string();
+      if (name.empty() || name[0] == '.') continue;
+      std::error_code sec;
+      if (e.is_directory(sec)) {
+        if (name == "target") continue;
+        if (!follow_symlinks && e.is_symlink(sec)) continue;
+        if (ignores.IsIgnored(e.path(), true)) continue;
+        stack.push_back(Step{e.path(), std::nullopt, false});
+      } else if (hooks.on_file && name.ends_with(hooks.file_extension) && e.is_regular_file(sec) &&
+                 !ignores.IsIgnored(e.path(), false)) {
+        hooks.on_file(e.path());
+      }
+    }
+    // The first entry is walked first.
+    std::reverse(stack.begin() + static_cast<std::ptrdiff_t>(first_child), stack.end());
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Discovery.
 
 bool IsEdition2015(const std::optional<std::string>& edition) {
@@ -315,22 +425,20 @@ class Discoverer {
     return true;
   }
 
-  // Every package beneath `dir`, which has no Cargo.toml of its own.
+  // Every package beneath `root`, which has no usable Cargo.toml of its own.
+  // Symlink loops are passed over without a warning here: ListRustFiles,
+  // run over the same directories when indexing, reports them.
   void Walk(const fs::path& root) {
-    IgnoreStack ignores;
-    // .gitignore files above the root up to the repository's top apply too.
-    std::vector<fs::path> ancestors;
-    for (fs::path p = root.parent_path(); !p.empty(); p = p.parent_path()) {
-      ancestors.push_back(p);
-      if (fs::exists(p / ".git") || p == p.parent_path()) break;
-    }
-    bool in_repo = !ancestors.empty() && fs::exists(ancestors.back() / ".git");
-    if (in_repo) {
-      for (auto it = ancestors.rbegin(); it != ancestors.rend(); ++it) {
-        if (auto file = LoadGitignore(*it)) ignores.Push(file);
+    WalkHooks hooks;
+    hooks.on_dir = [this](const fs::path& dir, const IgnoreStack& ignores) {
+      if (IsFile(dir / "Cargo.toml") && !ignores.IsIgnored(dir / "Cargo.toml", false)) {
+        DiscoverManifestDir(dir);
       }
-    }
-    WalkDir(root, &ignores);
+    };
+    hooks.on_unreadable = [this](const fs::path& dir, const std::error_code& ec) {
+      Warn(Display(dir) + ": cannot read directory: " + ec.message());
+    };
+    WalkTree(root, options_.follow_symlinks, hooks);
   }
 
   bool saw_manifest() const { return saw_manifest_; }
@@ -643,36 +751,10 @@ class Discoverer {
     ws_->packages.push_back(std::move(pkg));
   }
 
-  void WalkDir(const fs::path& dir, IgnoreStack* ignores) {
-    auto id = IdentityOf(dir);
-    if (!id || !visited_.insert(*id).second) return;  // a symlink loop, or seen already
-    std::shared_ptr<const IgnoreFile> gitignore = LoadGitignore(dir);
-    if (gitignore) ignores->Push(gitignore);
-
-    if (IsFile(dir / "Cargo.toml") && !ignores->IsIgnored(dir / "Cargo.toml", false)) {
-      DiscoverManifestDir(dir);
-    }
-    std::error_code ec;
-    std::vector<fs::directory_entry> entries = ListDir(dir, &ec);
-    if (ec) Warn(Display(dir) + ": cannot read directory: " + ec.message());
-    for (const fs::directory_entry& e : entries) {
-      std::string name = e.path().filename().string();
-      if (name.empty() || name[0] == '.' || name == "target") continue;
-      std::error_code sec;
-      bool is_link = e.is_symlink(sec);
-      if (is_link && !options_.follow_symlinks) continue;
-      if (!e.is_directory(sec)) continue;
-      if (ignores->IsIgnored(e.path(), true)) continue;
-      WalkDir(e.path(), ignores);
-    }
-    if (gitignore) ignores->Pop();
-  }
-
   DiscoverOptions options_;
   Workspace* ws_;
   std::map<std::string, std::unique_ptr<CachedManifest>> cache_;
-  std::set<DirId> visited_;  // directories walked
-  std::set<DirId> added_;    // package directories indexed
+  std::set<DirId> added_;  // package directories indexed
   bool saw_manifest_ = false;
 };
 
@@ -723,6 +805,25 @@ Result<Workspace> DiscoverWorkspace(const std::string& path, const DiscoverOptio
     ws.packages.push_back(PlainPackage(p, p, name));
   }
   return ws;
+}
+
+std::vector<std::string> ListRustFiles(const std::string& dir, std::vector<std::string>* warnings) {
+  fs::path root = Normalize(dir);
+  if (IsFile(root)) return {root.string()};
+  std::vector<std::string> files;
+  WalkHooks hooks;
+  hooks.file_extension = ".rs";
+  hooks.on_file = [&files](const fs::path& file) { files.push_back(file.string()); };
+  hooks.on_unreadable = [warnings](const fs::path& d, const std::error_code& ec) {
+    if (warnings) warnings->push_back(d.string() + ": cannot read directory: " + ec.message());
+  };
+  hooks.on_loop = [warnings](const fs::path& d) {
+    if (warnings) warnings->push_back(d.string() + ": symlink loop, not followed again");
+  };
+  WalkTree(root, /*follow_symlinks=*/true, hooks);
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  return files;
 }
 
 ModuleFileCandidates ModuleFileFor(

@@ -58,13 +58,27 @@ struct Workspace {
 };
 
 struct DiscoverOptions {
-  bool include_examples = true;   // index examples/ targets
-  bool follow_symlinks = true;    // follow symlinked directories (loops detected)
+  bool include_examples = true;  // index examples/ targets
+  bool follow_symlinks = true;   // follow symlinked directories (loops detected)
 };
 
 // Finds the packages and targets under `path`. Fails when `path` does not
 // exist or cannot be read.
 Result<Workspace> DiscoverWorkspace(const std::string& path, const DiscoverOptions& options = {});
+
+// Every .rs file beneath the directory `dir`, or `dir` alone when it is a
+// regular file: absolute, lexically normalized (symlinks kept as written),
+// sorted. The walk is the one discovery uses: target/ directories (at any
+// depth) and hidden entries (name starting with `.`) are skipped, and so is
+// whatever the .gitignore files ignore, those in `dir` and beneath it and,
+// inside a git repository, those above `dir` up to the repository's top.
+// Symlinked directories and files are followed; a directory reached by two
+// paths is walked once, through the first in name order. A symlink leading
+// back into a directory being walked adds "PATH: symlink loop, not followed
+// again" to `warnings`, a directory that cannot be read (or a `dir` that does
+// not exist) adds "PATH: cannot read directory: REASON", and the walk goes
+// on. `warnings` may be null. Iterative: deep trees do not grow the stack.
+std::vector<std::string> ListRustFiles(const std::string& dir, std::vector<std::string>* warnings);
 
 // Where `mod name;` lives, by rustc's rules:
 //   `parent_file` is the file holding the declaration; `parent_is_mod_rs`
@@ -81,9 +95,10 @@ struct ModuleFileCandidates {
   std::vector<std::string> candidates;
   bool from_path_attr = false;  // the result is loaded "like mod.rs"
 };
-ModuleFileCandidates ModuleFileFor(const std::string& parent_file, bool parent_is_mod_rs,
-                                   const std::vector<std::pair<std::string, std::optional<std::string>>>& enclosing,
-                                   const std::string& name, const std::optional<std::string>& path_attr);
+ModuleFileCandidates ModuleFileFor(
+    const std::string& parent_file, bool parent_is_mod_rs,
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& enclosing,
+    const std::string& name, const std::optional<std::string>& path_attr);
 
 }  // namespace ferrograph
 

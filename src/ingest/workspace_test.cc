@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Pair;
@@ -434,6 +436,151 @@ TEST(WorkspaceTest, DiscoversTheWholeRegistry) {
     EXPECT_THAT(w, ::testing::Not(HasSubstr("expected"))) << "a manifest failed to parse";
   }
   ASSERT_NE(FindPackage(*ws, "regex"), nullptr);
+}
+
+// --- ListRustFiles: the .rs files of a directory -------------------------
+
+// `rels` beneath `root`, as ListRustFiles spells them.
+std::vector<std::string> Under(const fs::path& root, const std::vector<std::string>& rels) {
+  std::vector<std::string> out;
+  for (const std::string& rel : rels) out.push_back((root / rel).string());
+  return out;
+}
+
+TEST(WorkspaceListRustFilesTest, RespectsNestedGitignoresAndNegation) {
+  TempTree t;
+  t.Write(".gitignore",
+          "*.gen.rs\n"
+          "!keep.gen.rs\n"
+          "ignored/\n");
+  t.Write("src/lib.rs", "");
+  t.Write("src/a.gen.rs", "");     // ignored by the top file
+  t.Write("src/keep.gen.rs", "");  // re-included by `!`
+  t.Write("ignored/x.rs", "");
+  t.Write("src/nested/.gitignore",
+          "private.rs\n"
+          "!b.gen.rs\n");
+  t.Write("src/nested/private.rs", "");  // ignored by the nested file
+  t.Write("src/nested/b.gen.rs", "");    // the nested file's `!` wins over the outer rule
+  t.Write("src/nested/c.rs", "");
+  t.Write("other/private.rs", "");  // the nested file applies only beneath its directory
+  std::vector<std::string> warnings;
+  EXPECT_THAT(ListRustFiles(t.root().string(), &warnings),
+              ElementsAreArray(Under(t.root(), {"other/private.rs", "src/keep.gen.rs", "src/lib.rs",
+                                                "src/nested/b.gen.rs", "src/nested/c.rs"})));
+  EXPECT_THAT(warnings, IsEmpty());
+}
+
+TEST(WorkspaceListRustFilesTest, AppliesGitignoresAboveTheDirectoryOnlyInsideARepository) {
+  TempTree repo;
+  fs::create_directories(repo.root() / ".git");
+  repo.Write(".gitignore", "gen.rs\n");
+  repo.Write("proj/lib.rs", "");
+  repo.Write("proj/gen.rs", "");
+  EXPECT_THAT(ListRustFiles((repo.root() / "proj").string(), nullptr),
+              ElementsAre((repo.root() / "proj/lib.rs").string()));
+
+  TempTree plain;  // no .git: the .gitignore above is not in force
+  plain.Write(".gitignore", "gen.rs\n");
+  plain.Write("proj/lib.rs", "");
+  plain.Write("proj/gen.rs", "");
+  EXPECT_THAT(ListRustFiles((plain.root() / "proj").string(), nullptr),
+              ElementsAreArray(Under(plain.root(), {"proj/gen.rs", "proj/lib.rs"})));
+}
+
+TEST(WorkspaceListRustFilesTest, SkipsTargetAndHiddenDirectoriesAndFiles) {
+  TempTree t;
+  t.Write("src/lib.rs", "");
+  t.Write("src/target.rs", "");  // only directories named target are skipped
+  t.Write("src/notes.txt", "");
+  t.Write("src/.hidden.rs", "");
+  t.Write(".hidden/a.rs", "");
+  t.Write("target/debug/build/out.rs", "");
+  t.Write("crates/x/target/b.rs", "");
+  t.Write("crates/x/src/lib.rs", "");
+  std::vector<std::string> warnings;
+  EXPECT_THAT(
+      ListRustFiles(t.root().string(), &warnings),
+      ElementsAreArray(Under(t.root(), {"crates/x/src/lib.rs", "src/lib.rs", "src/target.rs"})));
+  EXPECT_THAT(warnings, IsEmpty());
+}
+
+TEST(WorkspaceListRustFilesTest, FollowsSymlinkedDirectoriesOnce) {
+  TempTree outside;
+  outside.Write("shared/util.rs", "");
+  TempTree t;
+  t.Write("real/a.rs", "");
+  t.Symlink((outside.root() / "shared").string(), "linked");  // leads out of the tree
+  t.Symlink("real", "alias");  // "alias" sorts before "real": its path is the one kept
+  std::vector<std::string> warnings;
+  EXPECT_THAT(ListRustFiles(t.root().string(), &warnings),
+              ElementsAreArray(Under(t.root(), {"alias/a.rs", "linked/util.rs"})));
+  EXPECT_THAT(warnings, IsEmpty());  // reached twice is not a loop
+}
+
+TEST(WorkspaceListRustFilesTest, ReportsSymlinkLoopsAndGoesOn) {
+  TempTree t;
+  t.Write("a/lib.rs", "");
+  t.Symlink("..", "a/loop");    // a/loop → the root
+  t.Symlink("../a", "a/self");  // a/self → a
+  t.Write("b/main.rs", "");
+  t.Symlink("../b", "b/again");  // b/again → b
+  std::vector<std::string> warnings;
+  EXPECT_THAT(ListRustFiles(t.root().string(), &warnings),
+              ElementsAreArray(Under(t.root(), {"a/lib.rs", "b/main.rs"})));
+  EXPECT_THAT(warnings,
+              ElementsAre((t.root() / "a/loop").string() + ": symlink loop, not followed again",
+                          (t.root() / "a/self").string() + ": symlink loop, not followed again",
+                          (t.root() / "b/again").string() + ": symlink loop, not followed again"));
+  // Without a place for warnings the loops are still not followed.
+  EXPECT_THAT(ListRustFiles(t.root().string(), nullptr),
+              ElementsAreArray(Under(t.root(), {"a/lib.rs", "b/main.rs"})));
+}
+
+TEST(WorkspaceListRustFilesTest, ReturnsAFilePathAloneNormalized) {
+  TempTree t;
+  t.Write(".gitignore", "*.rs\n");  // a file named explicitly is not filtered
+  t.Write("src/lib.rs", "");
+  t.Write("src/other.rs", "");
+  std::vector<std::string> warnings;
+  EXPECT_THAT(ListRustFiles((t.root() / "src/../src/./lib.rs").string(), &warnings),
+              ElementsAre((t.root() / "src/lib.rs").string()));
+  EXPECT_THAT(warnings, IsEmpty());
+}
+
+TEST(WorkspaceListRustFilesTest, ReturnsSortedAbsoluteNormalizedPaths) {
+  TempTree t;
+  for (const char* rel : {"z.rs", "b/c.rs", "a.rs", "B.rs", "b.rs", "a/b/c.rs", "a-b/x.rs"}) {
+    t.Write(rel, "");
+  }
+  std::vector<std::string> files =
+      ListRustFiles((t.root() / "a" / ".." / "." / "").string(), nullptr);
+  EXPECT_THAT(files, ElementsAreArray(Under(t.root(), {"B.rs", "a-b/x.rs", "a.rs", "a/b/c.rs",
+                                                       "b.rs", "b/c.rs", "z.rs"})));
+  EXPECT_TRUE(std::is_sorted(files.begin(), files.end()));
+  for (const std::string& f : files) EXPECT_TRUE(fs::path(f).is_absolute()) << f;
+}
+
+TEST(WorkspaceListRustFilesTest, WarnsAboutAMissingDirectory) {
+  TempTree t;
+  std::vector<std::string> warnings;
+  EXPECT_THAT(ListRustFiles((t.root() / "absent").string(), &warnings), IsEmpty());
+  EXPECT_THAT(warnings, ElementsAre((t.root() / "absent").string() +
+                                    ": cannot read directory: No such file or directory"));
+}
+
+TEST(WorkspaceListRustFilesTest, WarnsAboutAnUnreadableDirectoryAndGoesOn) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads every directory";
+  TempTree t;
+  t.Write("locked/a.rs", "");
+  t.Write("open/b.rs", "");
+  fs::permissions(t.root() / "locked", fs::perms::none);
+  std::vector<std::string> warnings;
+  std::vector<std::string> files = ListRustFiles(t.root().string(), &warnings);
+  fs::permissions(t.root() / "locked", fs::perms::owner_all);
+  EXPECT_THAT(files, ElementsAre((t.root() / "open/b.rs").string()));
+  EXPECT_THAT(warnings, ElementsAre(::testing::StartsWith((t.root() / "locked").string() +
+                                                          ": cannot read directory: ")));
 }
 
 // --- ModuleFileFor: rustc's module source file rules ----------------------
