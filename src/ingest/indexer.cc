@@ -119,55 +119,6 @@ std::string RelativePath(const std::string& abs, const std::string& root) {
   return rel.generic_string();
 }
 
-bool IsHidden(const fs::path& p) {
-  std::string name = p.filename().string();
-  return !name.empty() && name[0] == '.';
-}
-
-// Every .rs file beneath `dir` (or `dir` itself when it is a file), skipping
-// target/ and hidden directories; symlinked directories are followed once.
-void CollectRustFiles(const std::string& dir, std::set<std::string>* out,
-                      std::vector<std::string>* warnings) {
-  std::error_code ec;
-  if (fs::is_regular_file(dir, ec)) {
-    out->insert(fs::path(dir).lexically_normal().string());
-    return;
-  }
-  std::set<std::pair<dev_t, ino_t>> seen;
-  std::deque<fs::path> pending{fs::path(dir)};
-  while (!pending.empty()) {
-    fs::path d = pending.front();
-    pending.pop_front();
-    struct stat st;
-    if (::stat(d.c_str(), &st) != 0) continue;
-    if (!seen.insert({st.st_dev, st.st_ino}).second) {
-      if (fs::is_symlink(d, ec))
-        warnings->push_back(d.string() + ": symlink loop, not followed again");
-      continue;
-    }
-    fs::directory_iterator it(d, fs::directory_options::skip_permission_denied, ec);
-    if (ec) {
-      warnings->push_back(d.string() + ": cannot list directory: " + ec.message());
-      continue;
-    }
-    std::vector<fs::path> entries;
-    for (; it != fs::directory_iterator(); it.increment(ec)) {
-      if (ec) break;
-      entries.push_back(it->path());
-    }
-    std::sort(entries.begin(), entries.end());
-    for (const fs::path& p : entries) {
-      if (IsHidden(p)) continue;
-      if (fs::is_directory(p, ec)) {
-        if (p.filename() == "target") continue;
-        pending.push_back(p);
-      } else if (p.extension() == ".rs") {
-        out->insert(p.lexically_normal().string());
-      }
-    }
-  }
-}
-
 std::string Join(const std::string& module_path, const std::string& rel) {
   return rel.empty() ? module_path : module_path + "::" + rel;
 }
@@ -307,7 +258,8 @@ Status Indexer::Plan(const Workspace& ws) {
                             : fs::path(t.root_file).parent_path().string();
       dirs.insert(dir);
     }
-    for (const std::string& d : dirs) CollectRustFiles(d, &files, &report_.warnings);
+    for (const std::string& d : dirs)
+      for (std::string& f : ListRustFiles(d, &report_.warnings)) files.insert(std::move(f));
     plan.files.assign(files.begin(), files.end());
     plans_.push_back(std::move(plan));
   }

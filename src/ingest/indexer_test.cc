@@ -218,6 +218,23 @@ TEST_F(IndexerTest, PlainDirectoryIndexesEveryFileAsAModule) {
   EXPECT_EQ(nodes[crate + "::util"], "module");
 }
 
+TEST_F(IndexerTest, PlainDirectorySkipsIgnoredTargetAndHiddenPaths) {
+  Write("keep.rs", "pub fn kept() {}\n");
+  Write(".gitignore", "generated/\n");
+  Write("generated/out.rs", "pub fn generated() {}\n");
+  Write("target/debug/build.rs", "pub fn built() {}\n");
+  Write(".hidden/h.rs", "pub fn hidden() {}\n");
+  Index();
+  std::string crate = root_.filename().string();
+  auto nodes = Nodes();
+  EXPECT_EQ(nodes[crate + "::keep::kept"], "function");
+  for (const auto& [path, kind] : nodes) {
+    EXPECT_EQ(path.find("generated"), std::string::npos) << path;
+    EXPECT_EQ(path.find("built"), std::string::npos) << path;
+    EXPECT_EQ(path.find("hidden"), std::string::npos) << path;
+  }
+}
+
 TEST_F(IndexerTest, BadFilesAreReportedAndTheRestIsIndexed) {
   Write("Cargo.toml", "[package]\nname = \"bad\"\nversion = \"0.1.0\"\n");
   Write("src/lib.rs", "mod broken;\nmod latin1;\nmod missing;\npub fn fine() {}\n");
