@@ -27,6 +27,9 @@ CREATE TABLE versions(
   uuid TEXT NOT NULL UNIQUE,
   time_ms INTEGER NOT NULL,
   summary TEXT NOT NULL DEFAULT '{}');
+-- Counts of the current graph ("node:function", "edge:CONTAINS", "files"),
+-- kept by every write so that stats never scan the graph.
+CREATE TABLE counts(key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE contents(rowid INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, text TEXT NOT NULL);
 CREATE TABLE file_keys(
   id INTEGER PRIMARY KEY,
@@ -345,30 +348,22 @@ Result<std::vector<VersionInfo>> Store::Versions() {
 
 Result<GraphStats> Store::Stats() {
   GraphStats s;
-  FG_ASSIGN_OR_RETURN(s.files,
-                      QueryInt(*db_, std::string("SELECT count(*) FROM files WHERE valid_to IS "
-                                                 "NULL AND crate != '") +
-                                         kUnreachedFilesCrate + "'"));
   FG_ASSIGN_OR_RETURN(s.versions, QueryInt(*db_, "SELECT count(*) FROM versions"));
   FG_ASSIGN_OR_RETURN(s.contents, QueryInt(*db_, "SELECT count(*) FROM contents"));
-  {
-    FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT kind, count(*) FROM nodes WHERE "
-                                                   "valid_to IS NULL GROUP BY kind"));
-    for (;;) {
-      FG_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      s.nodes_by_kind[st.Text(0)] = st.Int(1);
-      s.nodes += st.Int(1);
-    }
-  }
-  {
-    FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT kind, count(*) FROM all_edges WHERE "
-                                                   "valid_to IS NULL GROUP BY kind"));
-    for (;;) {
-      FG_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      s.edges_by_kind[st.Text(0)] = st.Int(1);
-      s.edges += st.Int(1);
+  FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT key, n FROM counts WHERE n != 0"));
+  for (;;) {
+    FG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    std::string key = st.Text(0);
+    int64_t n = st.Int(1);
+    if (key.rfind("node:", 0) == 0) {
+      s.nodes_by_kind[key.substr(5)] = n;
+      s.nodes += n;
+    } else if (key.rfind("edge:", 0) == 0) {
+      s.edges_by_kind[key.substr(5)] = n;
+      s.edges += n;
+    } else if (key == "files") {
+      s.files = n;
     }
   }
   auto it = s.nodes_by_kind.find("crate");
@@ -517,6 +512,33 @@ struct WriteTxn::Statements {
   Statement insert_file_key;
 };
 
+void WriteTxn::CountNode(const Node& n, int sign) {
+  count_delta_[static_cast<size_t>(n.kind)] += sign;
+  if (!n.parent.IsZero())
+    count_delta_[static_cast<size_t>(kNodeKindCount) + static_cast<size_t>(EdgeKind::kContains)] +=
+        sign;
+}
+
+Status WriteTxn::FlushCounts() {
+  FG_ASSIGN_OR_RETURN(
+      Statement st,
+      store_->db_->Prepare("INSERT INTO counts(key, n) VALUES(?1, ?2) ON CONFLICT(key) "
+                           "DO UPDATE SET n = n + excluded.n"));
+  for (size_t i = 0; i < count_delta_.size(); ++i) {
+    if (count_delta_[i] == 0) continue;
+    std::string key;
+    if (i < static_cast<size_t>(kNodeKindCount))
+      key = "node:" + std::string(KindName(static_cast<NodeKind>(i)));
+    else if (i < kFilesCountSlot)
+      key = "edge:" + std::string(KindName(static_cast<EdgeKind>(i - kNodeKindCount)));
+    else
+      key = "files";
+    st.Bind(1, key).Bind(2, count_delta_[i]);
+    FG_RETURN_IF_ERROR(st.Run());
+  }
+  return Status::OK();
+}
+
 Result<int64_t> WriteTxn::FileKey(const std::string& crate_key, const std::string& path) {
   Statements& st = *st_;
   st.find_file_key.Bind(1, crate_key).Bind(2, path);
@@ -627,6 +649,7 @@ Status WriteTxn::ApplyFile(const FileUpdate& update) {
   } else {
     st.current_file.Reset();
     ++stats_.files_added;
+    if (f.crate_key != kUnreachedFilesCrate) count_delta_[kFilesCountSlot] += 1;
   }
   if (!same_file) {
     st.insert_file.Bind(1, f.crate_key)
@@ -684,6 +707,7 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key) {
       const Node& old = it->second.node;
       if (old.content_hash == n.content_hash && SameMetadata(old, n)) continue;
       FG_RETURN_IF_ERROR(close(it->second.rowid));
+      CountNode(old, -1);
       if (old.content_hash != n.content_hash)
         ++stats_.nodes_changed;
       else
@@ -713,10 +737,12 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key) {
       st.insert_node.Bind(16, n.parent);
     st.insert_node.Bind(17, ordinal_);
     FG_RETURN_IF_ERROR(st.insert_node.Run());
+    CountNode(n, +1);
   }
   for (auto& [id, cur] : current) {
     if (cur.kept) continue;
     FG_RETURN_IF_ERROR(close(cur.rowid));
+    CountNode(cur.node, -1);
     ++stats_.nodes_removed;
   }
   return Status::OK();
@@ -760,12 +786,15 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key) {
         .Bind(7, ordinal_);
     FG_RETURN_IF_ERROR(st.insert_edge.Run());
     ++stats_.edges_added;
+    count_delta_[static_cast<size_t>(kNodeKindCount) + static_cast<size_t>(e.kind)] += 1;
   }
   for (auto& [key, rowids] : current) {
+    std::optional<EdgeKind> kind = ParseEdgeKind(std::string_view(key).substr(0, key.find('|')));
     for (int64_t rowid : rowids) {
       st.close_edge.Bind(1, ordinal_).Bind(2, rowid);
       FG_RETURN_IF_ERROR(st.close_edge.Run());
       ++stats_.edges_removed;
+      if (kind) count_delta_[static_cast<size_t>(kNodeKindCount) + static_cast<size_t>(*kind)] -= 1;
     }
   }
   return Status::OK();
@@ -787,6 +816,7 @@ Status WriteTxn::RemoveFile(const std::string& crate_key, const std::string& pat
     st.close_file.Bind(1, ordinal_).Bind(2, rowid);
     FG_RETURN_IF_ERROR(st.close_file.Run());
     ++stats_.files_removed;
+    if (crate_key != kUnreachedFilesCrate) count_delta_[kFilesCountSlot] -= 1;
   }
   return Status::OK();
 }
@@ -801,6 +831,7 @@ Result<std::optional<VersionInfo>> WriteTxn::Commit(const std::string& summary_j
   }
   if (bulk_)
     FG_RETURN_IF_ERROR(db.Exec(CreateSecondaryIndexesSql()).WithContext("building indexes"));
+  FG_RETURN_IF_ERROR(FlushCounts().WithContext("updating counts"));
   VersionInfo v;
   v.ordinal = ordinal_;
   v.uuid = VersionGenerator::Default().Next();

@@ -24,6 +24,7 @@
 #ifndef FERROGRAPH_STORE_STORE_H_
 #define FERROGRAPH_STORE_STORE_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -143,6 +144,8 @@ class WriteTxn {
   WriteTxn(Store* store, int64_t ordinal);
   Status Prepare();
   Result<int64_t> FileKey(const std::string& crate_key, const std::string& path);
+  void CountNode(const Node& n, int sign);
+  Status FlushCounts();
   Status ApplyNodes(const FileUpdate& update, int64_t file_key);
   Status ApplyEdges(const FileUpdate& update, int64_t file_key);
 
@@ -150,6 +153,9 @@ class WriteTxn {
   int64_t ordinal_;
   bool done_ = false;
   bool bulk_ = false;  // writing into an empty database: indexes built at commit
+  // Changes to the counts table: node kinds, then edge kinds, then files.
+  static constexpr size_t kFilesCountSlot = kNodeKindCount + kEdgeKindCount;
+  std::array<int64_t, kFilesCountSlot + 1> count_delta_{};
   WriteStats stats_;
   struct Statements;
   std::unique_ptr<Statements> st_;

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "hash/blake3_hasher.h"
 #include "store/sqlite.h"
@@ -166,6 +167,43 @@ TEST_F(StoreTest, NodeSourceIsItsSpanOfTheFileText) {
   ASSERT_EQ(up->size(), 1u);
   EXPECT_EQ((*up)[0].src, crate.id);
   EXPECT_EQ(store->Stats()->edges_by_kind["CONTAINS"], 1);
+}
+
+TEST_F(StoreTest, StatsCountsMatchTheGraphAfterEdits) {
+  auto store = OpenOrDie();
+  auto crate = MakeNode("demo", NodeKind::kCrate, "crate", 1);
+  auto a = MakeNode("demo::a", NodeKind::kFunction, "fn a(){}", 2);
+  auto b = MakeNode("demo::b", NodeKind::kStruct, "struct b;", 5);
+  auto c = MakeNode("demo::c", NodeKind::kFunction, "fn c(){}", 7);
+  auto a2 = MakeNode("demo::a", NodeKind::kFunction, "fn a(){ 1; }", 2);
+  std::vector<std::vector<Node>> states = {
+      {crate, a, b}, {crate, a2, c}, {crate, c}, {crate, a, b, c}};
+  for (size_t i = 0; i < states.size(); ++i) {
+    auto txn = std::move(store->BeginWrite()).value();
+    FileUpdate u = MakeUpdate(states[i], "v" + std::to_string(i));
+    Edge uses;
+    uses.kind = EdgeKind::kUsesType;
+    uses.src = c.id;
+    uses.dst = crate.id;
+    if (i % 2) u.edges.push_back(uses);
+    ASSERT_TRUE(txn->ApplyFile(u).ok());
+    ASSERT_TRUE(txn->Commit("{}").ok());
+
+    std::map<std::string, int64_t> nodes, edges;
+    store->ForEachNode([&](const Node& n) {
+      nodes[std::string(KindName(n.kind))]++;
+      return Status::OK();
+    });
+    store->ForEachEdge([&](const Edge& e) {
+      edges[std::string(KindName(e.kind))]++;
+      return Status::OK();
+    });
+    auto stats = store->Stats();
+    ASSERT_TRUE(stats.ok());
+    EXPECT_EQ(stats->nodes_by_kind, nodes) << "after state " << i;
+    EXPECT_EQ(stats->edges_by_kind, edges) << "after state " << i;
+    EXPECT_EQ(stats->files, 1);
+  }
 }
 
 TEST_F(StoreTest, RemoveFileClosesItsRows) {
