@@ -273,8 +273,11 @@ Status Store::Migrate(bool read_only) {
 
   if (!read_only) {
     FG_RETURN_IF_ERROR(
+        // A 256 MiB page cache keeps a large first index from spilling
+        // pages to the WAL again and again; worker threads sort for
+        // CREATE INDEX at the end of a bulk load.
         db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; "
-                "PRAGMA temp_store=MEMORY;"));
+                "PRAGMA temp_store=MEMORY; PRAGMA threads=2;"));
   }
   if (version == kSchemaVersion) {
     // Cheap integrity probe of the schema we rely on.
