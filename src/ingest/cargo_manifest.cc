@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "common/utf8.h"
+
 namespace ferrograph {
 
 const TomlValue* TomlValue::Find(std::string_view key) const {
@@ -152,24 +154,6 @@ bool IsDatetime(std::string_view s) {
   if (!FixedDigits(s, &i, 2) || i >= s.size() || s[i] != ':') return false;
   ++i;
   return FixedDigits(s, &i, 2) && i == s.size();
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 std::string JoinKeys(const std::vector<std::string>& keys, size_t count) {

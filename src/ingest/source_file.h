@@ -20,10 +20,6 @@ namespace ferrograph {
 Result<std::string> ReadSourceFile(const std::string& path, const std::string& display_path,
                                    uint64_t max_bytes);
 
-// Offset of the first invalid UTF-8 sequence in `s`, or npos when valid.
-// Overlong forms, surrogates and code points above U+10FFFF are invalid.
-size_t FindInvalidUtf8(std::string_view s);
-
 }  // namespace ferrograph
 
 #endif  // FERROGRAPH_INGEST_SOURCE_FILE_H_

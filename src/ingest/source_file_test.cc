@@ -63,15 +63,5 @@ TEST(SourceFileTest, ReportsUnreadableAndMissingFiles) {
   }
 }
 
-TEST(SourceFileTest, Utf8ValidatorRejectsOverlongsAndSurrogates) {
-  EXPECT_EQ(FindInvalidUtf8("plain ascii"), std::string_view::npos);
-  EXPECT_EQ(FindInvalidUtf8("\xc3\xa9"), std::string_view::npos);          // é
-  EXPECT_EQ(FindInvalidUtf8("\xf0\x9f\x98\x80"), std::string_view::npos);  // 😀
-  EXPECT_EQ(FindInvalidUtf8("ab\xc0\xaf"), 2u);                            // overlong '/'
-  EXPECT_EQ(FindInvalidUtf8("\xed\xa0\x80"), 0u);                          // surrogate
-  EXPECT_EQ(FindInvalidUtf8("\xf4\x90\x80\x80"), 0u);                      // > U+10FFFF
-  EXPECT_EQ(FindInvalidUtf8("abcdefghij\xe2\x82"), 10u);                   // truncated
-}
-
 }  // namespace
 }  // namespace ferrograph
