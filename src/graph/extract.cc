@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "graph/flat_syntax_tree.h"
 #include "graph/normalize.h"
 
 namespace ferrograph {
@@ -190,9 +191,8 @@ struct Grammar {
     f_doc = field("doc");
   }
 
-  K Kind(TSNode n) const {
-    if (ts_node_is_null(n)) return K::kOther;
-    TSSymbol s = ts_node_symbol(n);
+  K Kind(TSNode n) const { return ts_node_is_null(n) ? K::kOther : Kind(ts_node_symbol(n)); }
+  K Kind(TSSymbol s) const {
     if (s == static_cast<TSSymbol>(-1)) return K::kError;  // ts_builtin_sym_error
     return s < kinds.size() ? kinds[s] : K::kOther;
   }
@@ -632,41 +632,62 @@ class Extractor {
 
   void Run(const SyntaxTree& tree) {
     TSNode root = tree.root();
-    NormalizedSyntaxIndex index(root, source_);
+    FlatSyntaxTree flat(root);
+    NormalizedSyntaxIndex index(flat, source_);
+    tree_ = &flat;
+    out_->items.reserve(CountItemNodes(flat));
     Scope scope;
     scope.index = &index;
     ScanItems(root, scope);
+    tree_ = nullptr;
     CollectDiagnostics(root);
   }
 
  private:
+  // About as many items as the tree will yield outside macros: growing the
+  // item array instead costs more than this count.
+  static size_t CountItemNodes(const FlatSyntaxTree& t) {
+    const Grammar& g = G();
+    size_t n = 0;
+    for (uint32_t i = 0; i < t.size(); ++i) {
+      K k = g.Kind(t[i].symbol);
+      n += IsItemKind(k) || k == K::kFieldDeclaration || k == K::kEnumVariant ||
+           k == K::kLifetimeParameter || k == K::kTypeParameter || k == K::kConstParameter;
+    }
+    return n;
+  }
+
   // Walks the subtree under `container` in source order, extracting every
   // item found (not descending into items, which extract their own insides,
   // nor into token trees). Attributes and doc comments written before an item
   // are gathered as its "pending" prefix.
-  void ScanItems(TSNode container, const Scope& scope) {
+  void ScanItems(TSNode container_node, const Scope& scope) {
     const Grammar& g = G();
+    const FlatSyntaxTree& t = *tree_;
+    std::optional<uint32_t> container = t.Find(container_node);
+    if (!container) return;
+    const uint32_t end = t[*container].next;
     std::vector<TSNode> pending;
-    TSTreeCursor* c = cursor_pool.Acquire(container);
-    int depth = 1;  // of the cursor's node below `container`
-    bool more = ts_tree_cursor_goto_first_child(c);
-    while (more) {
-      TSNode n = ts_tree_cursor_current_node(c);
-      K k = g.Kind(n);
+    uint32_t i = *container + 1;
+    while (i < end) {
+      const FlatSyntaxTree::Node& node = t[i];
+      const TSNode n = node.node;
+      const bool direct = node.parent == *container;
+      K k = g.Kind(node.symbol);
       bool descend = false;
       if (k == K::kLineComment || k == K::kBlockComment) {
         bool inner = false;
-        if (IsDocComment(n, &inner)) {
+        if (IsDocComment(t, i, &inner)) {
           if (!inner) {
             pending.push_back(n);
-          } else if (depth == 1) {
+          } else if (direct) {
             AddInnerDoc(n, scope);
           }
         }
       } else if (k == K::kAttributeItem) {
         pending.push_back(n);
       } else if (k == K::kInnerAttributeItem) {
-        if (depth == 1) AddInnerAttr(n, scope);
+        if (direct) AddInnerAttr(n, scope);
         pending.clear();
       } else if (IsItemKind(k)) {
         ExtractItem(n, k, pending, scope);
@@ -679,16 +700,14 @@ class Extractor {
         descend = k != K::kTokenTree && k != K::kStringLiteral && k != K::kRawStringLiteral &&
                   (k != K::kError || scope.descend_errors);
       }
-      if (descend && ts_tree_cursor_goto_first_child(c)) {
-        ++depth;
+      if (descend && node.next > i + 1) {
+        ++i;
         continue;
       }
-      while (!(more = ts_tree_cursor_goto_next_sibling(c))) {
-        if (--depth == 0 || !ts_tree_cursor_goto_parent(c)) break;
-        pending.clear();
-      }
+      i = node.next;
+      // Leaving a parent ends the run of docs and attributes inside it.
+      if (i < end && t[i].parent != node.parent) pending.clear();
     }
-    cursor_pool.Release();
   }
 
   void AddInnerDoc(TSNode comment, const Scope& scope) {
@@ -755,16 +774,26 @@ class Extractor {
     return static_cast<int>(out_->items.size()) - 1;
   }
 
+  // AppendCollapsedText over the flat tree being scanned.
+  void AppendCollapsed(TSNode node, uint32_t end_byte, size_t max, std::string* out) {
+    std::optional<uint32_t> i = tree_ ? tree_->Find(node) : std::nullopt;
+    if (i) {
+      AppendCollapsedText(*tree_, *i, source_, end_byte, max, out);
+    } else {
+      AppendCollapsedText(node, source_, end_byte, max, out);
+    }
+  }
+
   // Collapsed text of `node`, at most `max` bytes.
   std::string Bounded(TSNode node, size_t max) {
     std::string s;
-    AppendCollapsedText(node, source_, UINT32_MAX, max, &s);
+    AppendCollapsed(node, UINT32_MAX, max, &s);
     return s;
   }
 
   std::string Signature(TSNode node, uint32_t end_byte, size_t max = kMaxSignature) {
     std::string s;
-    AppendCollapsedText(node, source_, end_byte, max, &s);
+    AppendCollapsed(node, end_byte, max, &s);
     while (!s.empty() && s.back() == ' ') s.pop_back();
     return s;
   }
@@ -1227,7 +1256,10 @@ class Extractor {
     if (!tree.ok() || !tree->valid()) return;
     TSNode root = tree->root();
     if (!LooksLikeItems(root, range.end_byte - range.start_byte)) return;
-    NormalizedSyntaxIndex index(root, source_);
+    FlatSyntaxTree flat(root);
+    NormalizedSyntaxIndex index(flat, source_);
+    const FlatSyntaxTree* outer_tree = tree_;
+    tree_ = &flat;
     Scope s = scope;
     s.in_macro = name;
     s.extra_cfgs = std::move(cfgs);
@@ -1236,6 +1268,7 @@ class Extractor {
     s.index = &index;
     s.descend_errors = false;
     ScanItems(root, s);
+    tree_ = outer_tree;
   }
 
   // Whether a re-parsed token tree is item syntax: at least one item or
@@ -1324,6 +1357,9 @@ class Extractor {
   std::string_view source_;
   RustParser& parser_;
   FileExtraction* out_;
+  // The tree being scanned: the file's, or a macro's re-parse while its items
+  // are extracted.
+  const FlatSyntaxTree* tree_ = nullptr;
   std::vector<InlineModule> enclosing_;  // inline modules around the scan point
   bool depth_reported_ = false;
 };

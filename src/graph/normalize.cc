@@ -167,6 +167,65 @@ void WalkTokens(TSNode node, std::string_view source, uint32_t end_byte, uint32_
   ts_tree_cursor_delete(&c);
 }
 
+// WalkTokens over node `root` of a FlatSyntaxTree: the same calls in the same
+// order, with Enter, Exit and KeepComment given node indices. A sink that
+// stops the walk gets no further calls (the closing gaps included).
+template <typename Sink>
+void WalkFlatTokens(const FlatSyntaxTree& tree, uint32_t root, std::string_view source,
+                    uint32_t end_byte, uint32_t* covered, Sink& sink) {
+  if (root >= tree.size()) return;
+  const Grammar& g = G();
+  const uint32_t limit = std::min<uint32_t>(std::min<uint32_t>(tree[root].end_byte, end_byte),
+                                            static_cast<uint32_t>(source.size()));
+  auto gaps = [&](uint32_t upto) -> bool {
+    upto = std::min(upto, limit);
+    uint32_t i = *covered;
+    if (i >= upto) return true;
+    *covered = upto;
+    while (i < upto) {
+      while (i < upto && IsSpace(source[i])) ++i;
+      uint32_t b = i;
+      while (i < upto && !IsSpace(source[i])) ++i;
+      if (i > b && !sink.Gap(source.substr(b, i - b), b)) return false;
+    }
+    return true;
+  };
+  uint32_t i = root;
+  for (;;) {
+    const FlatSyntaxTree::Node& n = tree[i];
+    if (n.start_byte >= end_byte) break;
+    if (!gaps(n.start_byte)) return;
+    sink.Enter(i);
+    bool descend = true;
+    bool emit = true;
+    if (g.IsComment(n.symbol)) {
+      if (!sink.KeepComment(i)) descend = emit = false;
+    } else if (n.symbol == g.raw_string_literal) {
+      descend = false;
+    }
+    if (descend && n.next > i + 1) {
+      if (n.named) sink.Inner(n.symbol);
+      ++i;
+      continue;
+    }
+    if (emit && !sink.Leaf(n.symbol, n.missing, tree.Text(i, source), n.start_byte)) return;
+    *covered = std::max(*covered, std::min(n.end_byte, limit));
+    sink.Exit(i);
+    // Leave the ancestors this node was the last descendant of.
+    uint32_t p = i;
+    while (p != root) {
+      const uint32_t parent = tree[p].parent;
+      if (tree[p].next < tree[parent].next) break;  // p has a next sibling
+      if (!gaps(tree[parent].end_byte)) return;
+      sink.Exit(parent);
+      p = parent;
+    }
+    if (p == root) break;
+    i = tree[p].next;
+  }
+  gaps(limit);
+}
+
 // Appends the record encoding of the normalized syntax to `out`, which has
 // Put(const void*, size_t). The same bytes feed the streaming hasher and the
 // per-tree index, so both yield the same hashes.
@@ -174,6 +233,7 @@ template <typename Out>
 struct RecordSink {
   Out* out;
   TSSymbol doc_comment;
+  const FlatSyntaxTree* tree = nullptr;  // for walks over a flat tree
 
   void PutKind(uint8_t tag, TSSymbol symbol) {
     uint8_t rec[5];
@@ -196,8 +256,11 @@ struct RecordSink {
   }
 
   bool KeepComment(TSNode comment) { return IsDocComment(comment); }
-  void Enter(TSNode) {}
-  void Exit(TSNode) {}
+  bool KeepComment(uint32_t comment) { return IsDocComment(*tree, comment); }
+  template <typename Node>
+  void Enter(Node) {}
+  template <typename Node>
+  void Exit(Node) {}
   void Inner(TSSymbol sym) { PutKind(kTagInner, sym); }
   bool Leaf(TSSymbol sym, bool missing, std::string_view text, uint32_t) {
     if (missing) {
@@ -233,6 +296,15 @@ bool IsDocComment(TSNode node, bool* inner) {
   // `/**`, `/*!`); `////`, `/***/` and plain comments carry none.
   bool has_inner = !ts_node_is_null(ts_node_child_by_field_id(node, g.inner_field));
   if (!has_inner && ts_node_is_null(ts_node_child_by_field_id(node, g.outer_field))) return false;
+  if (inner) *inner = has_inner;
+  return true;
+}
+
+bool IsDocComment(const FlatSyntaxTree& tree, uint32_t i, bool* inner) {
+  const Grammar& g = G();
+  if (i >= tree.size() || !g.IsComment(tree[i].symbol)) return false;
+  bool has_inner = tree.ChildByField(i, g.inner_field) != FlatSyntaxTree::kNone;
+  if (!has_inner && tree.ChildByField(i, g.outer_field) == FlatSyntaxTree::kNone) return false;
   if (inner) *inner = has_inner;
   return true;
 }
@@ -289,7 +361,7 @@ namespace {
 // walk that fills it.
 struct IndexBuffers {
   std::string stream;
-  std::vector<NormalizedSyntaxIndex::Mark> entries, exits;
+  std::vector<uint32_t> entries, exits;
 };
 constexpr size_t kMaxPooledBytes = size_t{64} << 20;
 thread_local std::vector<IndexBuffers> index_pool;
@@ -306,61 +378,58 @@ NormalizedSyntaxIndex::~NormalizedSyntaxIndex() {
   index_pool.push_back({std::move(stream_), std::move(entries_), std::move(exits_)});
 }
 
-NormalizedSyntaxIndex::NormalizedSyntaxIndex(TSNode root, std::string_view source) {
-  if (ts_node_is_null(root)) return;
+NormalizedSyntaxIndex::NormalizedSyntaxIndex(TSNode root, std::string_view source)
+    : owned_tree_(std::make_unique<FlatSyntaxTree>(root)), tree_(owned_tree_.get()) {
+  Build(source);
+}
+
+NormalizedSyntaxIndex::NormalizedSyntaxIndex(const FlatSyntaxTree& tree, std::string_view source)
+    : tree_(&tree) {
+  Build(source);
+}
+
+void NormalizedSyntaxIndex::Build(std::string_view source) {
+  const FlatSyntaxTree& tree = *tree_;
+  if (tree.size() == 0) return;
   if (!index_pool.empty()) {
     stream_ = std::move(index_pool.back().stream);
     entries_ = std::move(index_pool.back().entries);
     exits_ = std::move(index_pool.back().exits);
     index_pool.pop_back();
   }
-  size_t span = ts_node_end_byte(root) - ts_node_start_byte(root);
+  size_t span = tree[0].end_byte - tree[0].start_byte;
   stream_.reserve(span + span / 2);
-  entries_.reserve(span / 8);
-  exits_.reserve(span / 8);
-  // Only named nodes can bound an item (a doc comment, an attribute, the
-  // item itself, a visibility), so only they are marked.
+  // Every node the walk visits is entered and left (nothing stops it); the
+  // insides of raw strings and ordinary comments are not visited.
+  entries_.assign(tree.size(), kUnvisited);
+  exits_.assign(tree.size(), kUnvisited);
   struct IndexSink : RecordSink<StringOut> {
     NormalizedSyntaxIndex* index;
-    void Enter(TSNode n) {
-      if (!ts_node_is_named(n)) return;
-      index->entries_.push_back({ts_node_start_byte(n), ts_node_end_byte(n), ts_node_symbol(n),
-                                 static_cast<uint32_t>(index->stream_.size())});
-    }
-    void Exit(TSNode n) {
-      if (!ts_node_is_named(n)) return;
-      index->exits_.push_back({ts_node_end_byte(n), ts_node_start_byte(n), ts_node_symbol(n),
-                               static_cast<uint32_t>(index->stream_.size())});
-    }
+    void Enter(uint32_t i) { index->entries_[i] = static_cast<uint32_t>(index->stream_.size()); }
+    void Exit(uint32_t i) { index->exits_[i] = static_cast<uint32_t>(index->stream_.size()); }
   };
   StringOut out{&stream_};
   IndexSink sink;
   sink.out = &out;
   sink.doc_comment = G().doc_comment;
+  sink.tree = &tree;
   sink.index = this;
-  uint32_t covered = ts_node_start_byte(root);
-  WalkTokens(root, source, UINT32_MAX, &covered, sink);
-}
-
-const NormalizedSyntaxIndex::Mark* NormalizedSyntaxIndex::Find(const std::vector<Mark>& marks,
-                                                               uint32_t key, uint32_t other,
-                                                               TSSymbol symbol) {
-  auto it = std::lower_bound(marks.begin(), marks.end(), key,
-                             [](const Mark& m, uint32_t k) { return m.key < k; });
-  for (; it != marks.end() && it->key == key; ++it) {
-    if (it->other == other && it->symbol == symbol) return &*it;
-  }
-  return nullptr;
+  uint32_t covered = tree[0].start_byte;
+  WalkFlatTokens(tree, 0, source, UINT32_MAX, &covered, sink);
 }
 
 std::optional<ContentHash> NormalizedSyntaxIndex::HashRange(TSNode first, TSNode last) const {
-  if (ts_node_is_null(first) || ts_node_is_null(last)) return std::nullopt;
-  const Mark* e =
-      Find(entries_, ts_node_start_byte(first), ts_node_end_byte(first), ts_node_symbol(first));
-  const Mark* x =
-      Find(exits_, ts_node_end_byte(last), ts_node_start_byte(last), ts_node_symbol(last));
-  if (!e || !x || x->offset < e->offset) return std::nullopt;
-  return HashBytes(std::string_view(stream_).substr(e->offset, x->offset - e->offset));
+  std::optional<uint32_t> f = tree_->Find(first);
+  std::optional<uint32_t> l = tree_->Find(last);
+  if (!f || !l) return std::nullopt;
+  return HashRange(*f, *l);
+}
+
+std::optional<ContentHash> NormalizedSyntaxIndex::HashRange(uint32_t first, uint32_t last) const {
+  if (first >= entries_.size() || last >= exits_.size()) return std::nullopt;
+  const uint32_t begin = entries_[first], end = exits_[last];
+  if (begin == kUnvisited || end == kUnvisited || end < begin) return std::nullopt;
+  return HashBytes(std::string_view(stream_).substr(begin, end - begin));
 }
 
 ContentHash HashNormalizedSyntax(TSNode node, std::string_view source) {
@@ -382,36 +451,55 @@ ContentHash HashNormalizedSyntax(TSNode first, TSNode last, std::string_view sou
   return h.Finish();
 }
 
+namespace {
+
+// Sink of the collapsed text of signatures; see AppendCollapsedText.
+struct CollapsedSink {
+  std::string* out;
+  size_t limit;
+  uint32_t prev_end = 0;
+  bool first = true;
+  template <typename Node>
+  bool KeepComment(Node) {
+    return false;
+  }
+  template <typename Node>
+  void Enter(Node) {}
+  template <typename Node>
+  void Exit(Node) {}
+  void Inner(TSSymbol) {}
+  bool Append(std::string_view text, uint32_t start) {
+    if (text.empty()) return true;
+    if (!first && start > prev_end) out->push_back(' ');
+    out->append(text);
+    first = false;
+    prev_end = start + static_cast<uint32_t>(text.size());
+    if (out->size() > limit) {
+      TruncateUtf8(out, limit);
+      return false;
+    }
+    return true;
+  }
+  bool Leaf(TSSymbol, bool, std::string_view text, uint32_t start) { return Append(text, start); }
+  bool Gap(std::string_view text, uint32_t start) { return Append(text, start); }
+};
+
+}  // namespace
+
 void AppendCollapsedText(TSNode node, std::string_view source, uint32_t end_byte, size_t max_bytes,
                          std::string* out) {
-  struct Sink {
-    std::string* out;
-    size_t limit;
-    uint32_t prev_end = 0;
-    bool first = true;
-    bool KeepComment(TSNode) { return false; }
-    void Enter(TSNode) {}
-    void Exit(TSNode) {}
-    void Inner(TSSymbol) {}
-    bool Append(std::string_view text, uint32_t start) {
-      if (text.empty()) return true;
-      if (!first && start > prev_end) out->push_back(' ');
-      out->append(text);
-      first = false;
-      prev_end = start + static_cast<uint32_t>(text.size());
-      if (out->size() > limit) {
-        TruncateUtf8(out, limit);
-        return false;
-      }
-      return true;
-    }
-    bool Leaf(TSSymbol, bool, std::string_view text, uint32_t start) { return Append(text, start); }
-    bool Gap(std::string_view text, uint32_t start) { return Append(text, start); }
-  };
   if (ts_node_is_null(node)) return;
-  Sink sink{out, out->size() + max_bytes};
+  CollapsedSink sink{out, out->size() + max_bytes};
   uint32_t covered = ts_node_start_byte(node);
   WalkTokens(node, source, end_byte, &covered, sink);
+}
+
+void AppendCollapsedText(const FlatSyntaxTree& tree, uint32_t node, std::string_view source,
+                         uint32_t end_byte, size_t max_bytes, std::string* out) {
+  if (node >= tree.size()) return;
+  CollapsedSink sink{out, out->size() + max_bytes};
+  uint32_t covered = tree[node].start_byte;
+  WalkFlatTokens(tree, node, source, end_byte, &covered, sink);
 }
 
 std::string CollapsedText(TSNode node, std::string_view source) {

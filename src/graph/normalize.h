@@ -26,12 +26,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "ferrograph/ids.h"
+#include "graph/flat_syntax_tree.h"
 #include "hash/blake3_hasher.h"
 
 namespace ferrograph {
@@ -81,39 +83,42 @@ ContentHash HashNormalizedSyntax(TSNode first, TSNode last, std::string_view sou
 // Immutable after construction; const access is thread-safe.
 class NormalizedSyntaxIndex {
  public:
-  // Walks `root` once. `source` is only read during construction.
+  // Indexes `root`'s subtree. `source` is only read during construction.
   NormalizedSyntaxIndex(TSNode root, std::string_view source);
+  // Indexes the whole of `tree`, which must outlive the index.
+  NormalizedSyntaxIndex(const FlatSyntaxTree& tree, std::string_view source);
   ~NormalizedSyntaxIndex();
   NormalizedSyntaxIndex(const NormalizedSyntaxIndex&) = delete;
   NormalizedSyntaxIndex& operator=(const NormalizedSyntaxIndex&) = delete;
 
   // HashNormalizedSyntax(first, last) for nodes of the indexed tree, without
-  // walking them again; nullopt when either is not a named node of it.
+  // walking them again; nullopt when either is not a node of it (or, as
+  // below, not part of its normalized syntax).
   std::optional<ContentHash> HashRange(TSNode first, TSNode last) const;
+  // The same for nodes given by their index in the flat tree; nullopt when
+  // either is out of range or not part of the normalized syntax (inside a raw
+  // string or an ordinary comment), or `last` ends before `first` starts.
+  std::optional<ContentHash> HashRange(uint32_t first, uint32_t last) const;
 
   size_t stream_bytes() const { return stream_.size(); }
 
-  // A node boundary (internal; public only for the buffer pool).
-  struct Mark {
-    uint32_t key;    // entries: start byte; exits: end byte
-    uint32_t other;  // entries: end byte; exits: start byte
-    TSSymbol symbol;
-    uint32_t offset;  // stream offset where the node's records begin / end
-  };
-
  private:
-  static const Mark* Find(const std::vector<Mark>& marks, uint32_t key, uint32_t other,
-                          TSSymbol symbol);
+  static constexpr uint32_t kUnvisited = UINT32_MAX;
+  void Build(std::string_view source);
 
+  std::unique_ptr<FlatSyntaxTree> owned_tree_;  // set when built from a TSNode
+  const FlatSyntaxTree* tree_;
   std::string stream_;
-  std::vector<Mark> entries_;  // named nodes in pre-order: ascending start byte
-  std::vector<Mark> exits_;    // named nodes in post-order: ascending end byte
+  std::vector<uint32_t> entries_;  // by node index: stream offset where its records begin
+  std::vector<uint32_t> exits_;    // by node index: stream offset where its records end
 };
 
 // True for line_comment / block_comment nodes that are not doc comments.
 bool IsOrdinaryComment(TSNode node);
 // True for doc comments (outer or inner); `inner` tells which.
 bool IsDocComment(TSNode node, bool* inner = nullptr);
+// IsDocComment for node `i` of `tree`.
+bool IsDocComment(const FlatSyntaxTree& tree, uint32_t i, bool* inner = nullptr);
 
 // Appends to `out` the tokens of `node` that start before `end_byte`, skipping
 // all comments, separated by one space wherever the source had whitespace or
@@ -122,6 +127,9 @@ bool IsDocComment(TSNode node, bool* inner = nullptr);
 // text of signatures.
 void AppendCollapsedText(TSNode node, std::string_view source, uint32_t end_byte, size_t max_bytes,
                          std::string* out);
+// AppendCollapsedText for node `node` of `tree`, without a cursor walk.
+void AppendCollapsedText(const FlatSyntaxTree& tree, uint32_t node, std::string_view source,
+                         uint32_t end_byte, size_t max_bytes, std::string* out);
 
 // Collapsed text of the whole node, without limit.
 std::string CollapsedText(TSNode node, std::string_view source);

@@ -1,0 +1,78 @@
+// FlatSyntaxTree: the visible nodes of a tree-sitter subtree laid out in
+// pre-order in one array, recorded by a single cursor walk.
+//
+// Every step of a TSTreeCursor re-derives positions and skips hidden nodes,
+// so walking tree-sitter's tree costs about a sixth of parsing it. Extraction
+// needs several passes over the same nodes (hashing, item scans, signatures);
+// it walks the tree once into this array and runs the passes over the array.
+//
+// Node i's subtree is the index range [i, node(i).next); its first child, if
+// any, is i + 1, and each child's `next` is the following sibling (or its
+// parent's `next` after the last child). Nodes are in source order, so start
+// bytes never decrease with the index.
+//
+// Immutable after Build; const access is thread-safe. The tree the nodes come
+// from must outlive any use of their `node` handles.
+#ifndef FERROGRAPH_GRAPH_FLAT_SYNTAX_TREE_H_
+#define FERROGRAPH_GRAPH_FLAT_SYNTAX_TREE_H_
+
+#include <tree_sitter/api.h>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace ferrograph {
+
+class FlatSyntaxTree {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  struct Node {
+    TSNode node;          // the tree-sitter handle, for the C API
+    uint32_t start_byte;  // ts_node_start_byte(node)
+    uint32_t end_byte;    // ts_node_end_byte(node)
+    uint32_t next;        // one past the last node of this subtree
+    uint32_t parent;      // index of the parent; kNone for the root
+    TSSymbol symbol;      // ts_node_symbol(node) (aliases applied)
+    TSFieldId field;      // field name under its parent; 0 for none
+    bool named;           // ts_node_is_named(node)
+    bool missing;         // ts_node_is_missing(node)
+  };
+
+  FlatSyntaxTree();
+  explicit FlatSyntaxTree(TSNode root) : FlatSyntaxTree() { Build(root); }
+  ~FlatSyntaxTree();
+  FlatSyntaxTree(const FlatSyntaxTree&) = delete;
+  FlatSyntaxTree& operator=(const FlatSyntaxTree&) = delete;
+
+  // Replaces the contents with `root`'s subtree (index 0 is `root`; empty for
+  // a null node), reusing the array's memory.
+  void Build(TSNode root);
+
+  uint32_t size() const { return static_cast<uint32_t>(nodes_.size()); }
+  const Node& operator[](uint32_t i) const { return nodes_[i]; }
+
+  // Index of `n`, or nullopt when it is null or not a node of this array.
+  // O(log size).
+  std::optional<uint32_t> Find(TSNode n) const;
+
+  // Index of the first child of `i` with field `field`, or kNone. Matches
+  // ts_node_child_by_field_id.
+  uint32_t ChildByField(uint32_t i, TSFieldId field) const;
+
+  // Text of node `i` within `source` ("" when out of range).
+  std::string_view Text(uint32_t i, std::string_view source) const {
+    const Node& n = nodes_[i];
+    if (n.end_byte > source.size() || n.start_byte > n.end_byte) return {};
+    return source.substr(n.start_byte, n.end_byte - n.start_byte);
+  }
+
+ private:
+  std::vector<Node> nodes_;
+};
+
+}  // namespace ferrograph
+
+#endif  // FERROGRAPH_GRAPH_FLAT_SYNTAX_TREE_H_
