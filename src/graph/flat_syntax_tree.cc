@@ -8,8 +8,9 @@ namespace {
 // Node arrays kept per thread between trees: a file's array is several times
 // the file's size, and fresh memory for each costs more in page faults and
 // regrowth than the walk that fills it.
-constexpr size_t kMaxPooledNodes = size_t{1} << 20;
-constexpr size_t kMaxPooledArrays = 8;  // a file's tree and nested macro re-parses
+// Bounded so that a thread keeps at most 4 x 16 MiB after a huge file.
+constexpr size_t kMaxPooledNodes = size_t{1} << 18;
+constexpr size_t kMaxPooledArrays = 4;  // a file's tree and nested macro re-parses
 thread_local std::vector<std::vector<FlatSyntaxTree::Node>> node_pool;
 
 }  // namespace
