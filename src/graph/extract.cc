@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/utf8.h"
 #include "graph/flat_syntax_tree.h"
 #include "graph/normalize.h"
 
@@ -246,25 +247,6 @@ void TruncateUtf8(std::string* s, size_t max) {
 void StripTrailingSemicolon(std::string* s) {
   if (!s->empty() && s->back() == ';') s->pop_back();
   while (!s->empty() && s->back() == ' ') s->pop_back();
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // The value of a Rust string literal escape such as `\n`, `\u{1F600}`, or a
