@@ -43,7 +43,7 @@ struct GraphStats {
   int64_t nodes = 0;
   int64_t edges = 0;
   int64_t versions = 0;
-  int64_t contents = 0;
+  int64_t contents = 0;  // distinct file texts stored (every version)
   std::map<std::string, int64_t> nodes_by_kind;
   std::map<std::string, int64_t> edges_by_kind;
   std::optional<VersionInfo> latest;

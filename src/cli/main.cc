@@ -354,7 +354,7 @@ int CmdStats(const Args& args) {
     std::cout << j.dump(2) << "\n";
     return kExitOk;
   }
-  fmt::print("crates {}, files {}, nodes {}, edges {}, versions {}, distinct contents {}\n",
+  fmt::print("crates {}, files {}, nodes {}, edges {}, versions {}, stored file texts {}\n",
              s->crates, s->files, s->nodes, s->edges, s->versions, s->contents);
   if (s->latest)
     fmt::print("latest version: {} (#{})\n", s->latest->uuid.str(), s->latest->ordinal);
