@@ -1,0 +1,1074 @@
+#!/usr/bin/env python3
+"""Compares ferrograph's item graph with the compiler's (rustdoc JSON).
+
+The oracle is `cargo rustdoc -- -Z unstable-options --output-format json
+--document-private-items --document-hidden-items` on the same crate source that
+ferrograph indexed (see rustdoc_truth.sh). Python 3 standard library only.
+
+Usage:
+  compare.py --rustdoc R.json --export E.jsonl --src DIR [--cfg CFG.txt] [--label NAME]
+  compare.py --cache DIR CRATE...   # DIR/{json/CRATE.json,export/CRATE.jsonl,src/CRATE,cfg/CRATE.txt}
+Options:
+  --markdown FILE   write the markdown report there (default: stdout)
+  --json FILE       write the JSON summary there
+  --examples N      examples kept per class (default 6)
+
+Recall (rustdoc item -> ferrograph node)
+  * rustdoc side: items of the local crate (crate_id 0) with a span; synthetic
+    (auto-trait) and blanket impls are skipped.
+  * Excluded as compiler-generated, and counted:
+      derive  -- #[automatically_derived] impls and everything inside them
+      macro   -- the span text is a macro call (`name!(..)`/`name!{..}`), or
+                 lacks the item's name or keyword (fn, struct, impl, ...):
+                 rustdoc reports the outermost call site for what a macro
+                 produced. Judged per item: a field that a macro passed
+                 through keeps its own span and is compared normally.
+      outside -- the span file is not a file of the crate (include!, OUT_DIR)
+    For macro-produced items the report also says how many have a ferrograph
+    node marked `in_macro` of the same kind and name inside the call, and
+    which macros produce the most items.
+  * kinds: function -> method when its first input is `self`, else function;
+    struct_field -> field; constant/assoc_const -> const;
+    type_alias/assoc_type -> type_alias; module -> module (crate root -> crate);
+    struct, enum, variant, union, trait, impl, static, macro, use as is;
+    extern_crate -> use.
+  * a match: same file (relative to the crate root), same name (leading r#
+    ignored), ferrograph line <= rustdoc start line <= ferrograph end_line
+    (ferrograph's span includes docs and attributes), same kind. With all but
+    the kind equal it is a "kind mismatch" miss. Special cases:
+      crate   -- the ferrograph crate node
+      module  -- an out-of-line module's rustdoc span lies in its own file: the
+                 ferrograph module node (at `mod x;`) matches when that file
+                 holds one of its children or is <dir>/x.rs or <dir>/x/mod.rs
+      use     -- rustdoc lists only `pub use`, one item per imported leaf; a
+                 ferrograph use node (one per declaration, named by its tree)
+                 matches when its span holds the line and its text has the leaf
+      impl    -- by file + line (impls are unnamed); the trait's last segment
+                 and the self type's name are then compared with ferrograph's
+                 `impl Trait for Type` rendering
+    For matched items the report also gives how often the end lines agree
+    exactly (a stricter span check), and for derive impls whether the type
+    node's `derive` list names the trait (StructuralPartialEq and TrivialClone
+    count as PartialEq and Clone).
+
+Precision (ferrograph node -> rustdoc item)
+  * nodes of the indexed crate whose kind is in KINDS (not generic_param or
+    external); `use` only when `pub` (rustdoc lists no other imports).
+  * a true positive: a same-kind match above, or an `in_macro` node matching a
+    macro-produced rustdoc item.
+  * unmatched nodes are classified, first class that applies:
+      cfg(test)          -- a #[cfg] on the node or an ancestor is false and
+                            mentions test
+      cfg off            -- a #[cfg] on the node or an ancestor is false for the
+                            cfg set rustdoc ran with (target cfgs, `doc`,
+                            enabled features, build-script cfgs; cfg/CRATE.txt)
+      inner #![cfg] off  -- a false `#![cfg(..)]` at the top of the module's
+                            file (the export does not carry inner attributes)
+      cfg not evaluated  -- a predicate this script cannot parse
+      #[test] fn, const _ (rustdoc omits), impl for dyn Trait (rustdoc omits),
+      in fn body (rustdoc does not list items inside function bodies),
+      kind mismatch, in macro call (not produced), other
+    "adj. precision" = true / (true + kind mismatch + in macro call + other +
+    cfg not evaluated): the nodes the compiler saw with these settings.
+"""
+
+import argparse
+import collections
+import json
+import os
+import re
+import sys
+
+KINDS = ["crate", "module", "function", "method", "struct", "enum", "variant",
+         "union", "field", "trait", "impl", "const", "static", "type_alias",
+         "macro", "use"]
+COMPARABLE = set(KINDS)
+
+NAMED_CHECK = {"function", "method", "struct", "enum", "variant", "union",
+               "trait", "const", "static", "type_alias", "macro", "field"}
+
+# What the span text of a hand-written item must contain; without it the span
+# is a macro call site (or a derive) that produced the item.
+KEYWORD_RE = {
+    "function": re.compile(r"\bfn\b"), "method": re.compile(r"\bfn\b"),
+    "struct": re.compile(r"\bstruct\b"), "enum": re.compile(r"\benum\b"),
+    "union": re.compile(r"\bunion\b"), "trait": re.compile(r"\btrait\b"),
+    "impl": re.compile(r"\bimpl\b"), "const": re.compile(r"\bconst\b"),
+    "static": re.compile(r"\bstatic\b"), "type_alias": re.compile(r"\btype\b"),
+    "macro": re.compile(r"^\s*(?:#\[[^\]]*\]\s*)*(?:pub(?:\([^)]*\))?\s+)?(?:macro_rules\s*!|macro\b)"),
+}
+
+# Marker impls the compiler adds for some derives, and the derive behind each.
+DERIVE_MARKERS = {"StructuralPartialEq": "PartialEq", "StructuralEq": "Eq", "TrivialClone": "Clone"}
+
+MACRO_CALL_RE = re.compile(r"^\s*((?:::)?[A-Za-z_][\w]*(?:\s*::\s*[A-Za-z_]\w*)*)\s*!\s*[\(\[\{]")
+
+
+def strip_raw(name):
+    if name and name.startswith("r#"):
+        return name[2:]
+    return name
+
+
+# ----------------------------------------------------------------- rustdoc side
+
+class SourceCache:
+    def __init__(self, root):
+        self.root = root
+        self.files = {}
+
+    def lines(self, rel):
+        if rel not in self.files:
+            path = os.path.join(self.root, rel)
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    self.files[rel] = f.read().split("\n")
+            except OSError:
+                self.files[rel] = None
+        return self.files[rel]
+
+    def exists(self, rel):
+        return self.lines(rel) is not None
+
+    def text(self, span):
+        lines = self.lines(os.path.normpath(span["filename"]))
+        if lines is None:
+            return None
+        (bl, bc), (el, ec) = span["begin"], span["end"]
+        if bl < 1 or el > len(lines):
+            return None
+        if bl == el:
+            return lines[bl - 1][bc - 1:ec - 1]
+        parts = [lines[bl - 1][bc - 1:]]
+        parts.extend(lines[bl:el - 1])
+        parts.append(lines[el - 1][:ec - 1])
+        return "\n".join(parts)
+
+
+def render_type(t):
+    """A short textual form of a rustdoc Type (enough to name the self type)."""
+    if t is None:
+        return "?"
+    if isinstance(t, str):
+        return t
+    (k, v), = t.items()
+    if k == "resolved_path":
+        return v["path"]
+    if k == "primitive":
+        return v
+    if k == "generic":
+        return v
+    if k == "borrowed_ref":
+        return "&" + ("mut " if v.get("is_mutable") else "") + render_type(v["type"])
+    if k == "raw_pointer":
+        return "*" + ("mut " if v.get("is_mutable") else "const ") + render_type(v["type"])
+    if k == "slice":
+        return "[" + render_type(v) + "]"
+    if k == "array":
+        return "[" + render_type(v["type"]) + "; " + str(v.get("len")) + "]"
+    if k == "tuple":
+        return "(" + ", ".join(render_type(x) for x in v) + ")"
+    if k == "dyn_trait":
+        return "dyn " + " + ".join(tr["trait"]["path"] for tr in v.get("traits", []))
+    if k == "function_pointer":
+        return "fn(..)"
+    if k == "qualified_path":
+        tr = v.get("trait")
+        return "<%s as %s>::%s" % (render_type(v.get("self_type")),
+                                   tr["path"] if tr else "?", v.get("name", "?"))
+    if k == "impl_trait":
+        return "impl .."
+    return k
+
+
+def base_name(type_text):
+    """Last path segment without generics/references: `&'a foo::Bar<T>` -> Bar;
+    arrays/tuples/slices keep their shape with lifetimes and paths dropped."""
+    s = type_text.strip()
+    s = re.sub(r"'\w+\s*", "", s)
+    s = re.sub(r"<\s*([\w:]+)\s+as\s+[^>]*>::", r"\1::", s)
+    s = re.sub(r"\b\w+::", "", s)
+    s = re.sub(r"^(&\s*('\w+\s+)?(mut\s+)?|\*(const|mut)\s+)", "", s).strip()
+    s = re.sub(r"^(dyn|impl)\s+", "", s)
+    depth, out = 0, []
+    for ch in s:
+        if ch == "<":
+            depth += 1
+        elif ch == ">":
+            depth -= 1
+        elif depth == 0:
+            out.append(ch)
+    s = "".join(out).strip()
+    if not (s.startswith("[") or s.startswith("(")):
+        s = s.split("+")[0].strip()
+    if s.startswith("[") or s.startswith("("):
+        return re.sub(r"\s+", "", s)
+    return s.split("::")[-1].strip()
+
+
+class RustdocItem:
+    __slots__ = ("id", "rkind", "kind", "name", "file", "line", "end_line", "span",
+                 "excluded", "trait", "self_type", "parent", "leaf", "macro")
+
+    def __repr__(self):
+        return "%s %s %s:%s" % (self.kind, self.name, self.file, self.line)
+
+
+def load_rustdoc(path, src):
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    index = doc["index"]
+    sources = SourceCache(src)
+    parent = {}
+    for iid, it in index.items():
+        if it.get("crate_id") != 0:
+            continue
+        (k, inner), = it["inner"].items()
+        children = []
+        if k == "module":
+            children = inner.get("items", [])
+        elif k in ("impl", "trait"):
+            children = inner.get("items", [])
+        elif k in ("struct", "union"):
+            kk = inner.get("kind", {})
+            if isinstance(kk, dict):
+                if "plain" in kk:
+                    children = kk["plain"].get("fields", [])
+                elif "tuple" in kk:
+                    children = [x for x in kk["tuple"] if x is not None]
+            if k == "union":
+                children = inner.get("fields", children)
+        elif k == "enum":
+            children = inner.get("variants", [])
+        elif k == "variant":
+            vk = inner.get("kind", {})
+            if isinstance(vk, dict):
+                if "struct" in vk:
+                    children = vk["struct"].get("fields", [])
+                elif "tuple" in vk:
+                    children = [x for x in vk["tuple"] if x is not None]
+        for c in children:
+            parent.setdefault(str(c), iid)
+
+    items = []
+    skipped = collections.Counter()
+    for iid, it in index.items():
+        if it.get("crate_id") != 0:
+            continue
+        (k, inner), = it["inner"].items()
+        span = it.get("span")
+        if k == "impl" and (inner.get("is_synthetic") or inner.get("blanket_impl") is not None):
+            skipped["synthetic/blanket impl"] += 1
+            continue
+        if span is None:
+            skipped["no span (%s)" % k] += 1
+            continue
+        r = RustdocItem()
+        r.id, r.rkind, r.span = iid, k, span
+        r.name = strip_raw(it.get("name"))
+        r.file = os.path.normpath(span["filename"])
+        r.line, r.end_line = span["begin"][0], span["end"][0]
+        r.excluded = None
+        r.trait = r.self_type = r.leaf = r.macro = None
+        r.parent = parent.get(iid)
+        if k == "module":
+            r.kind = "crate" if inner.get("is_crate") else "module"
+        elif k == "function":
+            inputs = inner.get("sig", {}).get("inputs", [])
+            r.kind = "method" if inputs and inputs[0][0] == "self" else "function"
+        elif k == "struct_field":
+            r.kind = "field"
+        elif k in ("constant", "assoc_const"):
+            r.kind = "const"
+        elif k in ("type_alias", "assoc_type"):
+            r.kind = "type_alias"
+        elif k == "use":
+            r.kind = "use"
+            r.leaf = strip_raw(inner.get("name")) or (inner.get("source") or "").split("::")[-1]
+            r.name = r.leaf
+        elif k == "extern_crate":
+            r.kind = "use"
+            r.name = r.leaf = strip_raw(inner.get("name"))
+        elif k in ("struct", "enum", "variant", "union", "trait", "impl", "static", "macro"):
+            r.kind = k
+        else:
+            skipped["unmapped kind %s" % k] += 1
+            continue
+        if k == "impl":
+            tr = inner.get("trait")
+            r.trait = tr["path"].split("::")[-1] if tr else None
+            r.self_type = render_type(inner.get("for"))
+            if "automatically_derived" in json.dumps(it.get("attrs", [])):
+                r.excluded = "derive"
+        if r.excluded is None:
+            if os.path.isabs(r.file) or not sources.exists(r.file):
+                r.excluded = "outside"
+        if r.excluded is None and r.kind not in ("crate", "module"):
+            text = sources.text(span)
+            if text is None:
+                r.excluded = "outside"
+            elif r.kind != "macro" and MACRO_CALL_RE.match(text):
+                r.excluded = "macro"
+                r.macro = re.sub(r"\s+", "", MACRO_CALL_RE.match(text).group(1)).split("::")[-1]
+            elif (r.kind in NAMED_CHECK and r.name and not r.name.isdigit()
+                  and r.name not in text):
+                r.excluded = "macro"
+            elif r.kind in KEYWORD_RE and not KEYWORD_RE[r.kind].search(text):
+                r.excluded = "macro"
+        items.append(r)
+
+    by_id = {r.id: r for r in items}
+
+    # Only derive exclusions are inherited: an item inside a macro-produced
+    # item can still have a span of its own in the source (syn's ast_struct!
+    # fields), and is then compared like any other.
+    def inherited(r, seen=0):
+        if r.excluded == "derive":
+            return r.excluded
+        if r.parent is None or seen > 50:
+            return None
+        p = by_id.get(r.parent)
+        if p is None:
+            return None
+        return inherited(p, seen + 1)
+
+    for r in items:
+        if r.kind not in ("crate", "module") and inherited(r):
+            r.excluded = "derive"
+        # an inline module a macro produced: its span is the call, in the
+        # parent module's file (an out-of-line module's span is its own file)
+        if r.kind == "module" and r.excluded is None:
+            p = by_id.get(r.parent)
+            text = sources.text(r.span)
+            if p is not None and p.file == r.file and text and MACRO_CALL_RE.match(text):
+                r.excluded = "macro"
+                r.macro = re.sub(r"\s+", "", MACRO_CALL_RE.match(text).group(1)).split("::")[-1]
+    return doc, items, skipped
+
+
+# -------------------------------------------------------------- ferrograph side
+
+class Node:
+    __slots__ = ("key", "id", "kind", "name", "path", "crate", "file", "line", "end_line",
+                 "visibility", "cfg", "in_macro", "parent", "children_files", "derive")
+
+    def __repr__(self):
+        return "%s %s %s:%s-%s" % (self.kind, self.path, self.file, self.line, self.end_line)
+
+
+def load_export(path):
+    """Nodes keyed by their position in the export (ids are not always unique:
+    see duplicate_ids), with parent keys from CONTAINS edges."""
+    nodes, edges = {}, []
+    by_id = collections.defaultdict(list)
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            o = json.loads(line)
+            if o.get("type") == "node":
+                n = Node()
+                n.id, n.kind, n.name, n.path = o["id"], o["kind"], strip_raw(o.get("name")), o.get("path")
+                n.crate, n.file = o.get("crate"), o.get("file")
+                n.line, n.end_line = o.get("line", 0), o.get("end_line", o.get("line", 0))
+                n.visibility = o.get("visibility")
+                n.cfg = o.get("cfg") or []
+                n.in_macro = o.get("in_macro")
+                n.derive = o.get("derive") or []
+                n.parent = None
+                n.children_files = set()
+                n.key = len(nodes)
+                nodes[n.key] = n
+                by_id[n.id].append(n)
+            elif o.get("type") == "edge":
+                edges.append(o)
+    for e in edges:
+        if e.get("kind") == "CONTAINS":
+            cs, ps = by_id.get(e.get("dst_id"), []), by_id.get(e.get("src_id"), [])
+            if len(cs) > 1:  # same id twice: the edge's file tells which one
+                cs = [c for c in cs if c.file == e.get("file")] or cs
+            for c in cs:
+                if not ps or c.parent is not None:
+                    continue
+                p = next((p for p in ps if p.file == c.file), None) or ps[0]
+                c.parent = p.key
+                if c.file and c.file != p.file:
+                    p.children_files.add(c.file)
+    duplicate_ids = {i: len(v) for i, v in by_id.items() if len(v) > 1}
+    return nodes, duplicate_ids
+
+
+def ancestors(nodes, n):
+    seen = 0
+    while n is not None and seen < 200:
+        yield n
+        n = nodes.get(n.parent) if n.parent is not None else None
+        seen += 1
+
+
+# ------------------------------------------------------------------------ cfg
+
+CFG_TOKEN_RE = re.compile(r'\s*(?:(r#)?([A-Za-z_]\w*)|"((?:[^"\\]|\\.)*)"|([(),=]))')
+
+
+def load_cfg_set(path):
+    """The cfg set rustdoc ran with (rustdoc_truth.sh writes it): a set of
+    (name, value-or-None)."""
+    if not path or not os.path.exists(path):
+        return None
+    out = set()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            if "=" in line:
+                k, v = line.split("=", 1)
+                out.add((k.strip(), v.strip().strip('"')))
+            else:
+                out.add((line, None))
+    return out
+
+
+def eval_cfg(text, cfgset):
+    """True / False, or None when the predicate cannot be parsed."""
+    toks, pos = [], 0
+    text = text.strip()
+    while pos < len(text):
+        m = CFG_TOKEN_RE.match(text, pos)
+        if not m or m.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            return None
+        pos = m.end()
+        if m.group(2) is not None:
+            toks.append(("id", m.group(2)))
+        elif m.group(3) is not None:
+            toks.append(("str", m.group(3)))
+        else:
+            toks.append(("p", m.group(4)))
+    i = 0
+
+    def pred():
+        nonlocal i
+        if i >= len(toks) or toks[i][0] != "id":
+            raise ValueError
+        name = toks[i][1]
+        i += 1
+        if i < len(toks) and toks[i] == ("p", "("):
+            i += 1
+            args = []
+            while i < len(toks) and toks[i] != ("p", ")"):
+                args.append(pred())
+                if i < len(toks) and toks[i] == ("p", ","):
+                    i += 1
+            if i >= len(toks):
+                raise ValueError
+            i += 1
+            if name == "all":
+                return all(args)
+            if name == "any":
+                return any(args)
+            if name == "not" and len(args) == 1:
+                return not args[0]
+            raise ValueError
+        if i < len(toks) and toks[i] == ("p", "="):
+            i += 1
+            if i >= len(toks) or toks[i][0] != "str":
+                raise ValueError
+            val = toks[i][1]
+            i += 1
+            return (name, val) in cfgset
+        return (name, None) in cfgset
+
+    try:
+        v = pred()
+        if i != len(toks):
+            return None
+        return v
+    except ValueError:
+        return None
+
+
+INNER_ATTR_START = re.compile(r"\s*(?://[^\n]*\n|/\*.*?\*/)*", re.S)
+
+
+def inner_cfgs(sources, rel, cache={}):
+    """`#![cfg(...)]` predicates at the top of a file (they gate the whole
+    module; the export does not carry them)."""
+    key = (sources.root, rel)
+    if key in cache:
+        return cache[key]
+    lines = sources.lines(rel)
+    out = []
+    if lines is not None:
+        text, pos = "\n".join(lines), 0
+        while True:
+            m = INNER_ATTR_START.match(text, pos)
+            pos = m.end()
+            while pos < len(text) and text[pos].isspace():
+                pos += 1
+            m = INNER_ATTR_START.match(text, pos)
+            pos = m.end()
+            if not text.startswith("#![", pos):
+                break
+            depth, i = 0, pos + 2
+            while i < len(text):
+                if text[i] == "[":
+                    depth += 1
+                elif text[i] == "]":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                i += 1
+            body = text[pos + 3:i].strip()
+            cm = re.match(r"^cfg\s*\((.*)\)$", body, re.S)
+            if cm:
+                out.append(cm.group(1))
+            pos = i + 1
+    cache[key] = out
+    return out
+
+
+def is_test_fn(sources, n):
+    lines = sources.lines(n.file)
+    if lines is None:
+        return False
+    for ln in range(max(n.line, 1), min(n.end_line, len(lines)) + 1):
+        text = lines[ln - 1]
+        if re.search(r"#\[\s*(test|bench)\s*\]", text):
+            return True
+        if re.search(r"\bfn\s+" + re.escape(n.name or "") + r"\b", text):
+            return False
+    return False
+
+
+# -------------------------------------------------------------------- matching
+
+def module_files(n):
+    d = os.path.dirname(n.file)
+    stem = os.path.splitext(os.path.basename(n.file))[0]
+    files = set(n.children_files)
+    if stem in ("mod", "lib", "main"):
+        base = d
+    else:
+        base = os.path.join(d, stem)
+    files.add(os.path.normpath(os.path.join(base, n.name + ".rs")))
+    files.add(os.path.normpath(os.path.join(base, n.name, "mod.rs")))
+    return files
+
+
+def use_contains(text, leaf):
+    if not leaf:
+        return False
+    return re.search(r"(?<![\w])" + re.escape(leaf) + r"(?![\w])", text or "") is not None
+
+
+def compare(label, rustdoc_path, export_path, src, cfg_path=None, nexamples=6):
+    doc, ritems, skipped = load_rustdoc(rustdoc_path, src)
+    cfgset = load_cfg_set(cfg_path)
+    sources = SourceCache(src)
+    nodes_all, duplicate_ids = load_export(export_path)
+    root = next((r for r in ritems if r.kind == "crate"), None)
+    crate_name = None
+    if root is not None:
+        crate_name = root.name
+    else:
+        crate_name = doc["index"][str(doc["root"])]["name"]
+    nodes = {i: n for i, n in nodes_all.items() if n.crate == crate_name}
+    other_crate_nodes = len(nodes_all) - len(nodes)
+
+    by_file_name = collections.defaultdict(list)
+    by_file_kind = collections.defaultdict(list)
+    modules_by_name = collections.defaultdict(list)
+    for n in nodes.values():
+        by_file_name[(n.file, n.name)].append(n)
+        by_file_kind[(n.file, n.kind)].append(n)
+        if n.kind == "module":
+            modules_by_name[n.name].append(n)
+
+    used = set()            # ferrograph node ids that are true positives
+    kind_mismatch_nodes = set()
+    recall = collections.defaultdict(lambda: [0, 0])  # kind -> [matched, total]
+    misses = collections.defaultdict(list)             # class -> examples
+    miss_counts = collections.Counter()
+    excluded = collections.Counter()
+    excluded_by_kind = collections.Counter()
+    impl_stats = collections.Counter()
+    impl_examples = collections.defaultdict(list)
+
+    def contains(n, line):
+        return n.line <= line <= n.end_line
+
+    def pick(cands):
+        cands.sort(key=lambda n: (n.key in used, n.end_line - n.line))
+        return cands[0]
+
+    def note_miss(cls, r, extra=""):
+        miss_counts[(r.kind, cls)] += 1
+        key = "%s: %s" % (r.kind, cls)
+        if len(misses[key]) < nexamples:
+            misses[key].append("%s `%s` %s:%d%s" % (r.rkind, r.name, r.file, r.line, extra))
+
+    macro_items = []
+    end_same, end_total, end_examples = collections.Counter(), collections.Counter(), []
+    derive_stats = collections.Counter()
+    derive_examples = []
+    for r in ritems:
+        if r.excluded == "derive" and r.kind == "impl" and r.trait:
+            types = [n for n in by_file_kind.get((r.file, "struct"), []) + by_file_kind.get((r.file, "enum"), [])
+                     + by_file_kind.get((r.file, "union"), []) if contains(n, r.line)]
+            trait = DERIVE_MARKERS.get(r.trait, r.trait)
+            if not types:
+                derive_stats["type not found (macro-produced type)"] += 1
+                continue
+            derive_stats["derive impls"] += 1
+            if any(trait in n.derive or any(d.split("::")[-1] == trait for d in n.derive) for n in types):
+                derive_stats["listed"] += 1
+            elif len(derive_examples) < nexamples:
+                derive_examples.append("%s:%d derive(%s) for %s; ferrograph: %s" % (
+                    r.file, r.line, r.trait, r.self_type,
+                    ", ".join("%s derive=%s" % (n.path, n.derive) for n in types) or "no type node"))
+        if r.excluded:
+            excluded[r.excluded] += 1
+            excluded_by_kind[(r.kind, r.excluded)] += 1
+            if r.excluded == "macro":
+                macro_items.append(r)
+            continue
+        recall[r.kind][1] += 1
+        hit = None
+        if r.kind == "crate":
+            cands = [n for n in nodes.values() if n.kind == "crate"]
+            hit = cands[0] if cands else None
+        elif r.kind == "module":
+            cands = [n for n in modules_by_name.get(r.name, [])
+                     if (n.file == r.file and contains(n, r.line)) or r.file in module_files(n)]
+            hit = pick(cands) if cands else None
+        elif r.kind == "use":
+            cands = [n for n in by_file_kind.get((r.file, "use"), [])
+                     if contains(n, r.line) and (use_contains(n.name, r.leaf) or n.name.endswith("*"))]
+            hit = pick(cands) if cands else None
+        elif r.kind == "impl":
+            cands = [n for n in by_file_kind.get((r.file, "impl"), []) if contains(n, r.line)]
+            hit = pick(cands) if cands else None
+        else:
+            cands = [n for n in by_file_name.get((r.file, r.name), []) if contains(n, r.line)]
+            same = [n for n in cands if n.kind == r.kind]
+            if same:
+                hit = pick(same)
+            elif cands:
+                n = pick(cands)
+                kind_mismatch_nodes.add(n.key)
+                note_miss("kind mismatch (ferrograph: %s)" % n.kind, r, " -> %s" % n.path)
+                continue
+        if hit is None:
+            if r.kind not in ("crate", "module", "use", "impl"):
+                same_name = by_file_name.get((r.file, r.name), [])
+                if same_name:
+                    note_miss("name in file, line outside span", r,
+                              " (ferrograph %s)" % ", ".join("%s %d-%d" % (n.kind, n.line, n.end_line)
+                                                            for n in same_name[:3]))
+                else:
+                    note_miss("no node", r)
+            else:
+                note_miss("no node", r)
+            continue
+        used.add(hit.key)
+        recall[r.kind][0] += 1
+        if r.kind not in ("crate", "module", "use"):
+            end_total[r.kind] += 1
+            if hit.end_line == r.end_line:
+                end_same[r.kind] += 1
+            elif len(end_examples) < nexamples:
+                end_examples.append("%s `%s` %s: rustdoc %d-%d, ferrograph %d-%d" % (
+                    r.kind, r.name, r.file, r.line, r.end_line, hit.line, hit.end_line))
+        if r.kind == "impl":
+            impl_stats["matched"] += 1
+            fname = hit.name or ""
+            m = re.match(r"^impl\s*(?:<.*?>\s*)?(.*)$", fname, re.S)
+            rest = m.group(1) if m else fname
+            ftrait, fself = None, rest
+            if " for " in rest:
+                ftrait, fself = rest.split(" for ", 1)
+            if r.trait:
+                impl_stats["trait impls"] += 1
+                ok = ftrait is not None and re.search(r"\b" + re.escape(r.trait) + r"\b", ftrait)
+                if ok:
+                    impl_stats["trait name agrees"] += 1
+                elif len(impl_examples["trait name differs"]) < nexamples:
+                    impl_examples["trait name differs"].append(
+                        "%s:%d rustdoc `impl %s for %s` vs ferrograph `%s`" % (r.file, r.line, r.trait, r.self_type, fname))
+            else:
+                impl_stats["inherent impls"] += 1
+                if ftrait is None:
+                    impl_stats["inherent agrees"] += 1
+                elif len(impl_examples["inherent vs trait"]) < nexamples:
+                    impl_examples["inherent vs trait"].append(
+                        "%s:%d rustdoc `impl %s` vs ferrograph `%s`" % (r.file, r.line, r.self_type, fname))
+            rb, fb = base_name(r.self_type or ""), base_name(fself or "")
+            if rb == fb:
+                impl_stats["self type agrees"] += 1
+            elif len(impl_examples["self type differs"]) < nexamples:
+                impl_examples["self type differs"].append(
+                    "%s:%d rustdoc self `%s` vs ferrograph `%s`" % (r.file, r.line, r.self_type, fname))
+
+    # ferrograph nodes inside macro invocations match macro-produced rustdoc items
+    # (the rustdoc span of a macro-produced item is the outermost call site)
+    macro_found = collections.Counter()   # kind -> found
+    macro_total = collections.Counter()
+    macro_nodes_matched = 0
+    macro_names = collections.Counter()
+    for r in macro_items:
+        macro_total[r.kind] += 1
+        macro_names[r.macro or "?"] += 1
+        cands = [n for n in by_file_name.get((r.file, r.name), [])
+                 if n.in_macro and n.kind == r.kind and r.line <= n.line <= r.end_line]
+        if cands:
+            macro_found[r.kind] += 1
+            n = pick(cands)
+            if n.key not in used:
+                macro_nodes_matched += 1
+            used.add(n.key)
+
+    def content_files(anc):
+        files = set()
+        for a in anc:
+            files.add(a.file)
+            if a.kind == "module":
+                files.update(f for f in module_files(a) if sources.exists(f))
+        return files
+
+    # precision
+    precision = collections.defaultdict(lambda: [0, 0])
+    fp_counts = collections.Counter()
+    fp_examples = collections.defaultdict(list)
+    not_comparable = collections.Counter()
+    for n in nodes.values():
+        if n.kind not in COMPARABLE:
+            not_comparable[n.kind] += 1
+            continue
+        if n.kind == "use" and n.visibility != "pub":
+            not_comparable["use (not pub)"] += 1
+            continue
+        precision[n.kind][1] += 1
+        if n.key in used:
+            precision[n.kind][0] += 1
+            continue
+        anc = list(ancestors(nodes, n))
+        cfgs = [c for a in anc for c in a.cfg]
+        values = [eval_cfg(c, cfgset) if cfgset is not None else None for c in cfgs]
+        off = [c for c, v in zip(cfgs, values) if v is False]
+        if any(re.search(r"\btest\b", c) for c in off):
+            cls = "cfg(test)"
+        elif off:
+            cls = "cfg off"
+        elif cfgset is not None and any(
+                eval_cfg(c, cfgset) is False
+                for f in sorted(content_files(anc)) for c in inner_cfgs(sources, f)):
+            cls = "inner #![cfg] off"
+        elif any(v is None for v in values):
+            cls = "cfg not evaluated"
+        elif n.kind in ("function", "method") and is_test_fn(sources, n):
+            cls = "#[test] fn"
+        elif n.kind == "const" and n.name == "_":
+            cls = "const _ (rustdoc omits)"
+        elif any(a.kind == "impl" and re.search(r" for (dyn\b|[\w:<>, ]+\+)", a.name or "") for a in anc):
+            cls = "impl for dyn Trait (rustdoc omits)"
+        elif any(a.kind in ("function", "method") for a in anc[1:]):
+            cls = "in fn body"
+        elif n.key in kind_mismatch_nodes:
+            cls = "kind mismatch"
+        elif n.in_macro:
+            cls = "in macro call (not produced)"
+        else:
+            cls = "other"
+        fp_counts[(n.kind, cls)] += 1
+        key = "%s: %s" % (n.kind, cls)
+        if len(fp_examples[key]) < nexamples:
+            extra = (" cfg(%s)" % "; ".join(sorted(set(cfgs)))) if cfgs else ""
+            fp_examples[key].append("`%s` %s:%d%s" % (n.path, n.file, n.line, extra))
+
+    explained = {"cfg(test)", "cfg off", "inner #![cfg] off", "#[test] fn", "in fn body",
+                 "const _ (rustdoc omits)", "impl for dyn Trait (rustdoc omits)"}
+
+    table = {}
+    for k in KINDS:
+        rm, rt = recall.get(k, [0, 0])
+        pm, pt = precision.get(k, [0, 0])
+        unexplained = sum(v for (kk, cls), v in fp_counts.items() if kk == k and cls not in explained)
+        table[k] = {"rustdoc": rt, "recall_matched": rm, "ferrograph": pt, "precision_matched": pm,
+                    "unmatched_unexplained": unexplained}
+    return {
+        "label": label,
+        "crate": crate_name,
+        "format_version": doc.get("format_version"),
+        "kinds": table,
+        "excluded": dict(excluded),
+        "excluded_by_kind": {"%s/%s" % k: v for k, v in excluded_by_kind.items()},
+        "skipped": dict(skipped),
+        "macro_nodes_matched": macro_nodes_matched,
+        "macro_produced": {k: [macro_found[k], macro_total[k]] for k in macro_total},
+        "macro_names": dict(macro_names),
+        "duplicate_ids": len(duplicate_ids),
+        "duplicate_id_examples": [n.path for n in nodes_all.values()
+                                  if n.id in duplicate_ids][:nexamples],
+        "cfg_set": cfgset is not None,
+        "other_crate_nodes": other_crate_nodes,
+        "not_comparable": dict(not_comparable),
+        "misses": {"%s: %s" % k: v for k, v in miss_counts.items()},
+        "miss_examples": dict(misses),
+        "false_positives": {"%s: %s" % k: v for k, v in fp_counts.items()},
+        "fp_examples": dict(fp_examples),
+        "impls": dict(impl_stats),
+        "end_line": {k: [end_same[k], end_total[k]] for k in end_total},
+        "end_line_examples": end_examples,
+        "derives": dict(derive_stats),
+        "derive_examples": derive_examples,
+        "impl_examples": dict(impl_examples),
+    }
+
+
+# -------------------------------------------------------------------- reporting
+
+def pct(a, b):
+    return "—" if b == 0 else "%.1f%%" % (100.0 * a / b)
+
+
+def totals(kinds):
+    t = {"rustdoc": 0, "recall_matched": 0, "ferrograph": 0, "precision_matched": 0,
+         "unmatched_unexplained": 0}
+    for v in kinds.values():
+        for k in t:
+            t[k] += v[k]
+    return t
+
+
+def kind_table(kinds, out):
+    out.append("| kind | rustdoc | found | recall | ferrograph | true | precision | adj. precision |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    rows = [(k, kinds[k]) for k in KINDS if kinds[k]["rustdoc"] or kinds[k]["ferrograph"]]
+    rows.append(("**all**", totals(kinds)))
+    for k, v in rows:
+        adj_den = v["precision_matched"] + v["unmatched_unexplained"]
+        out.append("| %s | %d | %d | %s | %d | %d | %s | %s |" % (
+            k, v["rustdoc"], v["recall_matched"], pct(v["recall_matched"], v["rustdoc"]),
+            v["ferrograph"], v["precision_matched"], pct(v["precision_matched"], v["ferrograph"]),
+            pct(v["precision_matched"], adj_den)))
+
+
+def merge(results):
+    kinds = {k: {"rustdoc": 0, "recall_matched": 0, "ferrograph": 0, "precision_matched": 0,
+                 "unmatched_unexplained": 0} for k in KINDS}
+    agg = {"excluded": collections.Counter(), "misses": collections.Counter(),
+           "false_positives": collections.Counter(), "impls": collections.Counter(),
+           "derives": collections.Counter(), "macro_names": collections.Counter()}
+    end = collections.defaultdict(lambda: [0, 0])
+    macro = collections.defaultdict(lambda: [0, 0])
+    dups = 0
+    for r in results:
+        dups += r["duplicate_ids"]
+        for k, (f, t) in r["macro_produced"].items():
+            macro[k][0] += f
+            macro[k][1] += t
+        for k, (f, t) in r["end_line"].items():
+            end[k][0] += f
+            end[k][1] += t
+        for k in KINDS:
+            for f in kinds[k]:
+                kinds[k][f] += r["kinds"][k][f]
+        for f in agg:
+            agg[f].update(r[f])
+    out = {"kinds": kinds, "macro_produced": dict(macro), "duplicate_ids": dups, "end_line": dict(end)}
+    out.update({k: dict(v) for k, v in agg.items()})
+    return out
+
+
+def macro_line(mp):
+    f = sum(v[0] for v in mp.values())
+    t = sum(v[1] for v in mp.values())
+    parts = ", ".join("%s %d/%d" % (k, v[0], v[1]) for k, v in sorted(mp.items()))
+    return "%d of %d%s" % (f, t, (" (" + parts + ")") if parts else "")
+
+
+def end_line_text(end):
+    f = sum(v[0] for v in end.values())
+    t = sum(v[1] for v in end.values())
+    worst = sorted(((v[0] / v[1], k, v) for k, v in end.items() if v[1]), key=lambda x: x[0])[:4]
+    return "%d of %d (%s)" % (f, t, pct(f, t)) + (
+        "; lowest: " + ", ".join("%s %d/%d" % (k, v[0], v[1]) for _, k, v in worst) if worst else "")
+
+
+def derive_text(d):
+    return "%d of %d (types not found, produced by macros: %d)" % (
+        d.get("listed", 0), d.get("derive impls", 0), d.get("type not found (macro-produced type)", 0))
+
+
+def impl_line(im):
+    m = im.get("matched", 0)
+    return ("trait impls: trait name agrees %d/%d; inherent impls rendered inherent %d/%d; "
+            "self type name agrees %d/%d" % (
+                im.get("trait name agrees", 0), im.get("trait impls", 0),
+                im.get("inherent agrees", 0), im.get("inherent impls", 0),
+                im.get("self type agrees", 0), m))
+
+
+def report(results, out):
+    overall = merge(results)
+    out.append("## Overall (%d crates)" % len(results))
+    out.append("")
+    kind_table(overall["kinds"], out)
+    out.append("")
+    out.append("Excluded rustdoc items (compiler-generated): " +
+               (", ".join("%s %d" % kv for kv in sorted(overall["excluded"].items())) or "none"))
+    out.append("")
+    out.append("Macro-produced rustdoc items (excluded above) for which ferrograph has an `in_macro` node "
+               "of the same kind and name inside the call: " + macro_line(overall["macro_produced"]) + ".")
+    out.append("")
+    top = sorted(overall["macro_names"].items(), key=lambda kv: -kv[1])[:12]
+    out.append("Macros producing the most items (items per call-site macro name): " +
+               ", ".join("`%s!` %d" % kv for kv in top) + ".")
+    out.append("")
+    out.append("Duplicate node ids in the exports: %d." % overall["duplicate_ids"])
+    out.append("")
+    out.append("Matched items whose end line agrees exactly (a stricter span check than the match rule): " +
+               end_line_text(overall["end_line"]) + ".")
+    out.append("")
+    out.append("`#[derive]` impls rustdoc reports whose trait ferrograph lists in the type node's `derive`: " +
+               derive_text(overall["derives"]) + ".")
+    out.append("")
+    out.append("Impls matched by file+line: %d of %d; %s." % (
+        overall["impls"].get("matched", 0), overall["kinds"]["impl"]["rustdoc"], impl_line(overall["impls"])))
+    out.append("")
+    out.append("Recall misses by class:")
+    out.append("")
+    out.append("| kind: class | count |")
+    out.append("|---|---:|")
+    for k, v in sorted(overall["misses"].items(), key=lambda kv: -kv[1]):
+        out.append("| %s | %d |" % (k, v))
+    out.append("")
+    out.append("Unmatched ferrograph nodes by class:")
+    out.append("")
+    out.append("| kind: class | count |")
+    out.append("|---|---:|")
+    for k, v in sorted(overall["false_positives"].items(), key=lambda kv: -kv[1]):
+        out.append("| %s | %d |" % (k, v))
+    out.append("")
+    out.append("## Per crate")
+    out.append("")
+    out.append("| crate | rustdoc items | recall | ferrograph nodes | precision | adj. precision | excluded (derive/macro/outside) | impls matched | trait name agrees |")
+    out.append("|---|---:|---:|---:|---:|---:|---|---:|---:|")
+    for r in results:
+        t = totals(r["kinds"])
+        ex = r["excluded"]
+        im = r["impls"]
+        out.append("| %s | %d | %s | %d | %s | %s | %d/%d/%d | %d/%d | %d/%d |" % (
+            r["label"], t["rustdoc"], pct(t["recall_matched"], t["rustdoc"]),
+            t["ferrograph"], pct(t["precision_matched"], t["ferrograph"]),
+            pct(t["precision_matched"], t["precision_matched"] + t["unmatched_unexplained"]),
+            ex.get("derive", 0), ex.get("macro", 0), ex.get("outside", 0),
+            im.get("matched", 0), r["kinds"]["impl"]["rustdoc"],
+            im.get("trait name agrees", 0), im.get("trait impls", 0)))
+    out.append("")
+    for r in results:
+        out.append("### %s" % r["label"])
+        out.append("")
+        kind_table(r["kinds"], out)
+        out.append("")
+        out.append("Excluded: %s. Ferrograph nodes of other crates (tests/examples/benches targets) ignored: %d." % (
+                       ", ".join("%s %d" % kv for kv in sorted(r["excluded"].items())) or "none",
+                       r["other_crate_nodes"]))
+        out.append("")
+        out.append("Macro-produced items with an `in_macro` node: %s." % macro_line(r["macro_produced"]))
+        out.append("")
+        if r["duplicate_ids"]:
+            out.append("Duplicate node ids in the export: %d (e.g. %s)." % (
+                r["duplicate_ids"], ", ".join("`%s`" % p for p in r["duplicate_id_examples"])))
+            out.append("")
+        if not r["cfg_set"]:
+            out.append("No cfg set for this crate: #[cfg] predicates were not evaluated.")
+            out.append("")
+        out.append("End line agrees: %s. Derives listed: %s." % (end_line_text(r["end_line"]), derive_text(r["derives"])))
+        out.append("")
+        out.append("Impls: %s." % impl_line(r["impls"]))
+        out.append("")
+        if r["miss_examples"]:
+            out.append("<details><summary>misses (rustdoc has, ferrograph lacks)</summary>")
+            out.append("")
+            for k, ex in sorted(r["miss_examples"].items()):
+                out.append("- %s (%d): %s" % (k, r["misses"].get(k, 0), "; ".join(ex)))
+            out.append("")
+            out.append("</details>")
+            out.append("")
+        if r["fp_examples"]:
+            out.append("<details><summary>unmatched ferrograph nodes</summary>")
+            out.append("")
+            for k, ex in sorted(r["fp_examples"].items()):
+                out.append("- %s (%d): %s" % (k, r["false_positives"].get(k, 0), "; ".join(ex)))
+            out.append("")
+            out.append("</details>")
+            out.append("")
+        if r["end_line_examples"] or r["derive_examples"]:
+            out.append("<details><summary>end line / derive disagreements</summary>")
+            out.append("")
+            for ex in r["end_line_examples"]:
+                out.append("- end line: %s" % ex)
+            for ex in r["derive_examples"]:
+                out.append("- derive: %s" % ex)
+            out.append("")
+            out.append("</details>")
+            out.append("")
+        if r["impl_examples"]:
+            out.append("<details><summary>impl disagreements</summary>")
+            out.append("")
+            for k, ex in sorted(r["impl_examples"].items()):
+                out.append("- %s: %s" % (k, "; ".join(ex)))
+            out.append("")
+            out.append("</details>")
+            out.append("")
+    return overall
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rustdoc")
+    ap.add_argument("--export")
+    ap.add_argument("--src")
+    ap.add_argument("--label")
+    ap.add_argument("--cfg", help="cfg set of the rustdoc run (rustdoc_truth.sh's cfg/CRATE.txt)")
+    ap.add_argument("--cache")
+    ap.add_argument("--markdown")
+    ap.add_argument("--json")
+    ap.add_argument("--examples", type=int, default=6)
+    ap.add_argument("crates", nargs="*")
+    a = ap.parse_args()
+    cases = []
+    if a.cache:
+        for c in a.crates:
+            cases.append((c, os.path.join(a.cache, "json", c + ".json"),
+                          os.path.join(a.cache, "export", c + ".jsonl"),
+                          os.path.join(a.cache, "src", c),
+                          os.path.join(a.cache, "cfg", c + ".txt")))
+    elif a.rustdoc and a.export and a.src:
+        cases.append((a.label or os.path.basename(os.path.normpath(a.src)), a.rustdoc, a.export, a.src,
+                      a.cfg))
+    else:
+        ap.error("give --rustdoc/--export/--src, or --cache with crate names")
+    results = []
+    for label, rj, ej, src, cfg in cases:
+        results.append(compare(label, rj, ej, src, cfg, a.examples))
+    lines = []
+    overall = report(results, lines)
+    text = "\n".join(lines) + "\n"
+    if a.markdown:
+        with open(a.markdown, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    if a.json:
+        with open(a.json, "w", encoding="utf-8") as f:
+            json.dump({"overall": overall, "crates": results}, f, indent=1, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main()
