@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -126,6 +126,28 @@ std::string Join(const std::string& module_path, const std::string& rel) {
 std::string LastSegment(const std::string& path) {
   size_t p = path.rfind("::");
   return p == std::string::npos ? path : path.substr(p + 2);
+}
+
+// The disambiguator of an item: 0 for the first of its (path, kind) under an
+// undisambiguated parent, so that common ids never depend on it; otherwise
+// it folds in the parent's, so that two same-path containers (an inline
+// `mod imp {}` and a `mod imp;` file under opposite cfgs, two cfg'd impl
+// blocks) never give their children the same NodeId.
+uint32_t ChildDisambiguator(uint32_t parent, uint32_t occurrence) {
+  if (parent == 0) return occurrence;
+  uint64_t x = (uint64_t{parent} << 32 | occurrence) * 0x9E3779B97F4A7C15ull;
+  return static_cast<uint32_t>(x >> 32) | 0x80000000u;  // never a small occurrence count
+}
+
+// The predicates of the `cfg(..)` entries among inner attributes
+// ("cfg(feature = \"serde\")" -> "feature = \"serde\"").
+std::vector<std::string> CfgPredicates(const std::vector<std::string>& attrs) {
+  std::vector<std::string> out;
+  for (const std::string& a : attrs) {
+    if (a.rfind("cfg(", 0) == 0 && a.size() > 5 && a.back() == ')')
+      out.push_back(a.substr(4, a.size() - 5));
+  }
+  return out;
 }
 
 // Where a file sits in its crate's module tree.
@@ -357,12 +379,14 @@ Status Indexer::WriteFile(const TargetPlan& target, const ModuleContext& ctx, Fi
     m.signature = (ctx.is_crate_root ? "crate " : "mod ") + m.name;
     m.docs = ex.module_docs;
     m.attrs = ex.module_attrs;
+    m.cfgs = CfgPredicates(ex.module_attrs);
     m.content_hash = state.hash;
     // A plain-directory module no `mod` declares hangs off the crate.
     if (!ctx.is_crate_root) m.parent = MakeNodeId(key, crate_name, NodeKind::kCrate, 0);
     u.nodes.push_back(std::move(m));
   }
 
+  std::vector<std::string> file_cfgs = CfgPredicates(ex.module_attrs);
   std::unordered_map<std::string, uint32_t> occurrences;
   std::vector<NodeId> ids(ex.items.size());
   std::vector<uint32_t> disambiguators(ex.items.size());
@@ -377,7 +401,8 @@ Status Indexer::WriteFile(const TargetPlan& target, const ModuleContext& ctx, Fi
     occ_key.push_back('\0');
     occ_key += KindName(n.kind);
     uint32_t occ = occurrences[occ_key]++;
-    uint32_t d = (ctx.disambiguator << 16) + occ;
+    bool nested = item.parent >= 0 && static_cast<size_t>(item.parent) < i;
+    uint32_t d = ChildDisambiguator(nested ? disambiguators[item.parent] : ctx.disambiguator, occ);
     disambiguators[i] = d;
     n.id = MakeNodeId(key, n.path, n.kind, d);
     ids[i] = n.id;
@@ -388,6 +413,9 @@ Status Indexer::WriteFile(const TargetPlan& target, const ModuleContext& ctx, Fi
     n.signature = std::move(item.signature);
     n.docs = std::move(item.docs);
     n.cfgs = std::move(item.cfgs);
+    // A file's inner `#![cfg(..)]` holds for everything in it.
+    if (item.parent < 0 && !file_cfgs.empty())
+      n.cfgs.insert(n.cfgs.begin(), file_cfgs.begin(), file_cfgs.end());
     n.derives = std::move(item.derives);
     n.attrs = std::move(item.attrs);
     n.in_macro = std::move(item.in_macro);

@@ -252,6 +252,33 @@ TEST_F(IndexerTest, BadFilesAreReportedAndTheRestIsIndexed) {
   EXPECT_THAT(all, HasSubstr("src/lib.rs:3: file for module `missing` not found"));
 }
 
+TEST_F(IndexerTest, SameModuleUnderOppositeCfgsGetsDistinctIds) {
+  Write("Cargo.toml", "[package]\nname = \"twin\"\nversion = \"0.1.0\"\n");
+  // As in regex's src/literal/mod.rs: a file module and an inline one.
+  Write("src/lib.rs",
+        "#[cfg(feature = \"perf\")]\nmod imp;\n"
+        "#[cfg(not(feature = \"perf\"))]\nmod imp {\n    pub struct Searcher;\n}\n");
+  Write("src/imp.rs", "pub struct Searcher { fast: bool }\n");
+  Index();
+  auto store = OpenStore();
+  auto found = store->FindNodes("twin::imp::Searcher", 10);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_NE((*found)[0].id, (*found)[1].id);
+  EXPECT_NE((*found)[0].parent, (*found)[1].parent);
+}
+
+TEST_F(IndexerTest, InnerCfgOfAFileAppliesToItsItems) {
+  Write("Cargo.toml", "[package]\nname = \"inner\"\nversion = \"0.1.0\"\n");
+  Write("src/lib.rs", "mod serde_impls;\n");
+  Write("src/serde_impls.rs", "#![cfg(feature = \"serde\")]\npub fn ser() {}\n");
+  Index();
+  auto store = OpenStore();
+  auto found = store->FindNodes("inner::serde_impls::ser", 10);
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].cfgs, std::vector<std::string>{"feature = \"serde\""});
+}
+
 TEST_F(IndexerTest, MissingRootIsAnError) {
   auto store = OpenStore();
   auto r = RunIndex(*store, (root_ / "nope").string(), {});
