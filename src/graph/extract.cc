@@ -38,6 +38,7 @@ constexpr int kMaxMacroDepth = 8;           // macro token trees re-parsed insid
 constexpr size_t kMaxDiagnostics = 100;     // then one summary diagnostic
 constexpr size_t kMaxValueSignature = 200;  // const/static/type/variant/field signatures
 constexpr size_t kMaxSignature = 1000;      // any signature (a pathological header)
+constexpr int kMaxRefDepth = 64;            // nesting inside one type, path or use tree
 
 // The grammar node kinds extraction looks at. Symbols are mapped by name so
 // that aliased symbols sharing a name map to the same kind.
@@ -95,6 +96,36 @@ enum class K : uint8_t {
   kReferenceType,
   kDynamicType,
   kMutableSpecifier,
+  // References (imports, type uses, calls).
+  kIdentifier,
+  kScopedIdentifier,
+  kUseAsClause,
+  kUseList,
+  kScopedUseList,
+  kUseWildcard,
+  kPointerType,
+  kArrayType,
+  kTupleType,
+  kAbstractType,
+  kBoundedType,
+  kFunctionType,
+  kHigherRankedTraitBound,
+  kTypeArguments,
+  kTypeBinding,
+  kBracketedType,
+  kQualifiedType,
+  kTraitBounds,
+  kWhereClause,
+  kWherePredicate,
+  kParameters,
+  kClosureParameters,
+  kCallExpression,
+  kGenericFunction,
+  kFieldExpression,
+  kLetDeclaration,
+  kStructExpression,
+  kTryExpression,
+  kReferenceExpression,
 };
 
 struct NamedKind {
@@ -155,12 +186,42 @@ constexpr NamedKind kNamedKinds[] = {
     {"reference_type", K::kReferenceType},
     {"dynamic_type", K::kDynamicType},
     {"mutable_specifier", K::kMutableSpecifier},
+    {"identifier", K::kIdentifier},
+    {"scoped_identifier", K::kScopedIdentifier},
+    {"use_as_clause", K::kUseAsClause},
+    {"use_list", K::kUseList},
+    {"scoped_use_list", K::kScopedUseList},
+    {"use_wildcard", K::kUseWildcard},
+    {"pointer_type", K::kPointerType},
+    {"array_type", K::kArrayType},
+    {"tuple_type", K::kTupleType},
+    {"abstract_type", K::kAbstractType},
+    {"bounded_type", K::kBoundedType},
+    {"function_type", K::kFunctionType},
+    {"higher_ranked_trait_bound", K::kHigherRankedTraitBound},
+    {"type_arguments", K::kTypeArguments},
+    {"type_binding", K::kTypeBinding},
+    {"bracketed_type", K::kBracketedType},
+    {"qualified_type", K::kQualifiedType},
+    {"trait_bounds", K::kTraitBounds},
+    {"where_clause", K::kWhereClause},
+    {"where_predicate", K::kWherePredicate},
+    {"parameters", K::kParameters},
+    {"closure_parameters", K::kClosureParameters},
+    {"call_expression", K::kCallExpression},
+    {"generic_function", K::kGenericFunction},
+    {"field_expression", K::kFieldExpression},
+    {"let_declaration", K::kLetDeclaration},
+    {"struct_expression", K::kStructExpression},
+    {"try_expression", K::kTryExpression},
+    {"reference_expression", K::kReferenceExpression},
 };
 
 struct Grammar {
   std::vector<K> kinds;  // by symbol; anonymous tokens are kOther
   TSFieldId f_name, f_body, f_type, f_trait, f_value, f_parameters, f_type_parameters, f_pattern,
-      f_macro, f_argument, f_arguments, f_alias, f_doc;
+      f_macro, f_argument, f_arguments, f_alias, f_doc, f_return_type, f_bounds, f_left, f_element,
+      f_path, f_list, f_function, f_field, f_type_arguments, f_default_type;
 
   Grammar() {
     const TSLanguage* lang = RustLanguage();
@@ -190,6 +251,16 @@ struct Grammar {
     f_arguments = field("arguments");
     f_alias = field("alias");
     f_doc = field("doc");
+    f_return_type = field("return_type");
+    f_bounds = field("bounds");
+    f_left = field("left");
+    f_element = field("element");
+    f_path = field("path");
+    f_list = field("list");
+    f_function = field("function");
+    f_field = field("field");
+    f_type_arguments = field("type_arguments");
+    f_default_type = field("default_type");
   }
 
   K Kind(TSNode n) const { return ts_node_is_null(n) ? K::kOther : Kind(ts_node_symbol(n)); }
@@ -605,6 +676,33 @@ struct Scope {
   int macro_depth = 0;
   const NormalizedSyntaxIndex* index = nullptr;  // of the tree being scanned
   bool descend_errors = true;                    // look for recovered items inside ERROR nodes
+  // References: the innermost function (or const/static initializer) whose
+  // body is being scanned, null outside bodies; the self type of the impl
+  // whose items are scanned (owner kImpl only); and whether only references
+  // are collected (a macro's arguments, a const initializer): no items.
+  struct FnContext* fn = nullptr;
+  const PathSegments* impl_self = nullptr;
+  bool refs_only = false;
+};
+
+// A local name whose type may be known: a parameter, a `let`, a closure
+// parameter. The type is read lazily from `tree` when a method is called on
+// the name, so recording a binding allocates nothing.
+struct Binding {
+  enum class Source : uint8_t { kNone, kType, kAssocCall, kStructLiteral };
+  std::string_view name;
+  const FlatSyntaxTree* tree = nullptr;
+  uint32_t node = 0;       // kType: a type; kAssocCall: the callee path; kStructLiteral: its name
+  uint32_t from_byte = 0;  // in scope from here (the end of the `let`)
+  Source source = Source::kNone;
+};
+
+// The function body being scanned for calls.
+struct FnContext {
+  int item = -1;
+  const PathSegments* self_type = nullptr;  // the enclosing impl's self type, for `self`
+  const FlatSyntaxTree* tree = nullptr;     // the tree the body is in; bindings come from it
+  size_t bindings_begin = 0;                // its bindings in Extractor::bindings_
 };
 
 class Extractor {
@@ -671,14 +769,19 @@ class Extractor {
       } else if (k == K::kInnerAttributeItem) {
         if (direct) AddInnerAttr(n, scope);
         pending.clear();
-      } else if (IsItemKind(k)) {
-        ExtractItem(n, k, pending, scope);
+      } else if (IsItemKind(k) && !scope.refs_only) {
+        ExtractItem(n, i, k, pending, scope);
         pending.clear();
       } else if (k == K::kMacroInvocation) {
-        if (scope.owner != Owner::kFunction) ExpandMacro(n, pending, scope);
+        if (scope.fn) {
+          RecordMacro(i, scope);
+        } else if (scope.owner != Owner::kFunction) {
+          ExpandMacro(n, pending, scope);
+        }
         pending.clear();
       } else {
         pending.clear();
+        if (scope.fn) NoteReference(i, k, scope);
         descend = k != K::kTokenTree && k != K::kStringLiteral && k != K::kRawStringLiteral &&
                   (k != K::kError || scope.descend_errors);
       }
@@ -824,7 +927,9 @@ class Extractor {
     return true;
   }
 
-  void ExtractItem(TSNode n, K k, const std::vector<TSNode>& pending, const Scope& scope) {
+  // `fi` is `n`'s index in tree_.
+  void ExtractItem(TSNode n, uint32_t fi, K k, const std::vector<TSNode>& pending,
+                   const Scope& scope) {
     if (TooDeep(scope, n)) return;
     const Grammar& g = G();
     std::string name(Text(Field(n, g.f_name), source_));
@@ -839,8 +944,15 @@ class Extractor {
         int idx = AddItem(kind, name, path, n, pending, scope, ItemVisibility(n, scope),
                           HeaderSignature(n, body));
         ExtractGenerics(Field(n, g.f_type_parameters), idx, path, scope);
+        SignatureRefs(fi, idx);
         if (!ts_node_is_null(body)) {
-          ScanItems(body, ChildScope(scope, Owner::kFunction, idx, path + "::"));
+          FnContext fn{idx, scope.owner == Owner::kImpl ? scope.impl_self : nullptr, tree_,
+                       bindings_.size()};
+          BindParameters(tree_->ChildByField(fi, g.f_parameters), 0);
+          Scope s = ChildScope(scope, Owner::kFunction, idx, path + "::");
+          s.fn = &fn;
+          ScanItems(body, s);
+          bindings_.resize(fn.bindings_begin);
         }
         return;
       }
@@ -854,6 +966,7 @@ class Extractor {
         int idx = AddItem(k == K::kStructItem ? NodeKind::kStruct : NodeKind::kUnion, name, path, n,
                           pending, scope, ItemVisibility(n, scope), std::move(sig));
         ExtractGenerics(Field(n, g.f_type_parameters), idx, path, scope);
+        GenericRefs(fi, idx);
         ExtractFields(body, ChildScope(scope, Owner::kModule, idx, path + "::"), false);
         return;
       }
@@ -863,6 +976,7 @@ class Extractor {
         int idx = AddItem(NodeKind::kEnum, name, path, n, pending, scope, ItemVisibility(n, scope),
                           HeaderSignature(n, body));
         ExtractGenerics(Field(n, g.f_type_parameters), idx, path, scope);
+        GenericRefs(fi, idx);
         ExtractVariants(body, ChildScope(scope, Owner::kModule, idx, path + "::"));
         return;
       }
@@ -872,12 +986,15 @@ class Extractor {
         int idx = AddItem(NodeKind::kTrait, name, path, n, pending, scope, ItemVisibility(n, scope),
                           HeaderSignature(n, body));
         ExtractGenerics(Field(n, g.f_type_parameters), idx, path, scope);
+        GenericParamRefs(fi, idx);
+        BoundRefs(tree_->ChildByField(fi, g.f_bounds), idx, "Self");
+        WhereRefs(fi, idx);
         if (!ts_node_is_null(body))
           ScanItems(body, ChildScope(scope, Owner::kTrait, idx, path + "::"));
         return;
       }
       case K::kImplItem: {
-        ExtractImpl(n, pending, scope);
+        ExtractImpl(n, fi, pending, scope);
         return;
       }
       case K::kModItem: {
@@ -913,11 +1030,21 @@ class Extractor {
         std::string path = scope.prefix + name;
         int idx = AddItem(k == K::kConstItem ? NodeKind::kConst : NodeKind::kStatic, name, path, n,
                           pending, scope, ItemVisibility(n, scope), ValueSignature(n));
-        // `const _: () = { impl Trait for X { ... } };` hides items in a block.
+        TypeRefsOf(tree_->ChildByField(fi, g.f_type), TypeRefRole::kOther, idx);
+        // `const _: () = { impl Trait for X { ... } };` hides items in a block;
+        // other initializers are only scanned for calls.
         TSNode value = Field(n, g.f_value);
+        if (ts_node_is_null(value)) return;
+        FnContext fn{idx, nullptr, tree_, bindings_.size()};
+        Scope s = ChildScope(scope, Owner::kFunction, idx, path + "::");
+        s.fn = &fn;
         if (g.Kind(value) == K::kBlock) {
-          ScanItems(value, ChildScope(scope, Owner::kFunction, idx, path + "::"));
+          ScanItems(value, s);
+        } else {
+          s.refs_only = true;
+          ScanItems(n, s);
         }
+        bindings_.resize(fn.bindings_begin);
         return;
       }
       case K::kTypeItem:
@@ -926,6 +1053,13 @@ class Extractor {
         int idx = AddItem(NodeKind::kTypeAlias, name, path, n, pending, scope,
                           ItemVisibility(n, scope), ValueSignature(n));
         ExtractGenerics(Field(n, g.f_type_parameters), idx, path, scope);
+        GenericParamRefs(fi, idx);
+        if (k == K::kAssociatedType) {
+          BoundRefs(tree_->ChildByField(fi, g.f_bounds), idx, name);
+        } else {
+          TypeRefsOf(tree_->ChildByField(fi, g.f_type), TypeRefRole::kAlias, idx);
+        }
+        WhereRefs(fi, idx);
         return;
       }
       case K::kMacroDefinition: {
@@ -935,16 +1069,28 @@ class Extractor {
       }
       case K::kUseDeclaration: {
         std::string tree = UseTreeText(Field(n, g.f_argument), source_);
-        AddItem(NodeKind::kUse, tree, scope.prefix + "use " + tree, n, pending, scope,
-                ItemVisibility(n, scope), HeaderSignature(n, TSNode{}));
+        Visibility vis = ItemVisibility(n, scope);
+        int idx = AddItem(NodeKind::kUse, tree, scope.prefix + "use " + tree, n, pending, scope,
+                          vis, HeaderSignature(n, TSNode{}));
+        PathSegments prefix;
+        FlattenUse(tree_->ChildByField(fi, g.f_argument), &prefix, idx, vis, 0);
         return;
       }
       case K::kExternCrateDeclaration: {
         std::string text = "extern crate " + name;
         TSNode alias = Field(n, g.f_alias);
         if (!ts_node_is_null(alias)) text += " as " + std::string(Text(alias, source_));
-        AddItem(NodeKind::kUse, text, scope.prefix + text, n, pending, scope,
-                ItemVisibility(n, scope), HeaderSignature(n, TSNode{}));
+        Visibility vis = ItemVisibility(n, scope);
+        int idx = AddItem(NodeKind::kUse, text, scope.prefix + text, n, pending, scope, vis,
+                          HeaderSignature(n, TSNode{}));
+        UseImport u;
+        u.item = idx;
+        u.path.push_back(name);
+        u.alias = std::string(Text(alias, source_));
+        u.extern_crate = true;
+        u.visibility = vis;
+        u.line = ts_node_start_point(n).row + 1;
+        out_->imports.push_back(std::move(u));
         return;
       }
       case K::kForeignModItem: {
@@ -963,7 +1109,7 @@ class Extractor {
     }
   }
 
-  void ExtractImpl(TSNode n, const std::vector<TSNode>& pending, const Scope& scope) {
+  void ExtractImpl(TSNode n, uint32_t fi, const std::vector<TSNode>& pending, const Scope& scope) {
     const Grammar& g = G();
     TSNode trait = Field(n, g.f_trait);
     TSNode type = Field(n, g.f_type);
@@ -985,10 +1131,20 @@ class Extractor {
     int idx = AddItem(NodeKind::kImpl, name, path, n, pending, scope, Visibility::kPrivate,
                       HeaderSignature(n, body));
     ExtractGenerics(Field(n, g.f_type_parameters), idx, path, scope);
+    const FlatSyntaxTree& t = *tree_;
+    GenericParamRefs(fi, idx);
+    TypeRefsOf(t.ChildByField(fi, g.f_trait), TypeRefRole::kImplTrait, idx);
+    const uint32_t self_type = t.ChildByField(fi, g.f_type);
+    TypeRefsOf(self_type, TypeRefRole::kImplSelf, idx);
+    WhereRefs(fi, idx);
     if (ts_node_is_null(body)) return;
     std::string base = TypeBaseName(type, source_);
     if (!ts_node_is_null(trait)) base = "<" + base + " as " + TypeBaseName(trait, source_) + ">";
-    ScanItems(body, ChildScope(scope, Owner::kImpl, idx, scope.prefix + base + "::"));
+    PathSegments self_path;
+    TypePath(t, self_type, &self_path);
+    Scope s = ChildScope(scope, Owner::kImpl, idx, scope.prefix + base + "::");
+    s.impl_self = &self_path;
+    ScanItems(body, s);
   }
 
   void ExtractGenerics(TSNode params, int owner, const std::string& owner_path,
@@ -1038,7 +1194,9 @@ class Extractor {
           Visibility vis =
               of_variant ? Visibility::kPublic
                          : ParseVisibility(FirstChildOfKind(c, K::kVisibilityModifier), source_);
-          AddItem(NodeKind::kField, name, s.prefix + name, c, pending, s, vis, std::move(sig));
+          int idx =
+              AddItem(NodeKind::kField, name, s.prefix + name, c, pending, s, vis, std::move(sig));
+          FieldTypeRefs(Field(c, g.f_type), idx);
           pending.clear();
         } else if (k != K::kLineComment && k != K::kBlockComment) {
           pending.clear();
@@ -1054,7 +1212,9 @@ class Extractor {
           std::string name = std::to_string(index++);
           std::string sig = name + ": " + Bounded(c, kMaxValueSignature);
           Visibility v = of_variant ? Visibility::kPublic : ParseVisibility(vis, source_);
-          AddItem(NodeKind::kField, name, s.prefix + name, c, pending, s, v, std::move(sig), vis);
+          int idx = AddItem(NodeKind::kField, name, s.prefix + name, c, pending, s, v,
+                            std::move(sig), vis);
+          FieldTypeRefs(c, idx);
           pending.clear();
           vis = TSNode{};
         } else if (k == K::kAttributeItem || (IsDocComment(c) && !IsInnerDoc(c))) {
@@ -1288,6 +1448,524 @@ class Extractor {
     return error_bytes * 10 <= range_bytes;
   }
 
+  // ---- References (imports, type uses, calls). All read tree_ (or the
+  // tree a binding came from) by flat index; recursion is depth-bounded.
+
+  K KindAt(const FlatSyntaxTree& t, uint32_t i) const { return G().Kind(t[i].symbol); }
+
+  static uint32_t LineAt(const FlatSyntaxTree& t, uint32_t i) {
+    return ts_node_start_point(t[i].node).row + 1;
+  }
+
+  // First named child of `i`, or kNone.
+  static uint32_t FirstNamedChild(const FlatSyntaxTree& t, uint32_t i) {
+    for (uint32_t c = i + 1; c < t[i].next; c = t[c].next) {
+      if (t[c].named) return c;
+    }
+    return FlatSyntaxTree::kNone;
+  }
+
+  // Appends the segments of the path node `i` as written (`a::b::C`,
+  // `::std::x` with an empty first segment, `Vec::<T>::new` without the
+  // generic arguments, `<T as Trait>::f` as `Trait::f`). False, with `out`
+  // partly extended, when `i` is not a path.
+  bool AppendPath(const FlatSyntaxTree& t, uint32_t i, PathSegments* out, int depth = 0) const {
+    if (i == FlatSyntaxTree::kNone || depth > kMaxRefDepth || t[i].missing) return false;
+    const Grammar& g = G();
+    switch (KindAt(t, i)) {
+      case K::kScopedIdentifier:
+      case K::kScopedTypeIdentifier: {
+        uint32_t p = t.ChildByField(i, g.f_path);
+        if (p == FlatSyntaxTree::kNone) {
+          out->emplace_back();  // leading `::`
+        } else if (!AppendPath(t, p, out, depth + 1)) {
+          return false;
+        }
+        uint32_t name = t.ChildByField(i, g.f_name);
+        if (name == FlatSyntaxTree::kNone || t[name].missing) return false;
+        out->emplace_back(t.Text(name, source_));
+        return true;
+      }
+      case K::kGenericType: return AppendPath(t, t.ChildByField(i, g.f_type), out, depth + 1);
+      case K::kBracketedType: {
+        uint32_t inner = FirstNamedChild(t, i);
+        if (inner != FlatSyntaxTree::kNone && KindAt(t, inner) == K::kQualifiedType) {
+          inner = t.ChildByField(inner, g.f_alias);
+        }
+        return TypePath(t, inner, out, depth + 1);
+      }
+      case K::kIdentifier:
+      case K::kTypeIdentifier:
+      case K::kSelf:
+      case K::kSuper:
+      case K::kCrate:
+      case K::kMetavariable: out->emplace_back(t.Text(i, source_)); return true;
+      default: return false;
+    }
+  }
+
+  // The path a type names, references, pointers and generic arguments
+  // stripped: `&mut Vec<T>` -> Vec, `&dyn Write` -> Write. Leaves `out`
+  // empty for other types (tuples, slices, primitives).
+  bool TypePath(const FlatSyntaxTree& t, uint32_t i, PathSegments* out, int depth = 0) const {
+    const Grammar& g = G();
+    for (; i != FlatSyntaxTree::kNone && depth <= kMaxRefDepth; ++depth) {
+      switch (KindAt(t, i)) {
+        case K::kReferenceType:
+        case K::kPointerType: i = t.ChildByField(i, g.f_type); continue;
+        case K::kDynamicType:
+        case K::kAbstractType: i = t.ChildByField(i, g.f_trait); continue;
+        case K::kTypeIdentifier:
+        case K::kScopedTypeIdentifier:
+        case K::kGenericType: {
+          size_t mark = out->size();
+          if (AppendPath(t, i, out, depth + 1)) return true;
+          out->resize(mark);
+          return false;
+        }
+        default: return false;
+      }
+    }
+    return false;
+  }
+
+  void AddTypeRef(int item, TypeRefRole role, PathSegments path, std::string_view bounded,
+                  uint32_t line) {
+    TypeRef r;
+    r.item = item;
+    r.role = role;
+    r.path = std::move(path);
+    if (role == TypeRefRole::kBound) r.bounded_param = std::string(bounded);
+    r.line = line;
+    out_->type_refs.push_back(std::move(r));
+  }
+
+  // Records the paths inside the type `i`: the named type with `role`, the
+  // types in its generic arguments as kGenericArg.
+  void TypeRefsOf(uint32_t i, TypeRefRole role, int item, std::string_view bounded = {},
+                  int depth = 0) {
+    const FlatSyntaxTree& t = *tree_;
+    if (i == FlatSyntaxTree::kNone || depth > kMaxRefDepth) return;
+    const Grammar& g = G();
+    switch (KindAt(t, i)) {
+      case K::kTypeIdentifier:
+      case K::kScopedTypeIdentifier: {
+        // `<T as Trait>::Out`: the trait is the reference; the tail is not.
+        uint32_t root = i;
+        while (KindAt(t, root) == K::kScopedTypeIdentifier ||
+               KindAt(t, root) == K::kScopedIdentifier || KindAt(t, root) == K::kGenericType) {
+          uint32_t next =
+              t.ChildByField(root, KindAt(t, root) == K::kGenericType ? g.f_type : g.f_path);
+          if (next == FlatSyntaxTree::kNone) break;
+          root = next;
+        }
+        if (KindAt(t, root) == K::kBracketedType) {
+          uint32_t inner = FirstNamedChild(t, root);
+          if (inner != FlatSyntaxTree::kNone && KindAt(t, inner) == K::kQualifiedType) {
+            inner = t.ChildByField(inner, g.f_alias);
+          }
+          TypeRefsOf(inner, TypeRefRole::kOther, item, {}, depth + 1);
+          return;
+        }
+        PathSegments path;
+        if (AppendPath(t, i, &path)) AddTypeRef(item, role, std::move(path), bounded, LineAt(t, i));
+        return;
+      }
+      case K::kGenericType:
+        TypeRefsOf(t.ChildByField(i, g.f_type), role, item, bounded, depth + 1);
+        TypeArgRefs(t.ChildByField(i, g.f_type_arguments), item, depth + 1);
+        return;
+      case K::kReferenceType:
+      case K::kPointerType:
+      case K::kHigherRankedTraitBound:
+        TypeRefsOf(t.ChildByField(i, g.f_type), role, item, bounded, depth + 1);
+        return;
+      case K::kArrayType:
+        TypeRefsOf(t.ChildByField(i, g.f_element), role, item, bounded, depth + 1);
+        return;
+      case K::kAbstractType:
+      case K::kDynamicType:
+        TypeRefsOf(t.ChildByField(i, g.f_trait), role, item, bounded, depth + 1);
+        return;
+      case K::kTupleType:
+      case K::kBoundedType:
+        for (uint32_t c = i + 1; c < t[i].next; c = t[c].next) {
+          TypeRefsOf(c, role, item, bounded, depth + 1);
+        }
+        return;
+      case K::kFunctionType: {  // `Fn(A) -> B`: Fn, then A and B as arguments
+        TypeRefsOf(t.ChildByField(i, g.f_trait), role, item, bounded, depth + 1);
+        uint32_t params = t.ChildByField(i, g.f_parameters);
+        if (params != FlatSyntaxTree::kNone) {
+          for (uint32_t c = params + 1; c < t[params].next; c = t[c].next) {
+            uint32_t type = KindAt(t, c) == K::kParameter ? t.ChildByField(c, g.f_type) : c;
+            TypeRefsOf(type, TypeRefRole::kGenericArg, item, {}, depth + 1);
+          }
+        }
+        TypeRefsOf(t.ChildByField(i, g.f_return_type), TypeRefRole::kGenericArg, item, {},
+                   depth + 1);
+        return;
+      }
+      default: return;  // primitives, `!`, `()`, lifetimes, macros
+    }
+  }
+
+  void TypeArgRefs(uint32_t args, int item, int depth) {
+    const FlatSyntaxTree& t = *tree_;
+    if (args == FlatSyntaxTree::kNone || depth > kMaxRefDepth) return;
+    for (uint32_t c = args + 1; c < t[args].next; c = t[c].next) {
+      uint32_t type = KindAt(t, c) == K::kTypeBinding ? t.ChildByField(c, G().f_type) : c;
+      TypeRefsOf(type, TypeRefRole::kGenericArg, item, {}, depth + 1);
+    }
+  }
+
+  // `: A + B<C>` bounding `bounded`.
+  void BoundRefs(uint32_t bounds, int item, std::string_view bounded) {
+    const FlatSyntaxTree& t = *tree_;
+    if (bounds == FlatSyntaxTree::kNone) return;
+    for (uint32_t c = bounds + 1; c < t[bounds].next; c = t[c].next) {
+      TypeRefsOf(c, TypeRefRole::kBound, item, bounded);
+    }
+  }
+
+  // Bounds and defaults of item `fi`'s generic params, and its where clause.
+  void GenericRefs(uint32_t fi, int item) {
+    GenericParamRefs(fi, item);
+    WhereRefs(fi, item);
+  }
+
+  void GenericParamRefs(uint32_t fi, int item) {
+    const FlatSyntaxTree& t = *tree_;
+    const Grammar& g = G();
+    uint32_t params = t.ChildByField(fi, g.f_type_parameters);
+    if (params != FlatSyntaxTree::kNone) {
+      for (uint32_t c = params + 1; c < t[params].next; c = t[c].next) {
+        K k = KindAt(t, c);
+        if (k == K::kTypeParameter) {
+          uint32_t name = t.ChildByField(c, g.f_name);
+          std::string_view param = name == FlatSyntaxTree::kNone ? "" : t.Text(name, source_);
+          BoundRefs(t.ChildByField(c, g.f_bounds), item, param);
+          TypeRefsOf(t.ChildByField(c, g.f_default_type), TypeRefRole::kOther, item);
+        } else if (k == K::kConstParameter) {
+          TypeRefsOf(t.ChildByField(c, g.f_type), TypeRefRole::kOther, item);
+        }
+      }
+    }
+  }
+
+  void WhereRefs(uint32_t fi, int item) {
+    const FlatSyntaxTree& t = *tree_;
+    const Grammar& g = G();
+    for (uint32_t c = fi + 1; c < t[fi].next; c = t[c].next) {
+      if (KindAt(t, c) != K::kWhereClause) continue;
+      for (uint32_t p = c + 1; p < t[c].next; p = t[p].next) {
+        if (KindAt(t, p) != K::kWherePredicate) continue;
+        uint32_t left = t.ChildByField(p, g.f_left);
+        std::string_view param;
+        if (left != FlatSyntaxTree::kNone && KindAt(t, left) == K::kTypeIdentifier) {
+          param = t.Text(left, source_);
+        }
+        BoundRefs(t.ChildByField(p, g.f_bounds), item, param);
+      }
+    }
+  }
+
+  // A function's generics, parameter types, return type and where clause.
+  void SignatureRefs(uint32_t fi, int item) {
+    const FlatSyntaxTree& t = *tree_;
+    const Grammar& g = G();
+    GenericParamRefs(fi, item);
+    uint32_t params = t.ChildByField(fi, g.f_parameters);
+    if (params != FlatSyntaxTree::kNone) {
+      for (uint32_t c = params + 1; c < t[params].next; c = t[c].next) {
+        // `self: Box<Self>` is a parameter with a type; `&self` has none.
+        uint32_t type = KindAt(t, c) == K::kParameter ? t.ChildByField(c, g.f_type) : c;
+        TypeRefsOf(type, TypeRefRole::kParam, item);
+      }
+    }
+    TypeRefsOf(t.ChildByField(fi, g.f_return_type), TypeRefRole::kReturn, item);
+    WhereRefs(fi, item);
+  }
+
+  void FieldTypeRefs(TSNode type, int item) {
+    std::optional<uint32_t> i = tree_->Find(type);
+    if (i) TypeRefsOf(*i, TypeRefRole::kField, item);
+  }
+
+  // Flattens the use tree `i` under `prefix` into out_->imports.
+  void FlattenUse(uint32_t i, PathSegments* prefix, int item, Visibility vis, int depth) {
+    const FlatSyntaxTree& t = *tree_;
+    if (i == FlatSyntaxTree::kNone || depth > kMaxRefDepth) return;
+    const Grammar& g = G();
+    const size_t mark = prefix->size();
+    UseImport u;
+    switch (KindAt(t, i)) {
+      case K::kUseList:
+        for (uint32_t c = i + 1; c < t[i].next; c = t[c].next) {
+          if (t[c].named) FlattenUse(c, prefix, item, vis, depth + 1);
+        }
+        return;
+      case K::kScopedUseList: {
+        uint32_t p = t.ChildByField(i, g.f_path);
+        if (p == FlatSyntaxTree::kNone) {
+          prefix->emplace_back();  // `use ::{a, b}`
+        } else if (!AppendPath(t, p, prefix)) {
+          prefix->resize(mark);
+          return;
+        }
+        FlattenUse(t.ChildByField(i, g.f_list), prefix, item, vis, depth + 1);
+        prefix->resize(mark);
+        return;
+      }
+      case K::kUseAsClause: {
+        if (!UseLeaf(t, t.ChildByField(i, g.f_path), *prefix, &u)) return;
+        uint32_t alias = t.ChildByField(i, g.f_alias);
+        if (alias != FlatSyntaxTree::kNone) u.alias = std::string(t.Text(alias, source_));
+        break;
+      }
+      case K::kUseWildcard: {
+        u.path = *prefix;
+        uint32_t p = FirstNamedChild(t, i);
+        if (p != FlatSyntaxTree::kNone && !AppendPath(t, p, &u.path)) return;
+        u.glob = true;
+        u.line = LineAt(t, i);
+        break;
+      }
+      default:
+        if (!UseLeaf(t, i, *prefix, &u)) return;
+        break;
+    }
+    u.item = item;
+    u.visibility = vis;
+    out_->imports.push_back(std::move(u));
+  }
+
+  // `prefix` + the path `i`; `self` in a group (`a::{self}`) names the prefix.
+  bool UseLeaf(const FlatSyntaxTree& t, uint32_t i, const PathSegments& prefix, UseImport* u) {
+    if (i == FlatSyntaxTree::kNone) return false;
+    u->path = prefix;
+    u->line = LineAt(t, i);
+    if (KindAt(t, i) == K::kSelf && !prefix.empty()) return true;
+    return AppendPath(t, i, &u->path) && !u->path.empty();
+  }
+
+  // ---- Calls and the local bindings that type method receivers.
+
+  void NoteReference(uint32_t i, K k, const Scope& scope) {
+    switch (k) {
+      case K::kCallExpression: RecordCall(i, scope); return;
+      case K::kLetDeclaration:
+        if (tree_ == scope.fn->tree) BindLet(i);
+        return;
+      case K::kClosureParameters:
+        if (tree_ == scope.fn->tree) BindParameters(i, tree_->operator[](i).end_byte);
+        return;
+      default: return;
+    }
+  }
+
+  void RecordCall(uint32_t i, const Scope& scope) {
+    const FlatSyntaxTree& t = *tree_;
+    const Grammar& g = G();
+    uint32_t f = t.ChildByField(i, g.f_function);
+    if (f != FlatSyntaxTree::kNone && KindAt(t, f) == K::kGenericFunction) {
+      f = t.ChildByField(f, g.f_function);
+    }
+    if (f == FlatSyntaxTree::kNone) return;
+    CallRef c;
+    c.item = scope.fn->item;
+    K fk = KindAt(t, f);
+    if (fk == K::kFieldExpression) {
+      uint32_t name = t.ChildByField(f, g.f_field);
+      if (name == FlatSyntaxTree::kNone || t[name].missing) return;
+      c.kind = CallKind::kMethod;
+      c.path.emplace_back(t.Text(name, source_));
+      c.line = LineAt(t, name);
+      uint32_t recv = t.ChildByField(f, g.f_value);
+      K rk = recv == FlatSyntaxTree::kNone ? K::kOther : KindAt(t, recv);
+      if (rk == K::kSelf) {
+        c.receiver = "self";
+        if (scope.fn->self_type) c.receiver_type = *scope.fn->self_type;
+      } else if (rk == K::kIdentifier) {
+        std::string_view name_text = t.Text(recv, source_);
+        c.receiver = std::string(name_text);
+        ReceiverType(*scope.fn, name_text, t[i].start_byte, &c.receiver_type);
+      }
+    } else if (fk == K::kIdentifier || fk == K::kScopedIdentifier) {
+      c.kind = CallKind::kPath;
+      if (!AppendPath(t, f, &c.path)) return;
+      c.line = LineAt(t, f);
+    } else {
+      return;  // `(f)()`, `v[0]()`, a closure called in place
+    }
+    out_->calls.push_back(std::move(c));
+  }
+
+  // `name!(...)` in a body; the token tree is re-parsed as an expression
+  // when it looks like it holds calls.
+  void RecordMacro(uint32_t i, const Scope& scope) {
+    const FlatSyntaxTree& t = *tree_;
+    uint32_t m = t.ChildByField(i, G().f_macro);
+    CallRef c;
+    c.item = scope.fn->item;
+    c.kind = CallKind::kMacro;
+    if (m == FlatSyntaxTree::kNone || !AppendPath(t, m, &c.path)) return;
+    c.line = LineAt(t, m);
+    out_->calls.push_back(std::move(c));
+    if (scope.macro_depth >= kMaxMacroDepth) return;
+    uint32_t tt = FlatSyntaxTree::kNone;
+    for (uint32_t ch = i + 1; ch < t[i].next; ch = t[ch].next) {
+      if (KindAt(t, ch) == K::kTokenTree) tt = ch;
+    }
+    if (tt == FlatSyntaxTree::kNone || t[tt].missing || !MayHoldCalls(t, tt)) return;
+    ReparseArguments(t, tt, scope);
+  }
+
+  // Cheap filter before a re-parse: somewhere in the token tree an
+  // identifier is directly followed by a `(...)` group, or a `name!` by a
+  // group (a nested macro).
+  bool MayHoldCalls(const FlatSyntaxTree& t, uint32_t tt) const {
+    for (uint32_t j = tt + 2; j < t[tt].next; ++j) {
+      if (KindAt(t, j) != K::kTokenTree || t[j - 1].parent != t[j].parent) continue;
+      if (KindAt(t, j - 1) == K::kIdentifier) {
+        if (source_[t[j].start_byte] == '(') return true;
+      } else if (j - 2 > tt && t[j - 2].parent == t[j].parent &&
+                 KindAt(t, j - 2) == K::kIdentifier && t.Text(j - 1, source_) == "!") {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Parses the token tree `tt` (delimiters included: `(f(x), 1)` is a tuple,
+  // `[h()]` an array, `{ ... }` a block) and scans it for references only.
+  void ReparseArguments(const FlatSyntaxTree& t, uint32_t tt, const Scope& scope) {
+    TSRange range;
+    range.start_byte = t[tt].start_byte;
+    range.end_byte = t[tt].end_byte;
+    range.start_point = ts_node_start_point(t[tt].node);
+    range.end_point = ts_node_end_point(t[tt].node);
+    std::vector<TSRange> ranges{range};
+    Result<SyntaxTree> tree = parser_.Parse(source_, &ranges);
+    if (!tree.ok() || !tree->valid()) return;
+    FlatSyntaxTree flat(tree->root());
+    const FlatSyntaxTree* outer = tree_;
+    tree_ = &flat;
+    Scope s;
+    s.owner = Owner::kFunction;
+    s.parent = scope.parent;
+    s.inner_target = -2;
+    s.depth = scope.depth;
+    s.macro_depth = scope.macro_depth + 1;
+    s.fn = scope.fn;
+    s.refs_only = true;
+    ScanItems(tree->root(), s);
+    tree_ = outer;
+  }
+
+  // Binds the typed identifier parameters of a fn's `parameters` or a
+  // closure's `closure_parameters` (untyped closure parameters shadow).
+  void BindParameters(uint32_t params, uint32_t from_byte) {
+    const FlatSyntaxTree& t = *tree_;
+    if (params == FlatSyntaxTree::kNone) return;
+    const Grammar& g = G();
+    for (uint32_t c = params + 1; c < t[params].next; c = t[c].next) {
+      K k = KindAt(t, c);
+      Binding b;
+      b.tree = tree_;
+      b.from_byte = from_byte;
+      if (k == K::kParameter) {
+        uint32_t pat = t.ChildByField(c, g.f_pattern);
+        uint32_t type = t.ChildByField(c, g.f_type);
+        if (pat == FlatSyntaxTree::kNone || KindAt(t, pat) != K::kIdentifier) continue;
+        b.name = t.Text(pat, source_);
+        if (type != FlatSyntaxTree::kNone) {
+          b.source = Binding::Source::kType;
+          b.node = type;
+        }
+      } else if (k == K::kIdentifier) {
+        b.name = t.Text(c, source_);
+      } else {
+        continue;
+      }
+      bindings_.push_back(b);
+    }
+  }
+
+  // `let p: T = ..`, `let p = T::f(..)` (also through `?`, `&`, `.unwrap()`
+  // and `.expect(..)`), `let p = T { .. }`; any other `let p` shadows.
+  void BindLet(uint32_t i) {
+    const FlatSyntaxTree& t = *tree_;
+    const Grammar& g = G();
+    uint32_t pat = t.ChildByField(i, g.f_pattern);
+    if (pat == FlatSyntaxTree::kNone || KindAt(t, pat) != K::kIdentifier) return;
+    Binding b;
+    b.name = t.Text(pat, source_);
+    b.tree = tree_;
+    b.from_byte = t[i].end_byte;
+    if (uint32_t type = t.ChildByField(i, g.f_type); type != FlatSyntaxTree::kNone) {
+      b.source = Binding::Source::kType;
+      b.node = type;
+    } else {
+      uint32_t v = t.ChildByField(i, g.f_value);
+      for (int guard = 0; v != FlatSyntaxTree::kNone && guard < 8; ++guard) {
+        K k = KindAt(t, v);
+        if (k == K::kTryExpression) {
+          v = FirstNamedChild(t, v);
+        } else if (k == K::kReferenceExpression) {
+          v = t.ChildByField(v, g.f_value);
+        } else if (k == K::kStructExpression) {
+          b.source = Binding::Source::kStructLiteral;
+          b.node = t.ChildByField(v, g.f_name);
+          break;
+        } else if (k == K::kCallExpression) {
+          uint32_t f = t.ChildByField(v, g.f_function);
+          if (f != FlatSyntaxTree::kNone && KindAt(t, f) == K::kGenericFunction) {
+            f = t.ChildByField(f, g.f_function);
+          }
+          if (f == FlatSyntaxTree::kNone) break;
+          if (KindAt(t, f) == K::kScopedIdentifier &&
+              t.ChildByField(f, g.f_path) != FlatSyntaxTree::kNone) {
+            b.source = Binding::Source::kAssocCall;
+            b.node = f;
+            break;
+          }
+          if (KindAt(t, f) != K::kFieldExpression) break;
+          uint32_t m = t.ChildByField(f, g.f_field);
+          std::string_view method = m == FlatSyntaxTree::kNone ? "" : t.Text(m, source_);
+          if (method != "unwrap" && method != "expect") break;
+          v = t.ChildByField(f, g.f_value);
+        } else {
+          break;
+        }
+      }
+      if (b.source != Binding::Source::kNone && b.node == FlatSyntaxTree::kNone) {
+        b.source = Binding::Source::kNone;
+      }
+    }
+    bindings_.push_back(b);
+  }
+
+  // The type of local `name` as bound latest before `at_byte`, if written.
+  void ReceiverType(const FnContext& fn, std::string_view name, uint32_t at_byte,
+                    PathSegments* out) const {
+    for (size_t j = bindings_.size(); j-- > fn.bindings_begin;) {
+      const Binding& b = bindings_[j];
+      if (b.name != name || b.from_byte > at_byte) continue;
+      bool ok = false;
+      switch (b.source) {
+        case Binding::Source::kNone: break;
+        case Binding::Source::kType: ok = TypePath(*b.tree, b.node, out); break;
+        case Binding::Source::kAssocCall:
+          ok = AppendPath(*b.tree, b.tree->ChildByField(b.node, G().f_path), out);
+          break;
+        case Binding::Source::kStructLiteral: ok = AppendPath(*b.tree, b.node, out); break;
+      }
+      if (!ok) out->clear();
+      return;
+    }
+  }
+
   void AddDiagnostic(TSPoint p, std::string message) {
     if (out_->diagnostics.size() > kMaxDiagnostics) return;
     if (out_->diagnostics.size() == kMaxDiagnostics) {
@@ -1344,6 +2022,9 @@ class Extractor {
   const FlatSyntaxTree* tree_ = nullptr;
   std::vector<InlineModule> enclosing_;  // inline modules around the scan point
   bool depth_reported_ = false;
+  // Local bindings of the functions being scanned, innermost function last
+  // (FnContext::bindings_begin marks where each starts).
+  std::vector<Binding> bindings_;
 };
 
 }  // namespace

@@ -74,10 +74,80 @@ struct Diagnostic {
   std::string message;  // "syntax error near `fn`", "missing `;`"
 };
 
+// ---- References: the raw material of name resolution (DESIGN.md, Graph).
+// Extraction records paths as written; the per-crate resolver decides what
+// they name. Every reference knows the item it occurs in (`item`, an index
+// into FileExtraction::items; -1 for the file's module) and its 1-based line.
+
+// A path as written: `std::fmt::Display` -> {"std", "fmt", "Display"};
+// leading `::` gives an empty first segment; `crate`, `self`, `super`,
+// `Self` are kept as segments. Generic arguments are not segments: they are
+// references of their own (TypeRef with role kGenericArg).
+using PathSegments = std::vector<std::string>;
+
+// One leaf of a `use` tree, flattened: `use a::{b as c, d::*};` gives
+// {path a::b, alias "c"} and {path a::d, glob}. `use a::{self}` gives path a.
+// `extern crate foo as bar;` gives {path foo, alias bar, extern_crate}.
+struct UseImport {
+  int item = -1;  // the kUse item it belongs to
+  PathSegments path;
+  std::string alias;  // "" when not renamed; "_" for `as _`
+  bool glob = false;
+  bool extern_crate = false;
+  Visibility visibility = Visibility::kPrivate;  // of the use declaration
+  uint32_t line = 0;
+};
+
+enum class TypeRefRole : uint8_t {
+  kParam,       // a fn parameter's type
+  kReturn,      // a fn's return type
+  kField,       // a field's type
+  kAlias,       // the right side of `type X = ...`
+  kImplSelf,    // the self type of an impl
+  kImplTrait,   // the trait an impl implements
+  kBound,       // a trait bound on a generic param (inline or where-clause)
+  kGenericArg,  // a type inside generic arguments, `Vec<Foo>` -> Foo
+  kOther,       // consts, statics, casts and other type positions
+};
+
+// A path in a type position (or a trait in an impl header or bound).
+struct TypeRef {
+  int item = -1;
+  TypeRefRole role = TypeRefRole::kOther;
+  PathSegments path;
+  std::string bounded_param;  // for kBound: the generic param's name ("T"), else ""
+  uint32_t line = 0;
+};
+
+enum class CallKind : uint8_t {
+  kPath,    // `foo()`, `a::b::foo()`, `Self::new()`, `Type::assoc()`
+  kMethod,  // `recv.method()`
+  kMacro,   // `name!(...)` in expression or statement position
+};
+
+// A call site inside a function body (also inside macro token trees whose
+// tokens parse as expressions, e.g. `assert_eq!(f(x), 1)`).
+struct CallRef {
+  int item = -1;  // the innermost enclosing function/method item
+  CallKind kind = CallKind::kPath;
+  PathSegments path;  // kPath/kMacro: the callee as written; kMethod: {method name}
+  // kMethod: what the receiver is, so the resolver can type it:
+  //   "self", a local name ("parser"), or "" when it is a more complex
+  //   expression; `receiver_type` is the receiver's type when written
+  //   locally (`let p: Parser = ...`, `let p = Parser::new(..)` gives
+  //   {"Parser"}; a parameter `p: &Parser` gives {"Parser"}), else empty.
+  std::string receiver;
+  PathSegments receiver_type;
+  uint32_t line = 0;
+};
+
 struct FileExtraction {
   std::vector<ExtractedItem> items;  // a parent always precedes its children
   std::vector<ModDecl> mods;
   std::vector<Diagnostic> diagnostics;
+  std::vector<UseImport> imports;
+  std::vector<TypeRef> type_refs;
+  std::vector<CallRef> calls;
   std::string module_docs;                // inner doc comments (//! and /*! */) at file top level
   std::vector<std::string> module_attrs;  // inner attributes #![...] at file top level
 };

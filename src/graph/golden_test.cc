@@ -3,7 +3,8 @@
 // Each .expected file is a text dump of ExtractFile: one line per item
 // (index, ^parent index, kind, rel_path, lines, visibility, cfgs, derives,
 // attrs, in_macro, docs, the first 8 hex digits of the content hash), an
-// indented signature line, then one line per ModDecl and per diagnostic.
+// indented signature line, then one line per ModDecl and per diagnostic, then
+// the references: one line per UseImport, TypeRef and CallRef.
 // The hash digits pin ContentHash stability: stored hashes must not change
 // when the extractor is rebuilt.
 //
@@ -54,6 +55,36 @@ std::string List(const std::vector<std::string>& v) {
   return out + "]";
 }
 
+std::string JoinPath(const PathSegments& path) {
+  std::string out;
+  for (size_t i = 0; i < path.size(); ++i) out += (i ? "::" : "") + path[i];
+  return out;
+}
+
+const char* RoleName(TypeRefRole role) {
+  switch (role) {
+    case TypeRefRole::kParam: return "param";
+    case TypeRefRole::kReturn: return "return";
+    case TypeRefRole::kField: return "field";
+    case TypeRefRole::kAlias: return "alias";
+    case TypeRefRole::kImplSelf: return "impl_self";
+    case TypeRefRole::kImplTrait: return "impl_trait";
+    case TypeRefRole::kBound: return "bound";
+    case TypeRefRole::kGenericArg: return "generic_arg";
+    case TypeRefRole::kOther: return "other";
+  }
+  return "?";
+}
+
+const char* CallKindName(CallKind kind) {
+  switch (kind) {
+    case CallKind::kPath: return "path";
+    case CallKind::kMethod: return "method";
+    case CallKind::kMacro: return "macro";
+  }
+  return "?";
+}
+
 std::string Dump(const FileExtraction& fx) {
   std::string out;
   if (!fx.module_docs.empty()) out += "module_docs " + Quote(fx.module_docs, 60) + "\n";
@@ -87,6 +118,24 @@ std::string Dump(const FileExtraction& fx) {
   for (const Diagnostic& d : fx.diagnostics) {
     out +=
         "diag " + std::to_string(d.line) + ":" + std::to_string(d.column) + " " + d.message + "\n";
+  }
+  for (const UseImport& u : fx.imports) {
+    out += "import ^" + std::to_string(u.item) + " " + JoinPath(u.path);
+    if (!u.alias.empty()) out += " as " + u.alias;
+    if (u.glob) out += " glob";
+    if (u.extern_crate) out += " extern_crate";
+    out += " " + std::string(VisibilityName(u.visibility)) + " L" + std::to_string(u.line) + "\n";
+  }
+  for (const TypeRef& r : fx.type_refs) {
+    out += "typeref ^" + std::to_string(r.item) + " " + RoleName(r.role) + " " + JoinPath(r.path);
+    if (!r.bounded_param.empty()) out += " param=" + r.bounded_param;
+    out += " L" + std::to_string(r.line) + "\n";
+  }
+  for (const CallRef& c : fx.calls) {
+    out += "call ^" + std::to_string(c.item) + " " + CallKindName(c.kind) + " " + JoinPath(c.path);
+    if (!c.receiver.empty()) out += " recv=" + c.receiver;
+    if (!c.receiver_type.empty()) out += ":" + JoinPath(c.receiver_type);
+    out += " L" + std::to_string(c.line) + "\n";
   }
   return out;
 }
