@@ -10,8 +10,14 @@
 // - Content hashes come from one NormalizedSyntaxIndex per tree, so nested
 //   items do not re-walk their parents' syntax.
 // - Diagnostics come from one pass over the ERROR / MISSING nodes.
-// Recursion is bounded by kMaxItemDepth and kMaxMacroDepth; every other walk
-// is an iterative cursor walk.
+// - References ride on the same scan: ExtractItem reads the use tree, the
+//   signature types, bounds and field types of the item it records (small
+//   subtrees ScanItems skips); inside a function body (Scope::fn), ScanItems
+//   records calls and the local bindings that type method receivers as it
+//   passes them. A body macro whose token tree looks like it holds calls is
+//   re-parsed as an expression and scanned for references only.
+// Recursion is bounded by kMaxItemDepth, kMaxMacroDepth and kMaxRefDepth;
+// every other walk is an iterative cursor walk.
 #include "graph/extract.h"
 
 #include <algorithm>
@@ -1083,6 +1089,7 @@ class Extractor {
         Visibility vis = ItemVisibility(n, scope);
         int idx = AddItem(NodeKind::kUse, text, scope.prefix + text, n, pending, scope, vis,
                           HeaderSignature(n, TSNode{}));
+        if (name.empty()) return;
         UseImport u;
         u.item = idx;
         u.path.push_back(name);
@@ -1735,6 +1742,7 @@ class Extractor {
         if (!UseLeaf(t, i, *prefix, &u)) return;
         break;
     }
+    if (u.path.empty()) return;  // `use *;` or recovered garbage
     u.item = item;
     u.visibility = vis;
     out_->imports.push_back(std::move(u));

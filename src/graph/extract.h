@@ -88,6 +88,8 @@ using PathSegments = std::vector<std::string>;
 // One leaf of a `use` tree, flattened: `use a::{b as c, d::*};` gives
 // {path a::b, alias "c"} and {path a::d, glob}. `use a::{self}` gives path a.
 // `extern crate foo as bar;` gives {path foo, alias bar, extern_crate}.
+// A `use` inside a fn body or inline module is a kUse item like any other;
+// its parent is the fn or module.
 struct UseImport {
   int item = -1;  // the kUse item it belongs to
   PathSegments path;
@@ -111,11 +113,21 @@ enum class TypeRefRole : uint8_t {
 };
 
 // A path in a type position (or a trait in an impl header or bound).
+// Recorded for item signatures only (not for types inside fn bodies), in
+// source order per item. References, pointers, slices, arrays, tuples,
+// `dyn`/`impl` and `for<'a>` are unwrapped to the paths inside; the traits
+// of `Fn(A) -> B` take the position's role, A and B are kGenericArg.
+// Primitive types are not recorded. `<T as Trait>::Out` records only Trait
+// (kOther). `item`: the fn, field, alias, impl, const/static; for bounds,
+// the item declaring the generics (or the trait, or the associated type).
 struct TypeRef {
   int item = -1;
   TypeRefRole role = TypeRefRole::kOther;
   PathSegments path;
-  std::string bounded_param;  // for kBound: the generic param's name ("T"), else ""
+  // kBound: the bounded param's name ("T"; "Self" for supertraits and
+  // `where Self: ..`; the associated type's name for `type Item: Clone`);
+  // "" for other roles and for where-clauses on other types (`Vec<T>: Foo`).
+  std::string bounded_param;
   uint32_t line = 0;
 };
 
@@ -125,8 +137,13 @@ enum class CallKind : uint8_t {
   kMacro,   // `name!(...)` in expression or statement position
 };
 
-// A call site inside a function body (also inside macro token trees whose
-// tokens parse as expressions, e.g. `assert_eq!(f(x), 1)`).
+// A call site inside a function body or a const/static initializer (also
+// inside macro token trees whose tokens parse as expressions, e.g.
+// `assert_eq!(f(x), 1)`), in syntax-tree order: an outer call precedes the
+// calls in its callee and arguments (`a.b().c()` gives c, then b).
+// `foo::<T>()` gives {"foo"}; `<X as Tr>::f()` gives {"Tr", "f"}. Struct
+// literals are not calls; tuple-struct and variant constructors (`Some(x)`)
+// are, as written.
 struct CallRef {
   int item = -1;  // the innermost enclosing function/method item
   CallKind kind = CallKind::kPath;
@@ -136,6 +153,11 @@ struct CallRef {
   //   expression; `receiver_type` is the receiver's type when written
   //   locally (`let p: Parser = ...`, `let p = Parser::new(..)` gives
   //   {"Parser"}; a parameter `p: &Parser` gives {"Parser"}), else empty.
+  //   Sources: fn and closure parameter types; `let p: T`; `let p = T::f(..)`
+  //   (the callee path minus its last segment, also through `?`, `&`,
+  //   `.unwrap()`, `.expect(..)`); `let p = T { .. }`; for `self`, the
+  //   enclosing impl's self type. The latest `let` of the name ending before
+  //   the call wins (block scopes are not tracked); other lets of it shadow.
   std::string receiver;
   PathSegments receiver_type;
   uint32_t line = 0;
