@@ -14,8 +14,8 @@
 //   signature types, bounds and field types of the item it records (small
 //   subtrees ScanItems skips); inside a function body (Scope::fn), ScanItems
 //   records calls and the local bindings that type method receivers as it
-//   passes them. A body macro whose token tree looks like it holds calls is
-//   re-parsed as an expression and scanned for references only.
+//   passes them. A body macro's token tree is scanned for call shapes
+//   (`f(..)`, `.m(..)`, `m!(..)`) without a re-parse.
 // Recursion is bounded by kMaxItemDepth, kMaxMacroDepth and kMaxRefDepth;
 // every other walk is an iterative cursor walk.
 #include "graph/extract.h"
@@ -685,7 +685,7 @@ struct Scope {
   // References: the innermost function (or const/static initializer) whose
   // body is being scanned, null outside bodies; the self type of the impl
   // whose items are scanned (owner kImpl only); and whether only references
-  // are collected (a macro's arguments, a const initializer): no items.
+  // are collected (a non-block const/static initializer): no items.
   struct FnContext* fn = nullptr;
   const PathSegments* impl_self = nullptr;
   bool refs_only = false;
@@ -1809,8 +1809,7 @@ class Extractor {
     out_->calls.push_back(std::move(c));
   }
 
-  // `name!(...)` in a body; the token tree is re-parsed as an expression
-  // when it looks like it holds calls.
+  // `name!(...)` in a body, and the calls in its token tree.
   void RecordMacro(uint32_t i, const Scope& scope) {
     const FlatSyntaxTree& t = *tree_;
     uint32_t m = t.ChildByField(i, G().f_macro);
@@ -1820,55 +1819,123 @@ class Extractor {
     if (m == FlatSyntaxTree::kNone || !AppendPath(t, m, &c.path)) return;
     c.line = LineAt(t, m);
     out_->calls.push_back(std::move(c));
-    if (scope.macro_depth >= kMaxMacroDepth) return;
-    uint32_t tt = FlatSyntaxTree::kNone;
     for (uint32_t ch = i + 1; ch < t[i].next; ch = t[ch].next) {
-      if (KindAt(t, ch) == K::kTokenTree) tt = ch;
+      if (KindAt(t, ch) == K::kTokenTree) ScanMacroTokens(ch, scope, 0);
     }
-    if (tt == FlatSyntaxTree::kNone || t[tt].missing || !MayHoldCalls(t, tt)) return;
-    ReparseArguments(t, tt, scope);
   }
 
-  // Cheap filter before a re-parse: somewhere in the token tree an
-  // identifier is directly followed by a `(...)` group, or a `name!` by a
-  // group (a nested macro).
-  bool MayHoldCalls(const FlatSyntaxTree& t, uint32_t tt) const {
-    for (uint32_t j = tt + 2; j < t[tt].next; ++j) {
-      if (KindAt(t, j) != K::kTokenTree || t[j - 1].parent != t[j].parent) continue;
-      if (KindAt(t, j - 1) == K::kIdentifier) {
-        if (source_[t[j].start_byte] == '(') return true;
-      } else if (j - 2 > tt && t[j - 2].parent == t[j].parent &&
-                 KindAt(t, j - 2) == K::kIdentifier && t.Text(j - 1, source_) == "!") {
-        return true;
+  // Calls in a body macro's token tree, found by token shape rather than by
+  // re-parsing (tree-sitter's error recovery on argument lists costs more
+  // than all the rest of extraction on macro-heavy code such as tests):
+  //   path `(..)`       -> kPath (`f(x)`, `a::b(x)`; not `fn f(..)`)
+  //   `.` name `(..)`   -> kMethod; the receiver is `self` or an identifier
+  //                        directly before the `.`
+  //   path `!` group    -> kMacro, its group scanned in turn
+  // Nested groups are scanned the same way, to kMaxRefDepth. Tuple-struct
+  // patterns in macro arguments (`matches!(x, Some(_))`) read as calls.
+  void ScanMacroTokens(uint32_t tt, const Scope& scope, int depth) {
+    const FlatSyntaxTree& t = *tree_;
+    if (depth > kMaxRefDepth) return;
+    constexpr uint32_t kNone = FlatSyntaxTree::kNone;
+    uint32_t first = kNone, last = kNone;  // the path being read
+    bool want_segment = false;             // the path ends in `::`
+    bool after_dot = false, after_fn = false;
+    uint32_t receiver = kNone;                            // the token before that `.`
+    uint32_t prev = kNone, prev2 = kNone, prev3 = kNone;  // earlier tokens of this group
+    auto text_is = [&](uint32_t j, std::string_view s) {
+      return j != kNone && !t[j].named && t.Text(j, source_) == s;
+    };
+    for (uint32_t c = tt + 1; c < t[tt].next; c = t[c].next) {
+      const K k = KindAt(t, c);
+      if (k == K::kTokenTree) {
+        if (first != kNone && !want_segment && !after_fn && source_[t[c].start_byte] == '(') {
+          RecordTokenCall(first, last, after_dot, receiver, scope);
+        }
+        ScanMacroTokens(c, scope, depth + 1);
+        first = kNone;
+      } else if (t[c].named && k != K::kStringLiteral && k != K::kRawStringLiteral &&
+                 k != K::kLineComment && k != K::kBlockComment) {
+        if (first != kNone && want_segment) {
+          last = c;
+          want_segment = false;
+        } else {
+          first = last = c;
+          want_segment = false;
+          after_dot = text_is(prev, ".");
+          after_fn = text_is(prev, "fn");
+          // `a.b.c()`, `x::y.f()`: only a lone `self` or name is a receiver.
+          receiver = after_dot && !text_is(prev3, ".") && !text_is(prev3, "::") ? prev2 : kNone;
+        }
+      } else if (text_is(c, "::")) {
+        if (first != kNone && !want_segment) {
+          want_segment = true;
+        } else if (first == kNone && (prev == kNone || !t[prev].named)) {
+          first = last = c;  // leading `::`
+          want_segment = true;
+          after_dot = after_fn = false;
+          receiver = kNone;
+        } else {
+          first = kNone;
+        }
+      } else if (text_is(c, "!") && first != kNone && !want_segment && t[c].next < t[tt].next &&
+                 KindAt(t, t[c].next) == K::kTokenTree) {
+        CallRef call;
+        call.item = scope.fn->item;
+        call.kind = CallKind::kMacro;
+        if (TokenPath(t, first, last, &call.path)) {
+          call.line = LineAt(t, first);
+          out_->calls.push_back(std::move(call));
+        }
+        first = kNone;
+      } else {
+        first = kNone;
       }
+      prev3 = prev2;
+      prev2 = prev;
+      prev = c;
     }
-    return false;
   }
 
-  // Parses the token tree `tt` (delimiters included: `(f(x), 1)` is a tuple,
-  // `[h()]` an array, `{ ... }` a block) and scans it for references only.
-  void ReparseArguments(const FlatSyntaxTree& t, uint32_t tt, const Scope& scope) {
-    TSRange range;
-    range.start_byte = t[tt].start_byte;
-    range.end_byte = t[tt].end_byte;
-    range.start_point = ts_node_start_point(t[tt].node);
-    range.end_point = ts_node_end_point(t[tt].node);
-    std::vector<TSRange> ranges{range};
-    Result<SyntaxTree> tree = parser_.Parse(source_, &ranges);
-    if (!tree.ok() || !tree->valid()) return;
-    FlatSyntaxTree flat(tree->root());
-    const FlatSyntaxTree* outer = tree_;
-    tree_ = &flat;
-    Scope s;
-    s.owner = Owner::kFunction;
-    s.parent = scope.parent;
-    s.inner_target = -2;
-    s.depth = scope.depth;
-    s.macro_depth = scope.macro_depth + 1;
-    s.fn = scope.fn;
-    s.refs_only = true;
-    ScanItems(tree->root(), s);
-    tree_ = outer;
+  // The segments of the sibling tokens [first, last]: names, with a
+  // leading `::` as an empty segment.
+  bool TokenPath(const FlatSyntaxTree& t, uint32_t first, uint32_t last, PathSegments* out) {
+    for (uint32_t j = first;; j = t[j].next) {
+      if (t[j].named) {
+        out->emplace_back(t.Text(j, source_));
+      } else if (j == first) {
+        out->emplace_back();
+      }
+      if (j == last || j >= t.size()) break;
+    }
+    return !out->empty() && !out->back().empty();
+  }
+
+  void RecordTokenCall(uint32_t first, uint32_t last, bool after_dot, uint32_t receiver,
+                       const Scope& scope) {
+    const FlatSyntaxTree& t = *tree_;
+    CallRef c;
+    c.item = scope.fn->item;
+    if (after_dot) {
+      if (first != last) return;
+      c.kind = CallKind::kMethod;
+      c.path.emplace_back(t.Text(first, source_));
+      if (receiver != FlatSyntaxTree::kNone) {
+        K rk = KindAt(t, receiver);
+        if (rk == K::kSelf) {
+          c.receiver = "self";
+          if (scope.fn->self_type) c.receiver_type = *scope.fn->self_type;
+        } else if (rk == K::kIdentifier) {
+          std::string_view name = t.Text(receiver, source_);
+          c.receiver = std::string(name);
+          ReceiverType(*scope.fn, name, t[receiver].start_byte, &c.receiver_type);
+        }
+      }
+    } else {
+      c.kind = CallKind::kPath;
+      if (!TokenPath(t, first, last, &c.path)) return;
+    }
+    c.line = LineAt(t, first);
+    out_->calls.push_back(std::move(c));
   }
 
   // Binds the typed identifier parameters of a fn's `parameters` or a

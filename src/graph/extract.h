@@ -138,8 +138,9 @@ enum class CallKind : uint8_t {
 };
 
 // A call site inside a function body or a const/static initializer (also
-// inside macro token trees whose tokens parse as expressions, e.g.
-// `assert_eq!(f(x), 1)`), in syntax-tree order: an outer call precedes the
+// inside a body macro's token tree, found by token shape: `f(..)`,
+// `a::b(..)`, `.m(..)`, `m!(..)`, e.g. `assert_eq!(f(x), 1)`; tuple-struct
+// patterns there read as calls), in syntax-tree order: an outer call precedes the
 // calls in its callee and arguments (`a.b().c()` gives c, then b).
 // `foo::<T>()` gives {"foo"}; `<X as Tr>::f()` gives {"Tr", "f"}. Struct
 // literals are not calls; tuple-struct and variant constructors (`Some(x)`)
