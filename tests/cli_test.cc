@@ -223,48 +223,85 @@ TEST_F(CliTest, IndexesARealCrate) {
   EXPECT_TRUE(r2["version"].is_null());
 }
 
+// Runs `ferrograph index ws --db db --quiet` and SIGKILLs it after
+// `delay_ms`; returns whether the kill (rather than a normal exit) ended it.
+bool IndexAndKill(const std::string& ws, const std::string& db, int delay_ms) {
+  pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    int devnull = ::open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execl(kBinary.c_str(), kBinary.c_str(), "index", ws.c_str(), "--db", db.c_str(), "--quiet",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFSIGNALED(status);
+}
+
+// Copies `count` registry crates (regex first) into `ws`.
+void MakeCorpus(const fs::path& ws, int count) {
+  fs::create_directories(ws);
+  fs::copy(kRegex, ws / "regex", fs::copy_options::recursive);
+  int added = 0;
+  for (const auto& entry : fs::directory_iterator("/usr/share/cargo/registry")) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("regex", 0) == 0) continue;
+    if (added++ == count) break;
+    fs::copy(entry.path(), ws / name, fs::copy_options::recursive);
+  }
+}
+
+// The first index of a workspace writes through a rollback journal; a kill
+// at any moment of it leaves a database that opens, reads as empty (or as
+// the finished version), and takes the next run.
+TEST_F(CliTest, KillDuringFirstIndexLeavesAUsableDatabase) {
+  if (!fs::exists(kRegex)) GTEST_SKIP() << "crates not installed";
+  fs::path ws = dir_ / "corpus";
+  MakeCorpus(ws, 40);
+  for (int delay_ms : {100, 400, 900, 1600, 2500, 3500}) {
+    fs::remove(db_);
+    bool killed = IndexAndKill(ws.string(), db_, delay_ms);
+    RunResult stats = Ferrograph("stats --json " + Db());
+    ASSERT_EQ(stats.code, 0) << "after kill at " << delay_ms << " ms: " << stats.err;
+    json s = json::parse(stats.out);
+    if (s["versions"] == 0) {
+      EXPECT_EQ(s["nodes"], 0) << delay_ms;
+    } else {
+      EXPECT_FALSE(killed && s["versions"] != 1) << delay_ms;
+      EXPECT_GT(s["nodes"].get<int>(), 0) << delay_ms;
+    }
+  }
+  RunResult finish = Ferrograph("index '" + ws.string() + "' --quiet --json " + Db());
+  ASSERT_EQ(finish.code, 0) << finish.err;
+  EXPECT_GT(json::parse(Ferrograph("stats --json " + Db()).out)["nodes"].get<int>(), 1000);
+}
+
 // Kills `ferrograph index` with SIGKILL at several moments of a large
 // re-index; after each kill the previous version must be intact and
 // readable, and a final run must complete the work.
 TEST_F(CliTest, KillDuringIndexLeavesPreviousVersionIntact) {
-  const fs::path registry = "/usr/share/cargo/registry";
   if (!fs::exists(kRegex)) GTEST_SKIP() << "crates not installed";
   fs::path ws = dir_ / "corpus";
-  fs::create_directories(ws);
-  fs::copy(kRegex, ws / "regex", fs::copy_options::recursive);
+  MakeCorpus(ws, 0);
   RunResult first = Ferrograph("index '" + ws.string() + "' --quiet --json " + Db());
   ASSERT_EQ(first.code, 0) << first.err;
   json before = json::parse(Ferrograph("stats --json " + Db()).out);
   ASSERT_EQ(before["versions"], 1);
 
   // Make the next run large: many more crates beside regex.
-  int added = 0;
-  for (const auto& entry : fs::directory_iterator(registry)) {
-    std::string name = entry.path().filename().string();
-    if (name.rfind("regex", 0) == 0) continue;
-    fs::copy(entry.path(), ws / name, fs::copy_options::recursive);
-    if (++added == 40) break;
-  }
-
-  for (int delay_ms : {50, 200, 500, 1000, 2000}) {
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      int devnull = ::open("/dev/null", O_WRONLY);
-      dup2(devnull, 1);
-      dup2(devnull, 2);
-      execl(kBinary.c_str(), kBinary.c_str(), "index", ws.c_str(), "--db", db_.c_str(), "--quiet",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
+  fs::remove_all(ws);
+  MakeCorpus(ws, 40);
+  for (int delay_ms : {50, 200, 500, 1000, 2000, 3000}) {
+    bool killed = IndexAndKill(ws.string(), db_, delay_ms);
     RunResult stats = Ferrograph("stats --json " + Db());
     ASSERT_EQ(stats.code, 0) << "after kill at " << delay_ms << " ms: " << stats.err;
     json after = json::parse(stats.out);
-    if (WIFSIGNALED(status)) {
+    if (killed) {
       EXPECT_EQ(after["versions"], before["versions"]) << delay_ms;
       EXPECT_EQ(after["nodes"], before["nodes"]) << delay_ms;
       EXPECT_EQ(after["edges"], before["edges"]) << delay_ms;

@@ -92,7 +92,11 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool r
   }();
   (void)configured;
   sqlite3* raw = nullptr;
-  int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  // A reader opens read-write (never creating) with query_only set: SQLite
+  // can then roll back a hot journal left by a writer that was killed, which
+  // a SQLITE_OPEN_READONLY connection cannot do. On a write-protected file
+  // SQLite falls back to reading only.
+  int flags = read_only ? SQLITE_OPEN_READWRITE : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -103,6 +107,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool r
   }
   sqlite3_extended_result_codes(raw, 0);
   sqlite3_busy_timeout(raw, 10000);
+  if (read_only) sqlite3_exec(raw, "PRAGMA query_only=1", nullptr, nullptr, nullptr);
   return std::unique_ptr<Database>(new Database(raw, path));
 }
 

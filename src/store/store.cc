@@ -309,6 +309,12 @@ Status Store::Migrate(bool read_only) {
   return Status::OK();
 }
 
+Result<bool> Store::SetJournalMode(const std::string& mode) {
+  FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("PRAGMA journal_mode=" + mode));
+  FG_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row && st.Text(0) == mode;
+}
+
 Result<std::vector<FileRecord>> Store::CurrentFiles() {
   FG_ASSIGN_OR_RETURN(Statement st,
                       db_->Prepare("SELECT crate, path, module_path, like_mod_rs, "
@@ -556,13 +562,30 @@ Result<int64_t> WriteTxn::FileKey(const std::string& crate_key, const std::strin
 }
 
 Result<std::unique_ptr<WriteTxn>> Store::BeginWrite() {
-  FG_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE").WithContext("starting the write transaction"));
+  // A first index writes every page of the database: through a WAL each page
+  // would be written twice (log, then checkpoint). With nothing to keep
+  // readable, a rollback journal writes each page once and is just as
+  // atomic. Switching needs no other connection; when one is open the write
+  // simply stays in WAL mode.
+  bool rollback_journal = false;
+  Result<int64_t> was_empty = QueryInt(*db_, "SELECT NOT EXISTS(SELECT 1 FROM versions)");
+  if (was_empty.ok() && *was_empty) {
+    Result<bool> switched = SetJournalMode("delete");
+    rollback_journal = switched.ok() && *switched;
+  }
+  Status begun = db_->Exec("BEGIN IMMEDIATE").WithContext("starting the write transaction");
+  if (!begun.ok()) {
+    // Best effort: the next writer's Open() sets WAL again in any case.
+    if (rollback_journal) (void)SetJournalMode("wal");
+    return begun;
+  }
   Result<int64_t> last = QueryInt(*db_, "SELECT coalesce(max(ordinal), 0) FROM versions");
   if (!last.ok()) {
     db_->Exec("ROLLBACK");
     return last.status();
   }
   std::unique_ptr<WriteTxn> txn(new WriteTxn(this, *last + 1));
+  txn->restore_wal_ = rollback_journal;
   Result<int64_t> empty =
       QueryInt(*db_, "SELECT NOT EXISTS(SELECT 1 FROM nodes) AND NOT EXISTS(SELECT 1 FROM edges)");
   if (!empty.ok()) return empty.status();  // the destructor rolls back
@@ -579,6 +602,8 @@ WriteTxn::WriteTxn(Store* store, int64_t ordinal) : store_(store), ordinal_(ordi
 
 WriteTxn::~WriteTxn() {
   if (!done_) store_->db_->Exec("ROLLBACK");
+  // Best effort: the next writer's Open() sets WAL again in any case.
+  if (restore_wal_) (void)store_->SetJournalMode("wal");
 }
 
 Status WriteTxn::Prepare() {
@@ -850,6 +875,11 @@ Result<std::optional<VersionInfo>> WriteTxn::Commit(const std::string& summary_j
   st_.reset();  // finalize statements before COMMIT
   FG_RETURN_IF_ERROR(db.Exec("COMMIT").WithContext("committing version " + v.uuid.str()));
   done_ = true;
+  if (restore_wal_) {
+    restore_wal_ = false;
+    FG_ASSIGN_OR_RETURN(bool wal, store_->SetJournalMode("wal"));
+    if (!wal) return Status::IOError(store_->path() + ": could not return to WAL journal mode");
+  }
   return std::optional<VersionInfo>(v);
 }
 

@@ -114,6 +114,8 @@ class Store {
   friend class WriteTxn;
   Store(std::unique_ptr<Database> db, std::string path);
   Status Migrate(bool read_only);
+  // Sets the journal mode ("wal", "delete"); true when SQLite took it.
+  Result<bool> SetJournalMode(const std::string& mode);
 
   std::unique_ptr<Database> db_;
   std::string path_;
@@ -152,7 +154,8 @@ class WriteTxn {
   Store* store_;
   int64_t ordinal_;
   bool done_ = false;
-  bool bulk_ = false;  // writing into an empty database: indexes built at commit
+  bool bulk_ = false;         // writing into an empty database: indexes built at commit
+  bool restore_wal_ = false;  // this write runs on a rollback journal; WAL after it
   // Changes to the counts table: node kinds, then edge kinds, then files.
   static constexpr size_t kFilesCountSlot = kNodeKindCount + kEdgeKindCount;
   std::array<int64_t, kFilesCountSlot + 1> count_delta_{};
