@@ -1,6 +1,7 @@
 // ferrograph: the command-line interface over include/ferrograph/engine.h.
 //
 // Exit codes: 0 ok, 1 error, 2 usage.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -537,6 +538,13 @@ int Main(int argc, char** argv) {
 }  // namespace ferrograph
 
 int main(int argc, char** argv) {
+  // Indexing allocates and frees many large buffers (file texts, syntax
+  // arrays, node batches) on several threads. glibc's defaults hand such
+  // blocks back to the kernel and fault them in again, which cost a third of
+  // a full index's CPU time (bench/RESULTS.md). Keep them in the heap; the
+  // indexer trims the heap once a run is over.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   try {
     return ferrograph::Main(argc, argv);
   } catch (const std::exception& e) {

@@ -1,5 +1,6 @@
 #include "ingest/indexer.h"
 
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
@@ -721,6 +722,7 @@ Result<IndexReport> Indexer::Run() {
   FG_ASSIGN_OR_RETURN(report_.version,
                       txn_->Commit(summary.dump(-1, ' ', false, json::error_handler_t::replace)));
   txn_.reset();
+  malloc_trim(0);  // give back what the run's buffers held (see src/cli/main.cc)
   Progress(true);
   report_.seconds = static_cast<double>(SystemClock()->MonotonicNanos() - start) / 1e9;
   return std::move(report_);
