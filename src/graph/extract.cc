@@ -711,6 +711,30 @@ struct FnContext {
   size_t bindings_begin = 0;                // its bindings in Extractor::bindings_
 };
 
+// Calls `fn` for every ERROR node (not descending into it) and every MISSING
+// token under `root`, in source order; visits nothing when the tree is clean.
+template <typename Fn>
+void ForEachSyntaxError(TSNode root, Fn&& fn) {
+  if (!ts_node_has_error(root)) return;
+  TSTreeCursor c = ts_tree_cursor_new(root);
+  for (;;) {
+    TSNode n = ts_tree_cursor_current_node(&c);
+    bool descend = false;
+    if (ts_node_is_error(n) || ts_node_is_missing(n)) {
+      fn(n);
+    } else {
+      descend = ts_node_has_error(n);
+    }
+    if (descend && ts_tree_cursor_goto_first_child(&c)) continue;
+    bool more = false;
+    while (!(more = ts_tree_cursor_goto_next_sibling(&c))) {
+      if (!ts_tree_cursor_goto_parent(&c)) break;
+    }
+    if (!more) break;
+  }
+  ts_tree_cursor_delete(&c);
+}
+
 class Extractor {
  public:
   Extractor(std::string_view source, RustParser& parser, FileExtraction* out)
@@ -1433,25 +1457,10 @@ class Extractor {
     if (items == 0) return false;
     if (!ts_node_has_error(root)) return true;
     uint64_t error_bytes = 0;
-    TSTreeCursor c = ts_tree_cursor_new(root);
-    for (;;) {
-      TSNode n = ts_tree_cursor_current_node(&c);
-      bool descend = false;
-      if (ts_node_is_error(n)) {
-        error_bytes += ts_node_end_byte(n) - ts_node_start_byte(n);
-      } else if (ts_node_is_missing(n)) {
-        error_bytes += 8;  // a missing token weighs like a short erroneous one
-      } else {
-        descend = ts_node_has_error(n);
-      }
-      if (descend && ts_tree_cursor_goto_first_child(&c)) continue;
-      bool more = false;
-      while (!(more = ts_tree_cursor_goto_next_sibling(&c))) {
-        if (!ts_tree_cursor_goto_parent(&c)) break;
-      }
-      if (!more) break;
-    }
-    ts_tree_cursor_delete(&c);
+    ForEachSyntaxError(root, [&](TSNode n) {
+      // A missing token weighs like a short erroneous one.
+      error_bytes += ts_node_is_missing(n) ? 8 : ts_node_end_byte(n) - ts_node_start_byte(n);
+    });
     return error_bytes * 10 <= range_bytes;
   }
 
@@ -2051,28 +2060,15 @@ class Extractor {
 
   // One diagnostic per ERROR region and per MISSING token, in source order.
   void CollectDiagnostics(TSNode root) {
-    if (!ts_node_has_error(root)) return;
-    TSTreeCursor c = ts_tree_cursor_new(root);
-    for (;;) {
-      TSNode n = ts_tree_cursor_current_node(&c);
-      bool descend = false;
+    ForEachSyntaxError(root, [&](TSNode n) {
       if (ts_node_is_error(n)) {
         AddDiagnostic(ts_node_start_point(n), "syntax error near `" + Excerpt(n) + "`");
-      } else if (ts_node_is_missing(n)) {
+      } else {
         std::string what = ts_node_type(n);
         AddDiagnostic(ts_node_start_point(n),
                       ts_node_is_named(n) ? "missing " + what : "missing `" + what + "`");
-      } else {
-        descend = ts_node_has_error(n);
       }
-      if (descend && ts_tree_cursor_goto_first_child(&c)) continue;
-      bool more = false;
-      while (!(more = ts_tree_cursor_goto_next_sibling(&c))) {
-        if (!ts_tree_cursor_goto_parent(&c)) break;
-      }
-      if (!more) break;
-    }
-    ts_tree_cursor_delete(&c);
+    });
   }
 
   // The first few tokens of an error region, on one line.

@@ -94,6 +94,22 @@ void TruncateUtf8(std::string* s, size_t max) {
 // accounted for; it starts at or before the node and is advanced, so that
 // consecutive walks over sibling nodes also see the gaps between them.
 // Iterative: safe at any depth.
+// Reports to sink.Gap the non-whitespace runs of [*covered, upto) and moves
+// *covered to upto; false when the sink asked to stop.
+template <typename Sink>
+bool ReportGaps(std::string_view source, uint32_t upto, uint32_t* covered, Sink& sink) {
+  uint32_t i = *covered;
+  if (i >= upto) return true;
+  *covered = upto;
+  while (i < upto) {
+    while (i < upto && IsSpace(source[i])) ++i;
+    uint32_t b = i;
+    while (i < upto && !IsSpace(source[i])) ++i;
+    if (i > b && !sink.Gap(source.substr(b, i - b), b)) return false;
+  }
+  return true;
+}
+
 template <typename Sink>
 void WalkTokens(TSNode node, std::string_view source, uint32_t end_byte, uint32_t* covered,
                 Sink& sink) {
@@ -101,19 +117,8 @@ void WalkTokens(TSNode node, std::string_view source, uint32_t end_byte, uint32_
   const Grammar& g = G();
   const uint32_t limit = std::min<uint32_t>(std::min<uint32_t>(ts_node_end_byte(node), end_byte),
                                             static_cast<uint32_t>(source.size()));
-  // Reports the uncovered non-whitespace runs of [*covered, upto).
-  auto gaps = [&](uint32_t upto) -> bool {
-    upto = std::min(upto, limit);
-    uint32_t i = *covered;
-    if (i >= upto) return true;
-    *covered = upto;
-    while (i < upto) {
-      while (i < upto && IsSpace(source[i])) ++i;
-      uint32_t b = i;
-      while (i < upto && !IsSpace(source[i])) ++i;
-      if (i > b && !sink.Gap(source.substr(b, i - b), b)) return false;
-    }
-    return true;
+  auto gaps = [&](uint32_t upto) {
+    return ReportGaps(source, std::min(upto, limit), covered, sink);
   };
   TSTreeCursor c = ts_tree_cursor_new(node);
   bool aborted = false;
@@ -177,18 +182,8 @@ void WalkFlatTokens(const FlatSyntaxTree& tree, uint32_t root, std::string_view 
   const Grammar& g = G();
   const uint32_t limit = std::min<uint32_t>(std::min<uint32_t>(tree[root].end_byte, end_byte),
                                             static_cast<uint32_t>(source.size()));
-  auto gaps = [&](uint32_t upto) -> bool {
-    upto = std::min(upto, limit);
-    uint32_t i = *covered;
-    if (i >= upto) return true;
-    *covered = upto;
-    while (i < upto) {
-      while (i < upto && IsSpace(source[i])) ++i;
-      uint32_t b = i;
-      while (i < upto && !IsSpace(source[i])) ++i;
-      if (i > b && !sink.Gap(source.substr(b, i - b), b)) return false;
-    }
-    return true;
+  auto gaps = [&](uint32_t upto) {
+    return ReportGaps(source, std::min(upto, limit), covered, sink);
   };
   uint32_t i = root;
   for (;;) {
