@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <deque>
-#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -260,6 +259,7 @@ class ResolvedCrate::Impl {
     // unresolved glob imports; lookups that they could change must wait.
     std::unordered_map<uint32_t, int> pending_names;
     int pending_globs = 0;
+    uint32_t generation = 0;  // bumped whenever `names` or `globs` gains a binding
   };
   // The outcome of walking a path.
   struct Walk {
@@ -299,8 +299,7 @@ class ResolvedCrate::Impl {
   int32_t Narrow(int32_t a, int32_t b) const;
   Def InternExternal(std::string path);
   Def ToDef(const Walk& w);
-  std::string CanonicalPath(const Def& def) const;
-  bool CopyGlob(int into, int32_t scope, const Def& source);
+  bool CopyGlob(int into, int32_t scope, const Def& source, uint32_t* copied_generation);
   void CollectPublicPaths();
 };
 
@@ -569,29 +568,33 @@ Resolution ResolvedCrate::Impl::ToResolution(const Walk& w) const {
   return r;
 }
 
-std::string ResolvedCrate::Impl::CanonicalPath(const Def& def) const {
-  if (def.kind == DefKind::kModule) return modules_[def.index].path;
-  const Item& item = items_[def.index];
-  std::string out = modules_[modules_[item.module].normal].path;
-  if (item.parent >= 0) {
-    out += "::";
-    out += strings_.str(items_[item.parent].name);
-  }
-  out += "::";
-  out += strings_.str(item.name);
-  return out;
-}
-
-bool ResolvedCrate::Impl::CopyGlob(int into, int32_t scope, const Def& source) {
-  std::vector<std::pair<uint64_t, Binding>> add;
+// Copies into module `into`'s globs what `source` (a module or an enum)
+// offers it. Skips the work when the source has not changed since
+// `*copied_generation`; true when a binding was added.
+bool ResolvedCrate::Impl::CopyGlob(int into, int32_t scope, const Def& source,
+                                   uint32_t* copied_generation) {
   const Impl* c = source.crate;
+  uint32_t generation = 0;
+  if (source.kind == DefKind::kModule && c == this) generation = modules_[source.index].generation;
+  if (*copied_generation == generation) return false;
+  *copied_generation = generation;
+  Module& m = modules_[into];
+  bool changed = false;
+  std::vector<std::pair<uint64_t, Binding>> pending;  // only when a module globs itself
+  const bool self_glob =
+      source.kind == DefKind::kModule && c == this && static_cast<int>(source.index) == into;
   auto take = [&](uint64_t key, const Binding& b) {
     uint32_t name = c == this ? KeyName(key) : strings_.Intern(c->strings_.str(KeyName(key)));
     Binding nb{b.def, Narrow(scope, c == this ? b.scope : kScopePublic), ResolvedVia::kGlobImport};
-    add.emplace_back(Key(name, KeyNs(key)), nb);
+    if (self_glob) {
+      pending.emplace_back(Key(name, KeyNs(key)), nb);
+    } else {
+      changed |= m.globs.try_emplace(Key(name, KeyNs(key)), nb).second;
+    }
   };
   if (source.kind == DefKind::kModule) {
     const Module& s = c->modules_[source.index];
+    if (!self_glob) m.globs.reserve(m.globs.size() + s.names.size() + s.globs.size());
     for (const auto* map : {&s.names, &s.globs}) {
       for (const auto& [key, b] : *map) {
         if (c == this ? !Visible(b.scope, into) : b.scope != kScopePublic) continue;
@@ -601,19 +604,19 @@ bool ResolvedCrate::Impl::CopyGlob(int into, int32_t scope, const Def& source) {
     }
   } else if (source.kind == DefKind::kItem) {
     auto it = c->child_lists_.find(source.index);
-    if (it == c->child_lists_.end()) return false;
-    for (uint32_t child : it->second) {
-      const Item& ci = c->items_[child];
-      for (int ns = 0; ns < kNamespaceCount; ++ns) {
-        if (!InNamespace(ci.kind, static_cast<Namespace>(ns))) continue;
-        take(Key(ci.name, static_cast<Namespace>(ns)),
-             Binding{Def{DefKind::kItem, c, child}, kScopePublic, ResolvedVia::kGlobImport});
+    if (it != c->child_lists_.end()) {
+      for (uint32_t child : it->second) {
+        const Item& ci = c->items_[child];
+        for (int ns = 0; ns < kNamespaceCount; ++ns) {
+          if (!InNamespace(ci.kind, static_cast<Namespace>(ns))) continue;
+          take(Key(ci.name, static_cast<Namespace>(ns)),
+               Binding{Def{DefKind::kItem, c, child}, kScopePublic, ResolvedVia::kGlobImport});
+        }
       }
     }
   }
-  bool changed = false;
-  Module& m = modules_[into];
-  for (auto& [key, b] : add) changed |= m.globs.emplace(key, b).second;
+  for (auto& [key, b] : pending) changed |= m.globs.try_emplace(key, b).second;
+  if (changed) ++m.generation;
   return changed;
 }
 
@@ -621,6 +624,9 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
   name_ = input.name;
   // Modules and their tree.
   modules_.resize(std::max<size_t>(1, input.modules.size()));
+  size_t item_count = 0;
+  for (const ModuleInput& in : input.modules) item_count += in.items.size();
+  items_.reserve(item_count);
   for (size_t i = 0; i < input.modules.size(); ++i) {
     const ModuleInput& in = input.modules[i];
     Module& m = modules_[i];
@@ -638,15 +644,17 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
   for (size_t i = 1; i < modules_.size(); ++i) {
     Module& m = modules_[i];
     if (m.block) continue;
-    modules_[m.parent].names.emplace(Key(m.name, Namespace::kType),
-                                     Binding{Def{DefKind::kModule, this, static_cast<uint32_t>(i)},
-                                             ScopeOf(m.visibility, m.parent), ResolvedVia::kItem});
+    modules_[m.parent].names.try_emplace(
+        Key(m.name, Namespace::kType),
+        Binding{Def{DefKind::kModule, this, static_cast<uint32_t>(i)},
+                ScopeOf(m.visibility, m.parent), ResolvedVia::kItem});
   }
   // Items.
   for (size_t mi = 0; mi < input.modules.size(); ++mi) {
     const ModuleInput& in = input.modules[mi];
     Module& m = modules_[mi];
     const uint32_t base = static_cast<uint32_t>(items_.size());
+    m.names.reserve(2 * in.items.size() + in.imports.size());
     for (size_t k = 0; k < in.items.size(); ++k) {
       const ItemInput& it = in.items[k];
       Item item;
@@ -670,15 +678,16 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
       if (it.kind == NodeKind::kMacro) {
         m.textual_macros.emplace(item.name, index);
         if (it.macro_export)
-          modules_[0].names.emplace(
+          modules_[0].names.try_emplace(
               Key(item.name, Namespace::kMacro),
               Binding{Def{DefKind::kItem, this, index}, kScopePublic, ResolvedVia::kItem});
         continue;
       }
       for (int ns = 0; ns < kNamespaceCount; ++ns) {
         if (!InNamespace(it.kind, static_cast<Namespace>(ns))) continue;
-        m.names.emplace(Key(item.name, static_cast<Namespace>(ns)),
-                        Binding{Def{DefKind::kItem, this, index}, item.scope, ResolvedVia::kItem});
+        m.names.try_emplace(
+            Key(item.name, static_cast<Namespace>(ns)),
+            Binding{Def{DefKind::kItem, this, index}, item.scope, ResolvedVia::kItem});
       }
     }
   }
@@ -712,7 +721,8 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
     bool glob = false;
     uint8_t bound = 0;  // namespaces bound (single) / 1 once the source resolved (glob)
     bool released = false;
-    Def source;  // glob source
+    Def source;                               // glob source
+    uint32_t copied_generation = UINT32_MAX;  // of the source, when last copied
     std::array<Walk, kNamespaceCount> found;
   };
   std::vector<Directive> directives;
@@ -742,8 +752,8 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
         const std::string& bound = u.alias.empty() ? u.path[0] : u.alias;
         if (bound == "_") continue;
         uint32_t name = strings_.Intern(bound);
-        modules_[mi].names.emplace(Key(name, Namespace::kType),
-                                   Binding{def, scope, ResolvedVia::kImport});
+        modules_[mi].names.try_emplace(Key(name, Namespace::kType),
+                                       Binding{def, scope, ResolvedVia::kImport});
         if (modules_[mi].normal == 0) extern_prelude_.emplace(name, def);
         continue;
       }
@@ -793,7 +803,7 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
           if (d.source.kind == DefKind::kExternal)
             modules_[d.module].external_globs.push_back(externals_[d.source.index]);
         }
-        changed |= CopyGlob(d.module, d.scope, d.source);
+        changed |= CopyGlob(d.module, d.scope, d.source, &d.copied_generation);
         continue;
       }
       if (d.bound == (1 << kNamespaceCount) - 1) continue;
@@ -806,9 +816,12 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
         d.bound |= static_cast<uint8_t>(1 << ns);
         d.found[ns] = w;
         changed = true;
-        if (d.name != kNoStr)
-          modules_[d.module].names.emplace(Key(d.name, static_cast<Namespace>(ns)),
-                                           Binding{def, d.scope, ResolvedVia::kImport});
+        if (d.name != kNoStr && modules_[d.module]
+                                    .names
+                                    .try_emplace(Key(d.name, static_cast<Namespace>(ns)),
+                                                 Binding{def, d.scope, ResolvedVia::kImport})
+                                    .second)
+          ++modules_[d.module].generation;
       }
       if (d.bound) release(d);
     }
@@ -841,31 +854,41 @@ void ResolvedCrate::Impl::CollectPublicPaths() {
   for (size_t i = 1; i < modules_.size(); ++i)
     reachable[i] = !modules_[i].block && modules_[i].visibility == Visibility::kPublic &&
                    reachable[modules_[i].parent];
-  std::set<std::pair<std::string, NodeId>> seen;
-  auto add = [&](const NodeId& id, std::string path) {
-    if (seen.emplace(path, id).second) reexports_.push_back(ReExport{id, std::move(path)});
-  };
   for (size_t i = 0; i < modules_.size(); ++i) {
     if (!reachable[i]) continue;
     const Module& m = modules_[i];
+    // The same name in several namespaces is one path.
+    std::unordered_map<uint32_t, std::vector<Def>> done;
     for (const auto* map : {&m.names, &m.globs}) {
       for (const auto& [key, b] : *map) {
         if (b.via == ResolvedVia::kItem || b.scope != kScopePublic) continue;
-        if (map == &m.globs && m.names.count(key)) continue;
         if (b.def.kind != DefKind::kItem && b.def.kind != DefKind::kModule) continue;
-        std::string path = m.path + "::" + std::string(strings_.str(KeyName(key)));
-        if (path == b.def.crate->CanonicalPath(b.def)) continue;
+        if (map == &m.globs && m.names.count(key)) continue;
+        const uint32_t name = KeyName(key);
         const Impl* c = b.def.crate;
-        add(b.def.kind == DefKind::kModule ? c->modules_[b.def.index].id
-                                           : c->items_[b.def.index].id,
-            std::move(path));
+        // Re-binding an item under its own canonical path adds nothing.
+        if (c == this) {
+          if (b.def.kind == DefKind::kItem) {
+            const Item& item = items_[b.def.index];
+            if (item.parent < 0 && item.name == name && modules_[item.module].normal == int(i))
+              continue;
+          } else if (modules_[b.def.index].parent == int(i) && modules_[b.def.index].name == name) {
+            continue;
+          }
+        }
+        std::vector<Def>& defs = done[name];
+        if (std::find(defs.begin(), defs.end(), b.def) != defs.end()) continue;
+        defs.push_back(b.def);
+        const NodeId& id = b.def.kind == DefKind::kModule ? c->modules_[b.def.index].id
+                                                          : c->items_[b.def.index].id;
+        reexports_.push_back(ReExport{id, m.path + "::" + std::string(strings_.str(name))});
       }
     }
   }
-  for (uint32_t i = 0; i < items_.size(); ++i) {
-    const Item& item = items_[i];
+  for (const Item& item : items_) {
     if (!item.macro_export || item.module == 0) continue;
-    add(item.id, modules_[0].path + "::" + std::string(strings_.str(item.name)));
+    reexports_.push_back(
+        ReExport{item.id, modules_[0].path + "::" + std::string(strings_.str(item.name))});
   }
   std::sort(reexports_.begin(), reexports_.end(),
             [](const ReExport& a, const ReExport& b) { return a.path < b.path; });
