@@ -22,5 +22,7 @@ step "$fg" show regex::re_unicode::Regex --db "$db" --no-source
 step "$fg" show regex::re_unicode::Regex::is_match --db "$db"
 # An ambiguous name lists its candidates (and exits 1).
 step "$fg" show Regex::is_match --db "$db" || true
-printf '\n\033[1m$ %s\033[0m\n' "$fg export --db $db | head -n 3"
-"$fg" export --db "$db" | head -n 3
+export="$root/build/demo/regex.jsonl"
+step "$fg" export --db "$db" -o "$export"
+printf '%s lines written to %s; the first three:\n' "$(wc -l <"$export")" "$export"
+head -n 3 "$export"

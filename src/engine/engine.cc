@@ -11,7 +11,7 @@
 namespace ferrograph {
 
 namespace fs = std::filesystem;
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;  // keys in the documented order
 
 std::string DefaultDatabasePath(const std::string& root) {
   std::error_code ec;
