@@ -2110,6 +2110,30 @@ FileExtraction ExtractFile(std::string_view source, const SyntaxTree& tree, Rust
   return out;
 }
 
+std::string_view TypeRefRoleName(TypeRefRole role) {
+  switch (role) {
+    case TypeRefRole::kParam: return "param";
+    case TypeRefRole::kReturn: return "return";
+    case TypeRefRole::kField: return "field";
+    case TypeRefRole::kAlias: return "alias";
+    case TypeRefRole::kImplSelf: return "impl_self";
+    case TypeRefRole::kImplTrait: return "impl_trait";
+    case TypeRefRole::kBound: return "bound";
+    case TypeRefRole::kGenericArg: return "generic_arg";
+    case TypeRefRole::kOther: return "other";
+  }
+  return "other";
+}
+
+std::string_view CallKindName(CallKind kind) {
+  switch (kind) {
+    case CallKind::kPath: return "path";
+    case CallKind::kMethod: return "method";
+    case CallKind::kMacro: return "macro";
+  }
+  return "path";
+}
+
 FileExtraction ParseAndExtract(std::string_view source, RustParser& parser) {
   Result<SyntaxTree> tree = parser.Parse(source);
   if (!tree.ok()) {

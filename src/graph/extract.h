@@ -175,6 +175,11 @@ struct FileExtraction {
   std::vector<std::string> module_attrs;  // inner attributes #![...] at file top level
 };
 
+// Stable text names: "param", "return", "field", "alias", "impl_self",
+// "impl_trait", "bound", "generic_arg", "other"; "path", "method", "macro".
+std::string_view TypeRefRoleName(TypeRefRole role);
+std::string_view CallKindName(CallKind kind);
+
 // Extracts the items of `source`, already parsed into `tree`. `parser` is
 // used to re-parse macro token trees; it must not be in use elsewhere.
 FileExtraction ExtractFile(std::string_view source, const SyntaxTree& tree, RustParser& parser);

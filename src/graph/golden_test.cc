@@ -61,30 +61,6 @@ std::string JoinPath(const PathSegments& path) {
   return out;
 }
 
-const char* RoleName(TypeRefRole role) {
-  switch (role) {
-    case TypeRefRole::kParam: return "param";
-    case TypeRefRole::kReturn: return "return";
-    case TypeRefRole::kField: return "field";
-    case TypeRefRole::kAlias: return "alias";
-    case TypeRefRole::kImplSelf: return "impl_self";
-    case TypeRefRole::kImplTrait: return "impl_trait";
-    case TypeRefRole::kBound: return "bound";
-    case TypeRefRole::kGenericArg: return "generic_arg";
-    case TypeRefRole::kOther: return "other";
-  }
-  return "?";
-}
-
-const char* CallKindName(CallKind kind) {
-  switch (kind) {
-    case CallKind::kPath: return "path";
-    case CallKind::kMethod: return "method";
-    case CallKind::kMacro: return "macro";
-  }
-  return "?";
-}
-
 std::string Dump(const FileExtraction& fx) {
   std::string out;
   if (!fx.module_docs.empty()) out += "module_docs " + Quote(fx.module_docs, 60) + "\n";
@@ -127,12 +103,14 @@ std::string Dump(const FileExtraction& fx) {
     out += " " + std::string(VisibilityName(u.visibility)) + " L" + std::to_string(u.line) + "\n";
   }
   for (const TypeRef& r : fx.type_refs) {
-    out += "typeref ^" + std::to_string(r.item) + " " + RoleName(r.role) + " " + JoinPath(r.path);
+    out += "typeref ^" + std::to_string(r.item) + " " + std::string(TypeRefRoleName(r.role)) + " " +
+           JoinPath(r.path);
     if (!r.bounded_param.empty()) out += " param=" + r.bounded_param;
     out += " L" + std::to_string(r.line) + "\n";
   }
   for (const CallRef& c : fx.calls) {
-    out += "call ^" + std::to_string(c.item) + " " + CallKindName(c.kind) + " " + JoinPath(c.path);
+    out += "call ^" + std::to_string(c.item) + " " + std::string(CallKindName(c.kind)) + " " +
+           JoinPath(c.path);
     if (!c.receiver.empty()) out += " recv=" + c.receiver;
     if (!c.receiver_type.empty()) out += ":" + JoinPath(c.receiver_type);
     out += " L" + std::to_string(c.line) + "\n";

@@ -42,26 +42,11 @@ std::vector<std::string> Imports(const FileExtraction& fx) {
   return out;
 }
 
-const char* Role(TypeRefRole role) {
-  switch (role) {
-    case TypeRefRole::kParam: return "param";
-    case TypeRefRole::kReturn: return "return";
-    case TypeRefRole::kField: return "field";
-    case TypeRefRole::kAlias: return "alias";
-    case TypeRefRole::kImplSelf: return "impl_self";
-    case TypeRefRole::kImplTrait: return "impl_trait";
-    case TypeRefRole::kBound: return "bound";
-    case TypeRefRole::kGenericArg: return "arg";
-    case TypeRefRole::kOther: return "other";
-  }
-  return "?";
-}
-
 // "param Foo", "bound Clone T".
 std::vector<std::string> TypeRefs(const FileExtraction& fx) {
   std::vector<std::string> out;
   for (const TypeRef& r : fx.type_refs) {
-    std::string s = std::string(Role(r.role)) + " " + Join(r.path);
+    std::string s = std::string(TypeRefRoleName(r.role)) + " " + Join(r.path);
     if (!r.bounded_param.empty()) s += " " + r.bounded_param;
     out.push_back(s);
   }
@@ -179,8 +164,8 @@ TEST(ReferencesTest, UseInItemMacroIsFlattened) {
 TEST(ReferencesTest, FnParamsAndReturnUnwrapToPaths) {
   FileExtraction fx =
       Extract("fn f(a: &mut [Foo], b: Option<Bar>, c: u8, d: *const Baz) -> io::Result<Qux> {}");
-  EXPECT_THAT(TypeRefs(fx), ElementsAre("param Foo", "param Option", "arg Bar", "param Baz",
-                                        "return io::Result", "arg Qux"));
+  EXPECT_THAT(TypeRefs(fx), ElementsAre("param Foo", "param Option", "generic_arg Bar", "param Baz",
+                                        "return io::Result", "generic_arg Qux"));
   for (const TypeRef& r : fx.type_refs) EXPECT_EQ(ItemPath(fx, r.item), "f");
 }
 
@@ -194,7 +179,7 @@ TEST(ReferencesTest, TypedSelfParamIsRecordedPlainSelfIsNot) {
   FileExtraction fx = Extract(
       "struct S;\nimpl S {\n  fn a(&self) {}\n  fn b(mut self) {}\n"
       "  fn c(self: Box<Self>) {}\n}");
-  EXPECT_THAT(TypeRefs(fx), ElementsAre("impl_self S", "param Box", "arg Self"));
+  EXPECT_THAT(TypeRefs(fx), ElementsAre("impl_self S", "param Box", "generic_arg Self"));
   EXPECT_EQ(ItemPath(fx, fx.type_refs[1].item), "S::c");
 }
 
@@ -202,8 +187,8 @@ TEST(ReferencesTest, FieldsOfStructsTuplesUnionsAndVariants) {
   FileExtraction fx = Extract(
       "struct A { x: Vec<B>, y: u8 }\nstruct T(pub C, D);\nunion U { e: E }\n"
       "enum En { V { f: F }, W(G) }");
-  EXPECT_THAT(TypeRefs(fx), ElementsAre("field Vec", "arg B", "field C", "field D", "field E",
-                                        "field F", "field G"));
+  EXPECT_THAT(TypeRefs(fx), ElementsAre("field Vec", "generic_arg B", "field C", "field D",
+                                        "field E", "field F", "field G"));
   EXPECT_EQ(ItemPath(fx, fx.type_refs[0].item), "A::x");
   EXPECT_EQ(ItemPath(fx, fx.type_refs[2].item), "T::0");
   EXPECT_EQ(ItemPath(fx, fx.type_refs[5].item), "En::V::f");
@@ -212,13 +197,14 @@ TEST(ReferencesTest, FieldsOfStructsTuplesUnionsAndVariants) {
 
 TEST(ReferencesTest, TypeAliasRightSide) {
   FileExtraction fx = Extract("type Map<V> = std::collections::HashMap<String, V>;");
-  EXPECT_THAT(TypeRefs(fx), ElementsAre("alias std::collections::HashMap", "arg String", "arg V"));
+  EXPECT_THAT(TypeRefs(fx), ElementsAre("alias std::collections::HashMap", "generic_arg String",
+                                        "generic_arg V"));
 }
 
 TEST(ReferencesTest, ImplHeaderSelfTraitAndGenerics) {
   FileExtraction fx = Extract("impl<T: Clone> fmt::Debug for Vec<T> where T: Send {}");
   EXPECT_THAT(TypeRefs(fx), ElementsAre("bound Clone T", "impl_trait fmt::Debug", "impl_self Vec",
-                                        "arg T", "bound Send T"));
+                                        "generic_arg T", "bound Send T"));
   for (const TypeRef& r : fx.type_refs) EXPECT_EQ(fx.items[r.item].kind, NodeKind::kImpl);
 }
 
@@ -238,24 +224,26 @@ TEST(ReferencesTest, WhereClauseOnComplexTypeHasNoParam) {
 
 TEST(ReferencesTest, SupertraitsBoundSelf) {
   FileExtraction fx = Extract("trait A: B + C<D> + 'static + ?Sized {}");
-  EXPECT_THAT(TypeRefs(fx), ElementsAre("bound B Self", "bound C Self", "arg D"));
+  EXPECT_THAT(TypeRefs(fx), ElementsAre("bound B Self", "bound C Self", "generic_arg D"));
 }
 
 TEST(ReferencesTest, AssociatedTypeBoundsBoundTheAssociatedType) {
   FileExtraction fx = Extract("trait A { type Item: Clone + Into<X>; }");
-  EXPECT_THAT(TypeRefs(fx), ElementsAre("bound Clone Item", "bound Into Item", "arg X"));
+  EXPECT_THAT(TypeRefs(fx), ElementsAre("bound Clone Item", "bound Into Item", "generic_arg X"));
 }
 
 TEST(ReferencesTest, ImplTraitAndDynUnwrapToTheirTraits) {
   FileExtraction fx =
       Extract("fn f(it: impl Iterator<Item = Bar>) -> Box<dyn Fn(A) -> B + Send> {}");
-  EXPECT_THAT(TypeRefs(fx), ElementsAre("param Iterator", "arg Bar", "return Box", "arg Fn",
-                                        "arg A", "arg B", "arg Send"));
+  EXPECT_THAT(TypeRefs(fx),
+              ElementsAre("param Iterator", "generic_arg Bar", "return Box", "generic_arg Fn",
+                          "generic_arg A", "generic_arg B", "generic_arg Send"));
 }
 
 TEST(ReferencesTest, FnPointerAndHigherRankedBound) {
   FileExtraction fx = Extract("fn f<F>(g: fn(A) -> B) where F: for<'a> Fn(&'a C) {}");
-  EXPECT_THAT(TypeRefs(fx), ElementsAre("arg A", "arg B", "bound Fn F", "arg C"));
+  EXPECT_THAT(TypeRefs(fx),
+              ElementsAre("generic_arg A", "generic_arg B", "bound Fn F", "generic_arg C"));
 }
 
 TEST(ReferencesTest, TuplesAndArraysUnwrap) {
@@ -272,7 +260,7 @@ TEST(ReferencesTest, ConstStaticAndDefaultTypesAreOther) {
   FileExtraction fx =
       Extract("const A: Foo = Foo;\nstatic B: Mutex<Bar> = X;\nstruct S<T = Baz>(T);");
   EXPECT_THAT(TypeRefs(fx),
-              ElementsAre("other Foo", "other Mutex", "arg Bar", "other Baz", "field T"));
+              ElementsAre("other Foo", "other Mutex", "generic_arg Bar", "other Baz", "field T"));
 }
 
 TEST(ReferencesTest, TypeRefLineIsThePathStart) {
