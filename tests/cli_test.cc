@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -85,7 +86,7 @@ TEST_F(CliTest, HelpAndUsageExitCodes) {
   RunResult help = Ferrograph("--help");
   EXPECT_EQ(help.code, 0);
   EXPECT_THAT(help.out, HasSubstr("Usage: ferrograph"));
-  for (const char* cmd : {"index", "stats", "show", "export"}) {
+  for (const char* cmd : {"index", "stats", "show", "export", "impls"}) {
     RunResult r = Ferrograph(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_THAT(r.out, HasSubstr(std::string("Usage: ferrograph ") + cmd));
@@ -168,6 +169,76 @@ TEST_F(CliTest, IndexStatsShowExport) {
   EXPECT_EQ(nodes, s["nodes"].get<int>());
   EXPECT_EQ(edges, s["edges"].get<int>());
   EXPECT_TRUE(saw_cfg);
+}
+
+TEST_F(CliTest, ImplsOfTraitsAndTypes) {
+  Write("ws/Cargo.toml", "[package]\nname = \"geo\"\nversion = \"0.1.0\"\n");
+  Write("ws/src/lib.rs",
+        "use std::fmt;\npub mod shapes;\npub mod other;\n"
+        "pub trait Shape { fn area(&self) -> f64; }\n"
+        "impl fmt::Display for shapes::Circle {\n"
+        "    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { Ok(()) }\n}\n");
+  Write("ws/src/shapes.rs",
+        "use crate::Shape;\n#[derive(Debug, Clone)]\npub struct Circle;\npub struct Square;\n"
+        "impl Shape for Circle { fn area(&self) -> f64 { 1.0 } }\n"
+        "impl Shape for Square { fn area(&self) -> f64 { 2.0 } }\n"
+        "impl Circle { pub fn new() -> Self { Circle } }\n");
+  Write("ws/src/other.rs", "pub struct Circle;\n");
+  RunResult idx = Ferrograph("index '" + (dir_ / "ws").string() + "' " + Db());
+  ASSERT_EQ(idx.code, 0) << idx.err;
+  EXPECT_THAT(idx.out, HasSubstr("IMPLEMENTS"));
+
+  RunResult trait = Ferrograph("impls Shape " + Db());
+  ASSERT_EQ(trait.code, 0) << trait.err;
+  EXPECT_THAT(trait.out, HasSubstr("trait geo::Shape: 2 implementations"));
+  EXPECT_THAT(trait.out, HasSubstr("geo::Shape for geo::shapes::Circle"));
+  EXPECT_THAT(trait.out, HasSubstr("geo::Shape for geo::shapes::Square"));
+
+  RunResult type = Ferrograph("impls shapes::Circle --json " + Db());
+  ASSERT_EQ(type.code, 0) << type.err;
+  json j = json::parse(type.out);
+  EXPECT_EQ(j["node"]["path"], "geo::shapes::Circle");
+  std::set<std::string> traits;
+  for (const json& row : j["implementations"]) {
+    EXPECT_EQ(row["self"], "geo::shapes::Circle");
+    traits.insert(row["trait"].is_null() ? "inherent" : row["trait"].get<std::string>());
+  }
+  EXPECT_EQ(traits, (std::set<std::string>{"geo::Shape", "std::fmt::Display", "std::fmt::Debug",
+                                           "std::clone::Clone", "inherent"}));
+
+  RunResult display = Ferrograph("impls std::fmt::Display --json " + Db());
+  ASSERT_EQ(display.code, 0) << display.err;
+  json d = json::parse(display.out);
+  EXPECT_EQ(d["node"]["kind"], "external");
+  ASSERT_EQ(d["implementations"].size(), 1u);
+  EXPECT_EQ(d["implementations"][0]["self"], "geo::shapes::Circle");
+  EXPECT_EQ(d["implementations"][0]["derive"], false);
+
+  RunResult ambiguous = Ferrograph("impls Circle " + Db());
+  EXPECT_EQ(ambiguous.code, 1);
+  EXPECT_THAT(ambiguous.err, HasSubstr("ambiguous"));
+  EXPECT_THAT(ambiguous.out, HasSubstr("geo::other::Circle"));
+  EXPECT_THAT(ambiguous.out, HasSubstr("geo::shapes::Circle"));
+  RunResult ambiguous_json = Ferrograph("impls Circle --json " + Db());
+  EXPECT_EQ(ambiguous_json.code, 1);
+  EXPECT_EQ(json::parse(ambiguous_json.out)["candidates"].size(), 2u);
+
+  RunResult unknown = Ferrograph("impls NoSuchThing " + Db());
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("NoSuchThing"));
+  EXPECT_EQ(Ferrograph("impls " + Db()).code, 2);
+
+  RunResult show = Ferrograph("show geo::shapes::Circle --no-source " + Db());
+  ASSERT_EQ(show.code, 0) << show.err;
+  EXPECT_THAT(show.out, HasSubstr("IMPLEMENTS    -> external std::fmt::Debug"));
+  EXPECT_THAT(show.out, HasSubstr("IMPL_FOR      <- impl"));
+
+  RunResult exported = Ferrograph("export " + Db());
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  EXPECT_THAT(
+      exported.out,
+      HasSubstr(R"("kind":"IMPLEMENTS","src":"geo::shapes::Circle","dst":"std::fmt::Debug")"));
+  EXPECT_THAT(exported.out, HasSubstr(R"("kind":"external","path":"std::fmt::Display")"));
 }
 
 TEST_F(CliTest, DefaultDatabaseLivesInTheIndexedRoot) {

@@ -74,6 +74,14 @@ struct NodeDetails {
   std::optional<std::string> source;
   std::optional<Node> container;  // the node that CONTAINS it
   std::vector<Node> children;     // what it CONTAINS, in source order
+  // Edges other than CONTAINS, each with the node at its other end
+  // (IMPLEMENTS, IMPL_FOR, ...); sorted by kind, then the other node's path.
+  struct Link {
+    Edge edge;
+    Node other;
+  };
+  std::vector<Link> out_edges;  // from this node
+  std::vector<Link> in_edges;   // to this node
 };
 
 class Engine {

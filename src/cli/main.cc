@@ -7,12 +7,14 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,7 @@ Commands:
   show NAME         a node (canonical path, path suffix, name or id): its
                     source, container and children
   export            every current node and edge as JSON Lines
+  impls NAME        a trait's implementations, or a type's impls (with traits)
   help [COMMAND]    this text, or a command's
 
 Global options:
@@ -78,6 +81,14 @@ its container, its children and its source. NAME is a canonical path
 When several nodes match, lists the candidates and exits 1; narrow with
 --kind or a longer path.
 )"},
+      {"impls", R"(Usage: ferrograph impls NAME [--db FILE] [--json]
+
+For a trait (local or external, e.g. std::fmt::Display), its implementations:
+each impl block with its self type, and each type that derives it. For a type,
+the impls whose self type it is, with their traits, and its derives. NAME is
+matched like `show`'s; when several traits or types match, lists the
+candidates and exits 1.
+)"},
       {"export", R"(Usage: ferrograph export [--db FILE] [-o FILE]
 
 Writes every current node and edge as JSON Lines:
@@ -108,6 +119,7 @@ const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
       {"stats", {"--db", "--json"}},
       {"show", {"--db", "--kind", "--no-source", "--json"}},
       {"export", {"--db", "-o", "--output"}},
+      {"impls", {"--db", "--json"}},
   };
   return *allowed;
 }
@@ -442,6 +454,15 @@ int CmdShow(const Args& args) {
                           {"line", c.span.start_line},
                           {"id", c.id.str()}});
     j["children"] = children;
+    json edges = json::array();
+    for (const auto* links : {&d->out_edges, &d->in_edges})
+      for (const NodeDetails::Link& l : *links)
+        edges.push_back({{"kind", KindName(l.edge.kind)},
+                         {"direction", links == &d->out_edges ? "out" : "in"},
+                         {"other_kind", KindName(l.other.kind)},
+                         {"other_path", l.other.path},
+                         {"other_id", l.other.id.str()}});
+    j["edges"] = edges;
     if (source) j["source"] = d->source ? json(*d->source) : json(nullptr);
     std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return kExitOk;
@@ -475,10 +496,137 @@ int CmdShow(const Args& args) {
     for (const Node& c : d->children)
       fmt::print("    {:<13} {}  (line {})\n", KindName(c.kind), c.name, c.span.start_line);
   }
+  if (!d->out_edges.empty() || !d->in_edges.empty()) {
+    fmt::print("  edges ({}):\n", d->out_edges.size() + d->in_edges.size());
+    for (const NodeDetails::Link& l : d->out_edges)
+      fmt::print("    {:<13} -> {} {}\n", KindName(l.edge.kind), KindName(l.other.kind),
+                 l.other.path);
+    for (const NodeDetails::Link& l : d->in_edges)
+      fmt::print("    {:<13} <- {} {}\n", KindName(l.edge.kind), KindName(l.other.kind),
+                 l.other.path);
+  }
   if (source && d->source) {
     fmt::print("  source:\n");
     std::cout << *d->source;
     if (!d->source->empty() && d->source->back() != '\n') std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+bool IsImplsTarget(NodeKind k) {
+  return k == NodeKind::kTrait || k == NodeKind::kStruct || k == NodeKind::kEnum ||
+         k == NodeKind::kUnion || k == NodeKind::kTypeAlias || k == NodeKind::kExternal;
+}
+
+int CmdImpls(const Args& args) {
+  if (args.positional.size() != 1) return Usage("impls needs exactly one NAME", "impls");
+  const std::string& query = args.positional[0];
+  bool json_out = args.flags.count("--json");
+  auto engine = OpenForReading(args);
+  if (!engine.ok()) return Fail(engine.status());
+  auto found = (*engine)->Find(query, 500);
+  if (!found.ok()) return Fail(found.status());
+  // Candidates: a node, or every crate's external node of one path.
+  std::map<std::pair<std::string, std::string>, std::vector<Node>> candidates;
+  for (Node& n : *found) {
+    if (!IsImplsTarget(n.kind)) continue;
+    std::string k = n.kind == NodeKind::kExternal ? "" : n.id.str();
+    candidates[{n.path, k}].push_back(std::move(n));
+  }
+  if (candidates.empty()) return Fail(Status::NotFound("no trait or type matches `" + query + "`"));
+  if (candidates.size() > 1) {
+    if (json_out) {
+      json c = json::array();
+      for (const auto& [k, nodes] : candidates)
+        c.push_back({{"kind", KindName(nodes[0].kind)},
+                     {"path", nodes[0].path},
+                     {"id", nodes[0].id.str()},
+                     {"file", nodes[0].file},
+                     {"line", nodes[0].span.start_line}});
+      std::cout << json{{"error", "ambiguous"}, {"query", query}, {"candidates", c}}.dump(2)
+                << "\n";
+    } else {
+      fmt::print(stderr, "ferrograph: `{}` is ambiguous: {} candidates\n", query,
+                 candidates.size());
+      for (const auto& [k, nodes] : candidates)
+        fmt::print("  {:<13} {}  ({}:{})  id {}\n", KindName(nodes[0].kind), nodes[0].path,
+                   nodes[0].file, nodes[0].span.start_line, nodes[0].id.str());
+      fmt::print(stderr, "narrow it with a longer path or an id\n");
+    }
+    return kExitError;
+  }
+  const std::vector<Node>& targets = candidates.begin()->second;
+  struct Row {
+    std::optional<Node> impl;  // none for a derive
+    std::string self, trait;
+    std::string file;
+    uint32_t line = 0;
+  };
+  std::vector<Row> rows;
+  std::set<std::string> seen;
+  auto describe = [&](const NodeId& id) { return (*engine)->Describe(id); };
+  auto add_impl = [&](const Node& impl) -> Status {
+    if (!seen.insert(impl.id.str()).second) return Status::OK();
+    auto d = describe(impl.id);
+    if (!d.ok()) return d.status();
+    Row r;
+    r.impl = impl;
+    r.file = impl.file;
+    r.line = impl.span.start_line;
+    for (const NodeDetails::Link& l : d->out_edges) {
+      if (l.edge.kind == EdgeKind::kImplFor) r.self = l.other.path;
+      if (l.edge.kind == EdgeKind::kImplements) r.trait = l.other.path;
+    }
+    rows.push_back(std::move(r));
+    return Status::OK();
+  };
+  for (const Node& t : targets) {
+    auto d = describe(t.id);
+    if (!d.ok()) return Fail(d.status());
+    for (const NodeDetails::Link& l : d->in_edges) {
+      if (l.edge.kind != EdgeKind::kImplements && l.edge.kind != EdgeKind::kImplFor) continue;
+      if (l.other.kind == NodeKind::kImpl) {
+        Status st = add_impl(l.other);
+        if (!st.ok()) return Fail(st);
+      } else if (l.edge.kind == EdgeKind::kImplements) {  // a derive
+        if (!seen.insert(l.other.id.str() + "|" + t.path).second) continue;
+        rows.push_back({std::nullopt, l.other.path, t.path, l.other.file, l.other.span.start_line});
+      }
+    }
+    for (const NodeDetails::Link& l : d->out_edges) {  // the type's derives
+      if (l.edge.kind != EdgeKind::kImplements) continue;
+      if (!seen.insert(t.id.str() + "|" + l.other.path).second) continue;
+      rows.push_back({std::nullopt, t.path, l.other.path, t.file, t.span.start_line});
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.file, a.line, a.self, a.trait) < std::tie(b.file, b.line, b.self, b.trait);
+  });
+  const Node& target = targets[0];
+  if (json_out) {
+    json list = json::array();
+    for (const Row& r : rows)
+      list.push_back({{"impl", r.impl ? json(r.impl->path) : json(nullptr)},
+                      {"impl_id", r.impl ? json(r.impl->id.str()) : json(nullptr)},
+                      {"self", r.self.empty() ? json(nullptr) : json(r.self)},
+                      {"trait", r.trait.empty() ? json(nullptr) : json(r.trait)},
+                      {"derive", !r.impl},
+                      {"file", r.file},
+                      {"line", r.line}});
+    json j = {{"query", query},
+              {"node", {{"kind", KindName(target.kind)}, {"path", target.path}}},
+              {"implementations", list}};
+    std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  fmt::print("{} {}: {} implementation{}\n", KindName(target.kind), target.path, rows.size(),
+             rows.size() == 1 ? "" : "s");
+  for (const Row& r : rows) {
+    std::string what = r.impl ? r.impl->name + "  ->  " +
+                                    (r.trait.empty() ? std::string("inherent") : r.trait) +
+                                    " for " + (r.self.empty() ? std::string("?") : r.self)
+                              : "#[derive] " + r.self + "  ->  " + r.trait;
+    fmt::print("  {}  ({}:{})\n", what, r.file, r.line);
   }
   return kExitOk;
 }
@@ -531,6 +679,7 @@ int Main(int argc, char** argv) {
   if (args.command == "stats") return CmdStats(args);
   if (args.command == "show") return CmdShow(args);
   if (args.command == "export") return CmdExport(args);
+  if (args.command == "impls") return CmdImpls(args);
   return Usage("unknown command `" + args.command + "`", "");
 }
 

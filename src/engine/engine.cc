@@ -68,6 +68,19 @@ Result<NodeDetails> Engine::Describe(const NodeId& id) {
   std::stable_sort(d.children.begin(), d.children.end(), [](const Node& a, const Node& b) {
     return std::tie(a.file, a.span.start_byte) < std::tie(b.file, b.span.start_byte);
   });
+  for (bool out : {true, false}) {
+    FG_ASSIGN_OR_RETURN(std::vector<Edge> edges, out ? store_->EdgesFrom(id, std::nullopt)
+                                                     : store_->EdgesTo(id, std::nullopt));
+    std::vector<NodeDetails::Link>& links = out ? d.out_edges : d.in_edges;
+    for (Edge& e : edges) {
+      if (e.kind == EdgeKind::kContains) continue;
+      FG_ASSIGN_OR_RETURN(std::optional<Node> other, store_->GetNode(out ? e.dst : e.src));
+      if (other) links.push_back({std::move(e), std::move(*other)});
+    }
+    std::stable_sort(links.begin(), links.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.edge.kind, a.other.path) < std::tie(b.edge.kind, b.other.path);
+    });
+  }
   return d;
 }
 

@@ -3,11 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 
+#include "hash/blake3_hasher.h"
 #include "store/sqlite.h"
 
 namespace ferrograph {
@@ -110,6 +112,49 @@ class IndexerTest : public ::testing::Test {
     Write("src/other/z_impl.rs", "pub fn h() {}\n");
   }
 
+  // Current resolved edges (not CONTAINS) as "KIND src -> dst" paths.
+  std::set<std::string> Resolved() {
+    auto store = OpenStore();
+    std::map<NodeId, std::string> ids;
+    store->ForEachNode([&](const Node& n) {
+      ids[n.id] = n.path;
+      return Status::OK();
+    });
+    std::set<std::string> out;
+    store->ForEachEdge([&](const Edge& e) {
+      if (e.kind != EdgeKind::kContains)
+        out.insert(std::string(KindName(e.kind)) + " " + (ids.count(e.src) ? ids[e.src] : "?") +
+                   " -> " + (ids.count(e.dst) ? ids[e.dst] : "?"));
+      return Status::OK();
+    });
+    return out;
+  }
+
+  void WriteImplCrate() {
+    Write("Cargo.toml",
+          "[package]\nname = \"shapes\"\nversion = \"0.1.0\"\n[dependencies]\nserde = \"1\"\n");
+    Write("src/lib.rs",
+          "use std::fmt;\n"
+          "pub mod traits;\n"
+          "pub mod kinds;\n"
+          "pub use kinds::Circle as Round;\n"
+          "#[derive(Debug, Clone, serde::Serialize)]\n"
+          "pub struct X;\n"
+          "impl fmt::Display for X {\n"
+          "    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { Ok(()) }\n"
+          "}\n"
+          "impl X { pub fn new() -> X { X } }\n");
+    Write("src/traits.rs",
+          "pub trait Shape { fn area(&self) -> f64; }\n"
+          "impl<T: Clone> Shape for T { fn area(&self) -> f64 { 0.0 } }\n");
+    Write("src/kinds.rs",
+          "use crate::traits::Shape;\n"
+          "pub struct Circle;\n"
+          "pub struct Square;\n"
+          "impl Shape for Circle { fn area(&self) -> f64 { 1.0 } }\n"
+          "impl Shape for crate::Round {}\n");
+  }
+
   fs::path root_;
   std::string db_;
 };
@@ -140,6 +185,88 @@ TEST_F(IndexerTest, BuildsTheModuleTreeWithCanonicalPaths) {
                               "demo_crate::z -> demo_crate::z::h",
                               "demo_crate::inner -> demo_crate::inner::f",
                           }));
+}
+
+TEST_F(IndexerTest, ImplsAndDerivesBecomeResolvedEdges) {
+  WriteImplCrate();
+  Index();
+  std::set<std::string> edges = Resolved();
+  EXPECT_THAT(edges,
+              IsSupersetOf({
+                  // A local trait for a local type, across modules through `use`.
+                  "IMPL_FOR shapes::kinds::impl Shape for Circle -> shapes::kinds::Circle",
+                  "IMPLEMENTS shapes::kinds::impl Shape for Circle -> shapes::traits::Shape",
+                  // Through a re-export path.
+                  "IMPL_FOR shapes::kinds::impl Shape for crate::Round -> shapes::kinds::Circle",
+                  // An external trait.
+                  "IMPLEMENTS shapes::impl fmt::Display for X -> std::fmt::Display",
+                  "IMPL_FOR shapes::impl fmt::Display for X -> shapes::X",
+                  "IMPL_FOR shapes::impl X -> shapes::X",
+                  // Derives.
+                  "IMPLEMENTS shapes::X -> std::fmt::Debug",
+                  "IMPLEMENTS shapes::X -> std::clone::Clone",
+                  "IMPLEMENTS shapes::X -> serde::Serialize",
+                  // A blanket impl implements, but is for no type.
+                  "IMPLEMENTS shapes::traits::impl Shape for T -> shapes::traits::Shape",
+              }));
+  for (const std::string& e : edges)
+    EXPECT_THAT(e, Not(HasSubstr("impl Shape for T -> shapes::traits::impl"))) << e;
+  EXPECT_EQ(std::count_if(edges.begin(), edges.end(),
+                          [](const std::string& e) {
+                            return e.rfind("IMPL_FOR shapes::traits::impl Shape for T", 0) == 0;
+                          }),
+            0);
+  auto nodes = Nodes();
+  EXPECT_EQ(nodes["std::fmt::Display"], "external");
+  EXPECT_EQ(nodes["serde::Serialize"], "external");
+  // External nodes belong to the crate's pseudo file.
+  auto store = OpenStore();
+  auto found = store->FindNodes("std::fmt::Display", 10);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].file, "#external");
+  EXPECT_EQ((*found)[0].id, MakeNodeId("shapes", "std::fmt::Display", NodeKind::kExternal, 0));
+}
+
+TEST_F(IndexerTest, EditingOneFileReResolvesTheCrate) {
+  WriteImplCrate();
+  Index();
+  IndexReport again = Index();
+  EXPECT_EQ(again.files_parsed, 0);
+  EXPECT_FALSE(again.version.has_value());
+
+  // Circle's impl moves to Square; Display becomes Debug by hand, X no longer
+  // derives Clone. Only kinds.rs and lib.rs change.
+  Write("src/kinds.rs",
+        "use crate::traits::Shape;\n"
+        "pub struct Circle;\n"
+        "pub struct Square;\n"
+        "impl Shape for Square { fn area(&self) -> f64 { 1.0 } }\n");
+  IndexReport r = Index();
+  EXPECT_EQ(r.files_parsed, 1);
+  std::set<std::string> edges = Resolved();
+  EXPECT_THAT(edges, ::testing::Contains("IMPL_FOR shapes::kinds::impl Shape for Square -> "
+                                         "shapes::kinds::Square"));
+  EXPECT_THAT(edges, Not(::testing::Contains("IMPL_FOR shapes::kinds::impl Shape for Circle -> "
+                                             "shapes::kinds::Circle")));
+  // Edges of unchanged files stay.
+  EXPECT_THAT(edges, ::testing::Contains("IMPLEMENTS shapes::X -> std::fmt::Debug"));
+  EXPECT_THAT(edges, ::testing::Contains(
+                         "IMPLEMENTS shapes::impl fmt::Display for X -> std::fmt::Display"));
+
+  // The trait moves: an unchanged file's impl now names something else.
+  Write("src/traits.rs", "pub trait Area { fn area(&self) -> f64; }\npub use Area as Shape;\n");
+  Write("src/lib.rs", "pub mod traits;\npub mod kinds;\n#[derive(Debug)]\npub struct X;\n");
+  Index();
+  edges = Resolved();
+  EXPECT_THAT(edges, ::testing::Contains("IMPLEMENTS shapes::kinds::impl Shape for Square -> "
+                                         "shapes::traits::Area"));
+  EXPECT_THAT(edges, Not(::testing::Contains("IMPLEMENTS shapes::X -> std::clone::Clone")));
+  auto nodes = Nodes();
+  EXPECT_EQ(nodes.count("std::fmt::Display"), 0u);
+  EXPECT_EQ(nodes.count("serde::Serialize"), 0u);
+  EXPECT_EQ(nodes["std::fmt::Debug"], "external");
+  EXPECT_EQ(Index().files_parsed, 0);
 }
 
 TEST_F(IndexerTest, ReindexingAnUnchangedTreeParsesAndWritesNothing) {

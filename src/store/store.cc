@@ -677,7 +677,8 @@ Status WriteTxn::ApplyFile(const FileUpdate& update) {
   } else {
     st.current_file.Reset();
     ++stats_.files_added;
-    if (f.crate_key != kUnreachedFilesCrate) count_delta_[kFilesCountSlot] += 1;
+    if (f.crate_key != kUnreachedFilesCrate && f.path != kExternalNodesFile)
+      count_delta_[kFilesCountSlot] += 1;
   }
   if (!same_file) {
     st.insert_file.Bind(1, f.crate_key)
@@ -844,7 +845,8 @@ Status WriteTxn::RemoveFile(const std::string& crate_key, const std::string& pat
     st.close_file.Bind(1, ordinal_).Bind(2, rowid);
     FG_RETURN_IF_ERROR(st.close_file.Run());
     ++stats_.files_removed;
-    if (crate_key != kUnreachedFilesCrate) count_delta_[kFilesCountSlot] -= 1;
+    if (crate_key != kUnreachedFilesCrate && path != kExternalNodesFile)
+      count_delta_[kFilesCountSlot] -= 1;
   }
   return Status::OK();
 }

@@ -49,6 +49,11 @@ inline constexpr int kSchemaVersion = 1;
 // parsed again, never counted as indexed files, and owning no nodes.
 inline constexpr const char* kUnreachedFilesCrate = "#unreached";
 
+// The files-table path of a crate's pseudo file that owns its external nodes
+// (std::fmt::Display, serde::Serialize): rewritten whenever the crate is
+// resolved again; not counted as an indexed file.
+inline constexpr const char* kExternalNodesFile = "#external";
+
 struct FileRecord {
   std::string crate_key;     // the crate the file was indexed for
   std::string path;          // relative to the indexed root
