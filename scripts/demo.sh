@@ -20,6 +20,8 @@ step "$fg" index "$crate" --db "$db"
 step "$fg" stats --db "$db"
 step "$fg" show regex::re_unicode::Regex --db "$db" --no-source
 step "$fg" show regex::re_unicode::Regex::is_match --db "$db"
+step "$fg" impls std::fmt::Display --db "$db"
+step "$fg" impls regex::re_unicode::Regex --db "$db"
 # An ambiguous name lists its candidates (and exits 1).
 step "$fg" show Regex::is_match --db "$db" || true
 export="$root/build/demo/regex.jsonl"
