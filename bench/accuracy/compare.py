@@ -51,6 +51,28 @@ Recall (rustdoc item -> ferrograph node)
     node's `derive` list names the trait (StructuralPartialEq and TrivialClone
     count as PartialEq and Clone).
 
+Resolved impl edges (export's IMPLEMENTS / IMPL_FOR edges)
+  * per impl matched above: IMPLEMENTS (impl node -> trait, not derive) must
+    reach rustdoc's `trait`; IMPL_FOR (impl node -> self type) rustdoc's `for`
+    when that is a resolved_path (generics, primitives, references, slices,
+    tuples, arrays... are skipped and counted).
+  * a local target (rustdoc id of crate 0) is right when the edge's dst is the
+    ferrograph node matched to that rustdoc item ("local"), or, when the item
+    is unmatched, a node whose span holds its line ("local by span").
+  * an external target (rustdoc `paths` entry, crate renamed per
+    external_crates) is "exact" when the paths agree after core::/alloc:: ->
+    std:: and STD_REEXPORTS (private std modules dropped:
+    core::iter::traits::iterator::Iterator == std::iter::Iterator), "lenient"
+    when only the crate family (std/core/alloc as one) and the last segment
+    agree (quote::to_tokens::ToTokens vs quote::ToTokens), else "wrong".
+    No such edge: "no edge". Misses get a cause (local target matched or
+    not, std target resolved to another crate, external target).
+  * derive: each rustdoc #[automatically_derived] impl whose type node was
+    found needs an IMPLEMENTS edge with derive=true from that type node to the
+    same trait (marker impls StructuralPartialEq/StructuralEq/TrivialClone
+    skipped); and the other way, derive edges from type nodes matched to
+    rustdoc types are checked for a rustdoc derive impl of that trait.
+
 Precision (ferrograph node -> rustdoc item)
   * nodes of the indexed crate whose kind is in KINDS (not generic_param or
     external); `use` only when `pub` (rustdoc lists no other imports).
@@ -208,7 +230,8 @@ def base_name(type_text):
 
 class RustdocItem:
     __slots__ = ("id", "rkind", "kind", "name", "file", "line", "end_line", "span",
-                 "excluded", "trait", "self_type", "parent", "leaf", "macro")
+                 "excluded", "trait", "self_type", "parent", "leaf", "macro",
+                 "trait_id", "for_type")
 
     def __repr__(self):
         return "%s %s %s:%s" % (self.kind, self.name, self.file, self.line)
@@ -269,7 +292,7 @@ def load_rustdoc(path, src):
         r.file = os.path.normpath(span["filename"])
         r.line, r.end_line = span["begin"][0], span["end"][0]
         r.excluded = None
-        r.trait = r.self_type = r.leaf = r.macro = None
+        r.trait = r.self_type = r.leaf = r.macro = r.trait_id = r.for_type = None
         r.parent = parent.get(iid)
         if k == "module":
             r.kind = "crate" if inner.get("is_crate") else "module"
@@ -298,6 +321,8 @@ def load_rustdoc(path, src):
             tr = inner.get("trait")
             r.trait = tr["path"].split("::")[-1] if tr else None
             r.self_type = render_type(inner.get("for"))
+            r.trait_id = str(tr["id"]) if tr else None
+            r.for_type = inner.get("for")
             if "automatically_derived" in json.dumps(it.get("attrs", [])):
                 r.excluded = "derive"
         if r.excluded is None:
@@ -396,7 +421,22 @@ def load_export(path):
                 if c.file and c.file != p.file:
                     p.children_files.add(c.file)
     duplicate_ids = {i: len(v) for i, v in by_id.items() if len(v) > 1}
-    return nodes, duplicate_ids
+    # IMPLEMENTS / IMPL_FOR edges: (kind, src node key, dst node, derive flag)
+    impl_edges = collections.defaultdict(list)   # src node key -> [(kind, dst node, derive)]
+    for e in edges:
+        if e.get("kind") not in ("IMPLEMENTS", "IMPL_FOR"):
+            continue
+        ss = by_id.get(e.get("src_id"), [])
+        if len(ss) > 1:
+            ss = [x for x in ss if x.file == e.get("file")] or ss
+        ds = by_id.get(e.get("dst_id"), [])
+        d = ds[0] if ds else None
+        if d is None:   # dst not exported as a node: keep its path
+            d = Node()
+            d.key, d.kind, d.path, d.file, d.line, d.end_line = None, "external", e.get("dst"), None, 0, 0
+        for x in ss:
+            impl_edges[x.key].append((e["kind"], d, bool(e.get("derive"))))
+    return nodes, duplicate_ids, impl_edges
 
 
 def ancestors(nodes, n):
@@ -565,11 +605,236 @@ def use_contains(text, leaf):
     return re.search(r"(?<![\w])" + re.escape(leaf) + r"(?![\w])", text or "") is not None
 
 
+# ------------------------------------------------------------ resolved edges
+
+STD_FAMILY = {"std", "core", "alloc"}
+
+# Private std/core/alloc modules whose items the std facade re-exports one
+# level up: core::iter::traits::iterator::Iterator is std::iter::Iterator.
+STD_REEXPORTS = [
+    ("std::iter::traits::iterator", "std::iter"), ("std::iter::traits::collect", "std::iter"),
+    ("std::iter::traits::double_ended", "std::iter"), ("std::iter::traits::exact_size", "std::iter"),
+    ("std::iter::traits::marker", "std::iter"), ("std::iter::traits::accum", "std::iter"),
+    ("std::iter::range", "std::iter"),
+    ("std::ops::arith", "std::ops"), ("std::ops::bit", "std::ops"), ("std::ops::deref", "std::ops"),
+    ("std::ops::drop", "std::ops"), ("std::ops::function", "std::ops"), ("std::ops::index", "std::ops"),
+    ("std::ops::range", "std::ops"), ("std::ops::try_trait", "std::ops"),
+    ("std::str::traits", "std::str"), ("std::slice::index", "std::slice"),
+    ("std::future::future", "std::future"), ("std::panic::unwind_safe", "std::panic"),
+    ("std::hash::sip", "std::hash"), ("std::io::error", "std::io"), ("std::io::readbuf", "std::io"),
+    ("std::error", "std::error"), ("std::alloc::layout", "std::alloc"), ("std::alloc::global", "std::alloc"),
+    ("std::string", "std::string"), ("std::vec", "std::vec"), ("std::boxed", "std::boxed"),
+    ("std::convert::num", "std::convert"), ("std::fmt::builders", "std::fmt"),
+]
+
+# The derive behind each marker trait, by std path (for derive edge checks).
+DERIVE_MARKER_PATHS = {"StructuralPartialEq": "std::cmp::PartialEq", "StructuralEq": "std::cmp::Eq",
+                       "TrivialClone": "std::clone::Clone"}
+
+
+def std_normalize(path):
+    """core::X / alloc::X -> std::X, private re-exporting modules dropped."""
+    parts = path.split("::")
+    if parts and parts[0] in STD_FAMILY:
+        parts[0] = "std"
+    p = "::".join(parts)
+    for internal, public in STD_REEXPORTS:
+        if p.startswith(internal + "::") and p.count("::") == internal.count("::") + 1:
+            return public + p[len(internal):]
+    return p
+
+
+def path_agreement(rpath, fpath):
+    """exact (after std normalization) / lenient (same crate family and last
+    segment) / None."""
+    if not fpath:
+        return None
+    if rpath == fpath or std_normalize(rpath) == std_normalize(fpath):
+        return "exact"
+    rp, fp = rpath.split("::"), fpath.split("::")
+    rfam = "std" if rp[0] in STD_FAMILY else rp[0]
+    ffam = "std" if fp[0] in STD_FAMILY else fp[0]
+    if rfam == ffam and rp[-1] == fp[-1]:
+        return "lenient"
+    return None
+
+
+TYPE_SKIP_LABEL = {"generic": "generic", "primitive": "primitive", "borrowed_ref": "reference",
+                   "raw_pointer": "raw pointer", "slice": "slice", "array": "array", "tuple": "tuple",
+                   "dyn_trait": "dyn Trait", "function_pointer": "fn pointer",
+                   "qualified_path": "projection"}
+
+
+def crate_edition(src):
+    try:
+        with open(os.path.join(src, "Cargo.toml"), encoding="utf-8") as f:
+            m = re.search(r'^\s*edition\s*=\s*"(\d+)"', f.read(), re.M)
+        return m.group(1) if m else "2015"
+    except OSError:
+        return "?"
+
+
+def check_impl_edges(doc, ritems, hit_of, matched_impls, derive_types, impl_edges, nexamples):
+    """IMPLEMENTS / IMPL_FOR / derive edges of matched impls against rustdoc's
+    trait and `for` ids. Outcomes per check: exact, lenient (external path,
+    same crate family and last segment only), local (dst is the ferrograph node
+    matched to rustdoc's item), local by span (rustdoc's item is unmatched, the
+    dst node's span holds it), wrong, no edge."""
+    index, paths = doc["index"], doc.get("paths", {})
+    ext = doc.get("external_crates", {})
+    ritem = {r.id: r for r in ritems}
+    stats = collections.Counter()
+    examples = collections.defaultdict(list)
+
+    def target(iid):
+        """('local', rustdoc item or None) or ('external', full path)."""
+        it = index.get(iid)
+        if it is not None and it.get("crate_id") == 0:
+            return "local", ritem.get(iid)
+        p = paths.get(iid)
+        if p is None:
+            return "external", None
+        parts = list(p["path"])
+        if p.get("crate_id") not in (0, None):
+            cname = ext.get(str(p["crate_id"]), {}).get("name")
+            if cname and parts and parts[0] != cname:
+                parts[0] = cname
+        if p.get("crate_id") == 0:
+            return "local", ritem.get(iid)
+        return "external", "::".join(parts)
+
+    def judge(iid, dsts):
+        kind, t = target(iid)
+        if not dsts:
+            return "no edge", kind, t
+        if kind == "local":
+            h = hit_of.get(iid)
+            for d in dsts:
+                if h is not None and d.key == h.key:
+                    return "local", kind, t
+            if h is None and t is not None:
+                for d in dsts:
+                    if d.file == t.file and d.line <= t.line <= d.end_line:
+                        return "local by span", kind, t
+            return "wrong", kind, t
+        if t is None:
+            return "rustdoc path unknown", kind, t
+        best = None
+        for d in dsts:
+            a = path_agreement(t, d.path) if d.kind == "external" else None
+            if a == "exact":
+                return "exact", kind, t
+            best = best or a
+        return (best or "wrong"), kind, t
+
+    def note(check, outcome, r, want, dsts):
+        key = "%s: %s" % (check, outcome)
+        stats[key] += 1
+        if outcome in ("wrong", "no edge"):
+            if isinstance(want, RustdocItem) or want is None:
+                h = hit_of.get(want.id) if want is not None else None
+                cls = ("local target matched to a ferrograph node" if h is not None else
+                       "local target with no ferrograph node (%s)" % (
+                           "macro-produced" if want is not None and want.excluded == "macro" else "unmatched"))
+            elif dsts and all(d.path and d.path.split("::")[0] not in STD_FAMILY for d in dsts) \
+                    and want.split("::")[0] in STD_FAMILY:
+                cls = "std target, ferrograph resolved to crate `%s`" % dsts[0].path.split("::")[0]
+            else:
+                cls = "external target"
+            stats["%s %s detail: %s" % (check, outcome, cls)] += 1
+        if outcome in ("wrong", "no edge", "lenient", "rustdoc path unknown") and len(examples[key]) < nexamples:
+            w = want if isinstance(want, str) else ("%s (%s:%d)" % (want.name, want.file, want.line) if want else "?")
+            examples[key].append("%s:%d `impl %s%s` want %s, ferrograph %s" % (
+                r.file, r.line, (r.trait + " for ") if r.trait else "", r.self_type, w,
+                ", ".join(d.path or "?" for d in dsts) or "none"))
+
+    for r, hit in matched_impls:
+        edges = impl_edges.get(hit.key, [])
+        impls = [d for k, d, der in edges if k == "IMPLEMENTS" and not der]
+        fors = [d for k, d, der in edges if k == "IMPL_FOR"]
+        if r.trait_id is not None:
+            outcome, _, want = judge(r.trait_id, impls)
+            note("IMPLEMENTS", outcome, r, want, impls)
+        elif impls:
+            stats["IMPLEMENTS: on inherent impl"] += 1
+        ft = r.for_type
+        if isinstance(ft, dict) and "resolved_path" in ft:
+            outcome, _, want = judge(str(ft["resolved_path"]["id"]), fors)
+            note("IMPL_FOR", outcome, r, want, fors)
+        else:
+            k = next(iter(ft)) if isinstance(ft, dict) and ft else str(ft)
+            stats["IMPL_FOR skipped: %s" % TYPE_SKIP_LABEL.get(k, k)] += 1
+    for r, types in derive_types:
+        if r.trait in DERIVE_MARKERS:
+            stats["derive skipped: marker impl"] += 1
+            continue
+        dsts = [d for n in types for k, d, der in impl_edges.get(n.key, []) if k == "IMPLEMENTS" and der]
+        outcome, _, want = judge(r.trait_id, dsts) if r.trait_id else ("rustdoc path unknown", None, None)
+        note("derive", outcome, r, want, dsts)
+    # the other way: derive edges from type nodes matched to rustdoc types,
+    # confirmed when rustdoc has an automatically_derived impl of that trait
+    rd = collections.defaultdict(list)    # ferrograph type node key -> rustdoc trait paths
+    for r in ritems:
+        if r.excluded == "derive" and r.kind == "impl" and r.trait_id and isinstance(r.for_type, dict) \
+                and "resolved_path" in r.for_type:
+            h = hit_of.get(str(r.for_type["resolved_path"]["id"]))
+            if h is not None:
+                rd[h.key].append(r.trait_id)
+    matched_types = {h.key: h for h in hit_of.values() if h.kind in ("struct", "enum", "union")}
+    for key, n in matched_types.items():
+        for k, d, der in impl_edges.get(key, []):
+            if k != "IMPLEMENTS" or not der:
+                continue
+            stats["derive edges from matched types"] += 1
+            ok = False
+            for tid in rd.get(key, []):
+                kind, t = target(tid)
+                if kind == "external" and t and path_agreement(t, d.path):
+                    ok = True
+                elif kind == "local" and hit_of.get(tid) is not None and hit_of[tid].key == d.key:
+                    ok = True
+            if ok:
+                stats["derive edges confirmed"] += 1
+            elif len(examples["derive edge without rustdoc impl"]) < nexamples:
+                examples["derive edge without rustdoc impl"].append("%s:%d %s derive %s" % (
+                    n.file, n.line, n.path, d.path))
+    return stats, examples
+
+
+def edge_counts(st, check):
+    ok = sum(v for k, v in st.items() if k.startswith(check + ": ") and
+             k.split(": ", 1)[1] in ("exact", "lenient", "local", "local by span"))
+    tot = sum(v for k, v in st.items() if k.startswith(check + ": ") and k != check + ": on inherent impl")
+    return ok, tot
+
+
+def edge_line(st):
+    parts = []
+    for check in ("IMPLEMENTS", "IMPL_FOR", "derive"):
+        ok, tot = edge_counts(st, check)
+        detail = ", ".join("%s %d" % (k.split(": ", 1)[1], v) for k, v in sorted(st.items())
+                           if k.startswith(check + ": "))
+        parts.append("%s %d/%d (%s)%s" % (check, ok, tot, pct(ok, tot), (" [" + detail + "]") if detail else ""))
+    skipped = ", ".join("%s %d" % (k.split(": ", 1)[1], v) for k, v in sorted(st.items())
+                        if k.startswith("IMPL_FOR skipped: "))
+    if skipped:
+        parts.append("IMPL_FOR skipped (not a resolved path): " + skipped)
+    if st.get("derive skipped: marker impl"):
+        parts.append("derive marker impls skipped: %d" % st["derive skipped: marker impl"])
+    if st.get("derive edges from matched types"):
+        parts.append("derive edges (from matched type nodes) with a rustdoc derive impl: %d/%d" % (
+            st.get("derive edges confirmed", 0), st["derive edges from matched types"]))
+    details = [(k, v) for k, v in st.items() if " detail: " in k]
+    if details:
+        parts.append("misses by cause: " + ", ".join("%s %d" % kv for kv in sorted(details, key=lambda kv: -kv[1])))
+    return "; ".join(parts)
+
+
 def compare(label, rustdoc_path, export_path, src, cfg_path=None, nexamples=6):
     doc, ritems, skipped = load_rustdoc(rustdoc_path, src)
     cfgset = load_cfg_set(cfg_path)
     sources = SourceCache(src)
-    nodes_all, duplicate_ids = load_export(export_path)
+    nodes_all, duplicate_ids, impl_edges = load_export(export_path)
     root = next((r for r in ritems if r.kind == "crate"), None)
     crate_name = None
     if root is not None:
@@ -615,6 +880,9 @@ def compare(label, rustdoc_path, export_path, src, cfg_path=None, nexamples=6):
     end_same, end_total, end_examples = collections.Counter(), collections.Counter(), []
     derive_stats = collections.Counter()
     derive_examples = []
+    hit_of = {}             # rustdoc id -> matched ferrograph node
+    matched_impls = []      # (rustdoc impl, ferrograph impl node)
+    derive_types = []       # (rustdoc derive impl, candidate type nodes)
     for r in ritems:
         if r.excluded == "derive" and r.kind == "impl" and r.trait:
             types = [n for n in by_file_kind.get((r.file, "struct"), []) + by_file_kind.get((r.file, "enum"), [])
@@ -624,6 +892,7 @@ def compare(label, rustdoc_path, export_path, src, cfg_path=None, nexamples=6):
                 derive_stats["type not found (macro-produced type)"] += 1
                 continue
             derive_stats["derive impls"] += 1
+            derive_types.append((r, types))
             if any(trait in n.derive or any(d.split("::")[-1] == trait for d in n.derive) for n in types):
                 derive_stats["listed"] += 1
             elif len(derive_examples) < nexamples:
@@ -675,6 +944,7 @@ def compare(label, rustdoc_path, export_path, src, cfg_path=None, nexamples=6):
                 note_miss("no node", r)
             continue
         used.add(hit.key)
+        hit_of[r.id] = hit
         recall[r.kind][0] += 1
         if r.kind not in ("crate", "module", "use"):
             end_total[r.kind] += 1
@@ -685,6 +955,7 @@ def compare(label, rustdoc_path, export_path, src, cfg_path=None, nexamples=6):
                     r.kind, r.name, r.file, r.line, r.end_line, hit.line, hit.end_line))
         if r.kind == "impl":
             impl_stats["matched"] += 1
+            matched_impls.append((r, hit))
             fname = hit.name or ""
             m = re.match(r"^impl\s*(?:<.*?>\s*)?(.*)$", fname, re.S)
             rest = m.group(1) if m else fname
@@ -730,6 +1001,10 @@ def compare(label, rustdoc_path, export_path, src, cfg_path=None, nexamples=6):
             if n.key not in used:
                 macro_nodes_matched += 1
             used.add(n.key)
+            hit_of.setdefault(r.id, n)
+
+    edge_stats, edge_examples = check_impl_edges(doc, ritems, hit_of, matched_impls, derive_types,
+                                                 impl_edges, nexamples)
 
     def content_files(anc):
         files = set()
@@ -826,6 +1101,9 @@ def compare(label, rustdoc_path, export_path, src, cfg_path=None, nexamples=6):
         "derives": dict(derive_stats),
         "derive_examples": derive_examples,
         "impl_examples": dict(impl_examples),
+        "edges": dict(edge_stats),
+        "edition": crate_edition(src),
+        "edge_examples": dict(edge_examples),
     }
 
 
@@ -862,7 +1140,8 @@ def merge(results):
                  "unmatched_unexplained": 0} for k in KINDS}
     agg = {"excluded": collections.Counter(), "misses": collections.Counter(),
            "false_positives": collections.Counter(), "impls": collections.Counter(),
-           "derives": collections.Counter(), "macro_names": collections.Counter()}
+           "derives": collections.Counter(), "macro_names": collections.Counter(),
+           "edges": collections.Counter()}
     end = collections.defaultdict(lambda: [0, 0])
     macro = collections.defaultdict(lambda: [0, 0])
     dups = 0
@@ -940,6 +1219,41 @@ def report(results, out):
     out.append("Impls matched by file+line: %d of %d; %s." % (
         overall["impls"].get("matched", 0), overall["kinds"]["impl"]["rustdoc"], impl_line(overall["impls"])))
     out.append("")
+    out.append("### Resolved impl edges (IMPLEMENTS, IMPL_FOR, derive IMPLEMENTS)")
+    out.append("")
+    out.append("For every impl matched by file+line: IMPLEMENTS must reach rustdoc's trait, "
+               "IMPL_FOR rustdoc's self type when that is a resolved path; a local target must be the "
+               "ferrograph node matched to rustdoc's item (*local*; *local by span* when that item is "
+               "unmatched and the edge's node span holds it), an external one must have the same path "
+               "after mapping core/alloc to std and dropping private std modules (*exact*), or at least "
+               "the same crate family and last segment (*lenient*). Derive: each rustdoc "
+               "`#[automatically_derived]` impl whose type node was found needs an IMPLEMENTS edge with "
+               "`derive: true` from that node to the trait (marker impls such as StructuralPartialEq skipped).")
+    out.append("")
+    out.append("| crate | edition | IMPLEMENTS | IMPL_FOR | derive | of which lenient (impl/for/derive) | no edge (impl/for/derive) | wrong (impl/for/derive) |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|")
+    for lbl, ed, st in [(r["label"], r["edition"], r["edges"]) for r in results] + [("**all**", "", overall["edges"])]:
+        cells = []
+        for check in ("IMPLEMENTS", "IMPL_FOR", "derive"):
+            ok, tot = edge_counts(st, check)
+            cells.append("%d/%d (%s)" % (ok, tot, pct(ok, tot)))
+        def three(o):
+            return "/".join(str(st.get("%s: %s" % (c, o), 0)) for c in ("IMPLEMENTS", "IMPL_FOR", "derive"))
+        cells += [three("lenient"), three("no edge"), three("wrong")]
+        out.append("| %s | %s | %s |" % (lbl, ed, " | ".join(cells)))
+    out.append("")
+    out.append("Outcomes overall: " + edge_line(overall["edges"]) + ".")
+    out.append("")
+    ex_all = collections.defaultdict(list)
+    for r in results:
+        for k, ex in r["edge_examples"].items():
+            ex_all[k].extend("[%s] %s" % (r["label"], e) for e in ex[:2])
+    if ex_all:
+        out.append("Examples (up to 2 per crate; all lenient/no edge/wrong cases per crate are in the per-crate sections):")
+        out.append("")
+        for k in sorted(ex_all):
+            out.append("- %s (%d): %s" % (k, overall["edges"].get(k, 0), "; ".join(ex_all[k][:8])))
+        out.append("")
     out.append("Recall misses by class:")
     out.append("")
     out.append("| kind: class | count |")
@@ -992,6 +1306,16 @@ def report(results, out):
         out.append("")
         out.append("Impls: %s." % impl_line(r["impls"]))
         out.append("")
+        out.append("Impl edges: %s." % edge_line(r["edges"]))
+        out.append("")
+        if r["edge_examples"]:
+            out.append("<details><summary>impl edge misses and lenient matches</summary>")
+            out.append("")
+            for k, ex in sorted(r["edge_examples"].items()):
+                out.append("- %s (%d): %s" % (k, r["edges"].get(k, 0), "; ".join(ex)))
+            out.append("")
+            out.append("</details>")
+            out.append("")
         if r["miss_examples"]:
             out.append("<details><summary>misses (rustdoc has, ferrograph lacks)</summary>")
             out.append("")
