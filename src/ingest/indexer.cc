@@ -505,7 +505,12 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
   input.modules.push_back(std::move(root));
   std::map<std::string, int> module_of_path{{crate_name, 0}};
   std::map<std::string, Visibility> mod_visibility;  // `mod x;` declarations
+  input.edition_2015 = target.package->edition == "2015";
   for (const auto& [dep_key, pkg_name] : target.package->dependencies) {
+    // `core`, `alloc` and `std` always name the sysroot crates; a Cargo
+    // dependency under such a key is the rustc-std-workspace shim that only
+    // building std itself enables (hashbrown, memchr).
+    if (dep_key == "core" || dep_key == "alloc" || dep_key == "std") continue;
     CrateDependency d;
     d.name = CrateIdent(dep_key);
     d.external_name = CrateIdent(pkg_name);

@@ -132,7 +132,8 @@ class IndexerTest : public ::testing::Test {
 
   void WriteImplCrate() {
     Write("Cargo.toml",
-          "[package]\nname = \"shapes\"\nversion = \"0.1.0\"\n[dependencies]\nserde = \"1\"\n");
+          "[package]\nname = \"shapes\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"
+          "[dependencies]\nserde = \"1\"\n");
     Write("src/lib.rs",
           "use std::fmt;\n"
           "pub mod traits;\n"
@@ -226,6 +227,33 @@ TEST_F(IndexerTest, ImplsAndDerivesBecomeResolvedEdges) {
   ASSERT_EQ(found->size(), 1u);
   EXPECT_EQ((*found)[0].file, "#external");
   EXPECT_EQ((*found)[0].id, MakeNodeId("shapes", "std::fmt::Display", NodeKind::kExternal, 0));
+}
+
+// Rust 2015 (no `edition` key): `use` paths start at the crate root, as in
+// serde 1.0; and a Cargo dependency named `core` (the rustc-std-workspace
+// shim of hashbrown and memchr) does not hide the real core.
+TEST_F(IndexerTest, Edition2015UsePathsAreCrateRelative) {
+  Write("Cargo.toml",
+        "[package]\nname = \"old\"\nversion = \"0.1.0\"\n"
+        "[dependencies]\ncore = { version = \"1\", optional = true, package = "
+        "\"rustc-std-workspace-core\" }\n");
+  Write("src/lib.rs", "pub mod de;\npub mod impls;\n");
+  Write("src/de.rs", "pub trait Deserialize {}\n");
+  Write("src/impls.rs",
+        "use de::Deserialize;\n"
+        "use core::fmt;\n"
+        "pub struct Path;\n"
+        "impl Deserialize for Path {}\n"
+        "impl fmt::Debug for Path {\n"
+        "    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { Ok(()) }\n"
+        "}\n");
+  Index();
+  std::set<std::string> edges = Resolved();
+  EXPECT_THAT(edges,
+              ::testing::Contains(
+                  "IMPLEMENTS old::impls::impl Deserialize for Path -> old::de::Deserialize"));
+  EXPECT_THAT(edges, ::testing::Contains(
+                         "IMPLEMENTS old::impls::impl fmt::Debug for Path -> core::fmt::Debug"));
 }
 
 TEST_F(IndexerTest, EditingOneFileReResolvesTheCrate) {

@@ -703,6 +703,7 @@ class Discoverer {
     std::optional<std::string> edition = spec.edition;
     if (!edition && spec.edition_from_workspace && ws_spec) edition = ws_spec->package_edition;
     bool edition_2015 = IsEdition2015(edition);
+    pkg.edition = edition.value_or("2015");
 
     // lib
     bool has_lib = false;

@@ -44,6 +44,7 @@ struct Package {
   std::string name;          // as in Cargo.toml: "regex-syntax"
   std::string manifest_dir;  // absolute, normalized
   std::string version;
+  std::string edition = "2015";  // as in Cargo.toml (inherited too); 2015 when absent
   std::vector<Target> targets;
   // Dependency key as seen by the code ("serde_json", or the rename) →
   // package name ("serde_json"), from [dependencies], [dev-dependencies],

@@ -713,7 +713,8 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
 
   // Import directives.
   struct Directive {
-    int module = 0;
+    int module = 0;       // where the import binds its name
+    int path_module = 0;  // where its path is looked up from (the root for 2015)
     size_t import = 0;
     std::vector<std::string_view> segs;
     uint32_t name = kNoStr;  // the bound name; kNoStr for `as _` and globs
@@ -759,11 +760,23 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
       }
       Directive d;
       d.module = static_cast<int>(mi);
+      d.path_module = d.module;
       d.import = k;
       d.scope = scope;
       d.glob = u.glob;
       for (const std::string& s : u.path) d.segs.push_back(s);
       if (d.segs.empty()) continue;
+      if (input.edition_2015) {
+        // 2015 `use` paths are crate-relative: look the first segment up from
+        // the root (its items and imports, then the extern crates); `::x` is
+        // the root's `x`.
+        const std::string_view first = d.segs[0];
+        if (first.empty()) d.segs.erase(d.segs.begin());
+        if (!d.segs.empty() && d.segs[0] != "crate" && d.segs[0] != "$crate" &&
+            d.segs[0] != "self" && d.segs[0] != "super")
+          d.path_module = 0;
+        if (d.segs.empty()) continue;
+      }
       if (d.glob) {
         ++modules_[mi].pending_globs;
       } else {
@@ -793,7 +806,7 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
     for (Directive& d : directives) {
       if (d.glob) {
         if (!d.bound) {
-          Walk w = WalkPath(d.module, d.segs, Namespace::kType, force);
+          Walk w = WalkPath(d.path_module, d.segs, Namespace::kType, force);
           if (w.state != Walk::kFound || w.consumed != d.segs.size()) continue;
           d.bound = 1;
           d.found[0] = w;
@@ -809,7 +822,7 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
       if (d.bound == (1 << kNamespaceCount) - 1) continue;
       for (int ns = 0; ns < kNamespaceCount; ++ns) {
         if (d.bound & (1 << ns)) continue;
-        Walk w = WalkPath(d.module, d.segs, static_cast<Namespace>(ns), force);
+        Walk w = WalkPath(d.path_module, d.segs, static_cast<Namespace>(ns), force);
         if (w.state != Walk::kFound || w.consumed != d.segs.size()) continue;
         // An external path may name anything: bind it in every namespace.
         Def def = ToDef(w);

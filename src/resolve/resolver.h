@@ -97,7 +97,10 @@ struct CrateDependency {
 };
 
 struct CrateInput {
-  std::string name;                  // "regex"
+  std::string name;  // "regex"
+  // Rust 2015: `use` paths start at the crate root (`use de::Error;` in serde
+  // means `crate::de::Error`), and a leading `::` names the crate root.
+  bool edition_2015 = false;
   std::vector<ModuleInput> modules;  // modules[0] is the crate root
   std::vector<CrateDependency> dependencies;
 };
