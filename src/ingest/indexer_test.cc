@@ -66,9 +66,9 @@ class IndexerTest : public ::testing::Test {
     return out;
   }
 
-  // Current CONTAINS edges as "src -> dst" paths.
-  std::set<std::string> Contains() {
-    std::map<std::string, std::string> path_of;
+  // Current edges as "src -> dst" paths: the CONTAINS edges, or every other
+  // kind with the kind in front ("IMPLEMENTS src -> dst").
+  std::set<std::string> EdgesAsText(bool containment) {
     auto store = OpenStore();
     std::map<NodeId, std::string> ids;
     store->ForEachNode([&](const Node& n) {
@@ -77,13 +77,16 @@ class IndexerTest : public ::testing::Test {
     });
     std::set<std::string> out;
     store->ForEachEdge([&](const Edge& e) {
-      if (e.kind == EdgeKind::kContains)
-        out.insert((ids.count(e.src) ? ids[e.src] : "?") + " -> " +
-                   (ids.count(e.dst) ? ids[e.dst] : "?"));
+      if ((e.kind == EdgeKind::kContains) != containment) return Status::OK();
+      std::string text =
+          (ids.count(e.src) ? ids[e.src] : "?") + " -> " + (ids.count(e.dst) ? ids[e.dst] : "?");
+      out.insert(containment ? text : std::string(KindName(e.kind)) + " " + text);
       return Status::OK();
     });
     return out;
   }
+  std::set<std::string> Contains() { return EdgesAsText(true); }
+  std::set<std::string> Resolved() { return EdgesAsText(false); }
 
   int64_t TotalNodeRows() {
     auto db = std::move(Database::Open(db_, true)).value();
@@ -110,24 +113,6 @@ class IndexerTest : public ::testing::Test {
     Write("src/b/mod.rs", "pub mod c;\npub fn in_b() {}\n");
     Write("src/b/c.rs", "pub fn g() {}\n");
     Write("src/other/z_impl.rs", "pub fn h() {}\n");
-  }
-
-  // Current resolved edges (not CONTAINS) as "KIND src -> dst" paths.
-  std::set<std::string> Resolved() {
-    auto store = OpenStore();
-    std::map<NodeId, std::string> ids;
-    store->ForEachNode([&](const Node& n) {
-      ids[n.id] = n.path;
-      return Status::OK();
-    });
-    std::set<std::string> out;
-    store->ForEachEdge([&](const Edge& e) {
-      if (e.kind != EdgeKind::kContains)
-        out.insert(std::string(KindName(e.kind)) + " " + (ids.count(e.src) ? ids[e.src] : "?") +
-                   " -> " + (ids.count(e.dst) ? ids[e.dst] : "?"));
-      return Status::OK();
-    });
-    return out;
   }
 
   void WriteImplCrate() {
