@@ -37,6 +37,18 @@ struct WriteStats {
   }
 };
 
+// How the call sites of the crates resolved in one index run were linked
+// (resolve/link.h): each call site counts once, by its best resolution.
+struct CallResolutionStats {
+  uint64_t calls = 0;            // path and method call sites seen
+  uint64_t calls_exact = 0;      // a path resolved through the scope's items
+  uint64_t calls_import = 0;     // a path whose first segment came in by `use`
+  uint64_t calls_method = 0;     // a method on a receiver of known type
+  uint64_t calls_name_only = 0;  // candidates by name only
+  uint64_t calls_external = 0;   // a callee outside the index (std, other crates)
+  uint64_t calls_unresolved = 0;
+};
+
 struct GraphStats {
   int64_t crates = 0;
   int64_t files = 0;

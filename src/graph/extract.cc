@@ -132,6 +132,7 @@ enum class K : uint8_t {
   kStructExpression,
   kTryExpression,
   kReferenceExpression,
+  kParenthesizedExpression,
 };
 
 struct NamedKind {
@@ -221,6 +222,7 @@ constexpr NamedKind kNamedKinds[] = {
     {"struct_expression", K::kStructExpression},
     {"try_expression", K::kTryExpression},
     {"reference_expression", K::kReferenceExpression},
+    {"parenthesized_expression", K::kParenthesizedExpression},
 };
 
 struct Grammar {
@@ -1798,7 +1800,7 @@ class Extractor {
       c.kind = CallKind::kMethod;
       c.path.emplace_back(t.Text(name, source_));
       c.line = LineAt(t, name);
-      uint32_t recv = t.ChildByField(f, g.f_value);
+      uint32_t recv = ReceiverBase(t, t.ChildByField(f, g.f_value), &c);
       K rk = recv == FlatSyntaxTree::kNone ? K::kOther : KindAt(t, recv);
       if (rk == K::kSelf) {
         c.receiver = "self";
@@ -1807,6 +1809,8 @@ class Extractor {
         std::string_view name_text = t.Text(recv, source_);
         c.receiver = std::string(name_text);
         ReceiverType(*scope.fn, name_text, t[i].start_byte, &c.receiver_type);
+      } else if (c.receiver_call.empty()) {
+        c.receiver_steps.clear();
       }
     } else if (fk == K::kIdentifier || fk == K::kScopedIdentifier) {
       c.kind = CallKind::kPath;
@@ -1816,6 +1820,66 @@ class Extractor {
       return;  // `(f)()`, `v[0]()`, a closure called in place
     }
     out_->calls.push_back(std::move(c));
+  }
+
+  // Walks a method call's receiver expression down to its base (`self`, a
+  // local name, or a path call, which goes to c->receiver_call), recording
+  // the field accesses, method calls and unwraps on the way in
+  // c->receiver_steps, base first. Returns the base node (kNone when the
+  // expression has no base we can type).
+  uint32_t ReceiverBase(const FlatSyntaxTree& t, uint32_t recv, CallRef* c) {
+    const Grammar& g = G();
+    std::vector<ReceiverStep> steps;  // outermost first
+    uint32_t base = FlatSyntaxTree::kNone;
+    for (int guard = 0; recv != FlatSyntaxTree::kNone && guard < 64; ++guard) {
+      K k = KindAt(t, recv);
+      if (k == K::kSelf || k == K::kIdentifier) {
+        base = recv;
+        break;
+      }
+      if (k == K::kFieldExpression) {
+        uint32_t name = t.ChildByField(recv, g.f_field);
+        if (name == FlatSyntaxTree::kNone) break;
+        steps.push_back({ReceiverStep::kField, std::string(t.Text(name, source_))});
+        recv = t.ChildByField(recv, g.f_value);
+      } else if (k == K::kTryExpression) {
+        steps.push_back({ReceiverStep::kUnwrap, "?"});
+        recv = FirstNamedChild(t, recv);
+      } else if (k == K::kReferenceExpression) {
+        recv = t.ChildByField(recv, g.f_value);
+      } else if (k == K::kParenthesizedExpression) {
+        recv = FirstNamedChild(t, recv);
+      } else if (k == K::kCallExpression) {
+        uint32_t fn = t.ChildByField(recv, g.f_function);
+        if (fn != FlatSyntaxTree::kNone && KindAt(t, fn) == K::kGenericFunction)
+          fn = t.ChildByField(fn, g.f_function);
+        if (fn == FlatSyntaxTree::kNone) break;
+        K fk = KindAt(t, fn);
+        if (fk == K::kFieldExpression) {
+          uint32_t name = t.ChildByField(fn, g.f_field);
+          if (name == FlatSyntaxTree::kNone) break;
+          std::string_view m = t.Text(name, source_);
+          if (m == "unwrap" || m == "expect" || m == "unwrap_unchecked") {
+            steps.push_back({ReceiverStep::kUnwrap, std::string(m)});
+          } else {
+            steps.push_back({ReceiverStep::kMethod, std::string(m)});
+          }
+          recv = t.ChildByField(fn, g.f_value);
+        } else if (fk == K::kIdentifier || fk == K::kScopedIdentifier) {
+          PathSegments path;
+          if (!AppendPath(t, fn, &path) || path.empty()) break;
+          c->receiver_call = std::move(path);
+          break;
+        } else {
+          break;
+        }
+      } else {
+        break;
+      }
+    }
+    if (base == FlatSyntaxTree::kNone && c->receiver_call.empty()) return FlatSyntaxTree::kNone;
+    c->receiver_steps.assign(steps.rbegin(), steps.rend());
+    return base;
   }
 
   // `name!(...)` in a body, and the calls in its token tree.

@@ -145,6 +145,17 @@ enum class CallKind : uint8_t {
 // `foo::<T>()` gives {"foo"}; `<X as Tr>::f()` gives {"Tr", "f"}. Struct
 // literals are not calls; tuple-struct and variant constructors (`Some(x)`)
 // are, as written.
+// One step from a method call's receiver base to the receiver itself.
+struct ReceiverStep {
+  enum Kind : uint8_t {
+    kField,   // `.name` (a tuple field: `.0`)
+    kMethod,  // `.name(..)`
+    kUnwrap,  // `?`, `.unwrap()`, `.expect(..)`: Option/Result to its value
+  } kind = kField;
+  std::string name;
+  friend bool operator==(const ReceiverStep&, const ReceiverStep&) = default;
+};
+
 struct CallRef {
   int item = -1;  // the innermost enclosing function/method item
   CallKind kind = CallKind::kPath;
@@ -161,6 +172,14 @@ struct CallRef {
   //   the call wins (block scopes are not tracked); other lets of it shadow.
   std::string receiver;
   PathSegments receiver_type;
+  // kMethod on a longer receiver expression (a syntax-tree call, not one
+  // found in a macro's tokens): `self.lexer.peek()?.kind()` gives receiver
+  // "self" and steps {field lexer, method peek, unwrap ?}; a receiver based
+  // on a path call, `Parser::new(s).run()`, gives receiver "" and
+  // receiver_call {"Parser", "new"}. `&x` and `(x)` are looked through.
+  // Empty steps and receiver_call: the receiver is the base itself.
+  PathSegments receiver_call;
+  std::vector<ReceiverStep> receiver_steps;
   uint32_t line = 0;
 };
 

@@ -335,6 +335,31 @@ TEST(ReferencesTest, LatestBindingBeforeTheCallWins) {
                                      "Lexer::new()", "p:Lexer.c()"));
 }
 
+// The receiver expression is walked down to its base; the steps from the
+// base to the receiver are recorded for the resolver to type.
+TEST(ReferencesTest, ReceiverChainsRecordTheirStepsFromTheBase) {
+  FileExtraction fx = Extract(
+      "impl P {\n fn f(&self, q: Q) {\n  self.lexer.peek()?.kind();\n"
+      "  (&q.inner.0).get().unwrap().go();\n  Parser::new(x).run();\n  h().x.go();\n"
+      "  v[0].go();\n }\n}");
+  std::vector<std::string> chains;
+  for (const CallRef& c : fx.calls) {
+    if (c.kind != CallKind::kMethod) continue;
+    std::string s = c.receiver;
+    if (!c.receiver_type.empty()) s += ":" + Join(c.receiver_type);
+    if (!c.receiver_call.empty()) s += Join(c.receiver_call) + "()";
+    for (const ReceiverStep& st : c.receiver_steps)
+      s += (st.kind == ReceiverStep::kField    ? "."
+            : st.kind == ReceiverStep::kMethod ? ".m:"
+                                               : "!") +
+           st.name;
+    chains.push_back(s + " ." + c.path.back());
+  }
+  EXPECT_THAT(chains, ElementsAre("self:P.lexer.m:peek!? .kind", "self:P.lexer .peek",
+                                  "q:Q.inner.0.m:get!unwrap .go", "q:Q.inner.0.m:get .unwrap",
+                                  "q:Q.inner.0 .get", "Parser::new() .run", "h().x .go", " .go"));
+}
+
 TEST(ReferencesTest, BindingsDoNotLeakIntoNestedFns) {
   FileExtraction fx = Extract("fn outer(p: Parser) {\n  fn inner() { p.a(); }\n  p.b();\n}");
   ASSERT_EQ(fx.calls.size(), 2u);

@@ -24,7 +24,7 @@
 #include "ingest/source_file.h"
 #include "ingest/workspace.h"
 #include "parse/rust_parser.h"
-#include "resolve/resolver.h"
+#include "resolve/link.h"
 
 namespace ferrograph {
 
@@ -468,22 +468,6 @@ FileUpdate Indexer::BuildFile(const TargetPlan& target, const ModuleContext& ctx
 
 namespace {
 
-std::vector<std::string> SplitPath(std::string_view text) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text.compare(i, 2, "::") == 0) {
-      out.push_back(cur);
-      cur.clear();
-      ++i;
-    } else if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n') {
-      cur.push_back(text[i]);
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-
 std::string CrateIdent(std::string name) {
   std::replace(name.begin(), name.end(), '-', '_');
   return name;
@@ -495,16 +479,10 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
                                                 std::vector<WalkedFile>& files) {
   const std::string& key = target.crate_key;
   const std::string& crate_name = target.target.crate_name;
-  CrateInput input;
-  input.name = crate_name;
-  ModuleInput root;
-  root.path = crate_name;
-  root.name = crate_name;
-  root.id = MakeNodeId(key, crate_name, NodeKind::kCrate, 0);
-  root.visibility = Visibility::kPublic;
-  input.modules.push_back(std::move(root));
-  std::map<std::string, int> module_of_path{{crate_name, 0}};
-  std::map<std::string, Visibility> mod_visibility;  // `mod x;` declarations
+  LinkInput input;
+  input.crate_key = key;
+  input.crate_name = crate_name;
+  input.crate_id = MakeNodeId(key, crate_name, NodeKind::kCrate, 0);
   input.edition_2015 = target.package->edition == "2015";
   for (const auto& [dep_key, pkg_name] : target.package->dependencies) {
     // `core`, `alloc` and `std` always name the sysroot crates; a Cargo
@@ -526,177 +504,45 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
     }
   }
 
-  // Per file: the module each item is in (its nearest enclosing module).
-  std::vector<std::vector<int>> nearest(files.size());
+  std::vector<LinkFile> link(files.size());
   for (size_t f = 0; f < files.size(); ++f) {
     WalkedFile& wf = files[f];
-    const FileExtraction& ex = wf.state->extraction;
-    FileUpdate& u = *wf.update;
+    const FileUpdate& u = *wf.update;
     size_t offset = (wf.ctx.is_crate_root || wf.ctx.synthesized) ? 1 : 0;
-    int fm = 0;
-    if (!wf.ctx.is_crate_root) {
-      {
-        ModuleInput m;
-        m.path = wf.ctx.module_path;
-        m.name = LastSegment(m.path);
-        size_t cut = m.path.rfind("::");
-        auto parent = module_of_path.find(cut == std::string::npos ? "" : m.path.substr(0, cut));
-        m.parent = parent == module_of_path.end() ? 0 : parent->second;
-        m.id = MakeNodeId(key, wf.ctx.module_path, NodeKind::kModule, wf.ctx.disambiguator);
-        auto vis = mod_visibility.find(m.path);
-        m.visibility = wf.ctx.synthesized            ? Visibility::kPublic
-                       : vis == mod_visibility.end() ? Visibility::kPrivate
-                                                     : vis->second;
-        fm = static_cast<int>(input.modules.size());
-        input.modules.push_back(std::move(m));
-        module_of_path.emplace(wf.ctx.module_path, fm);
-      }
-    }
-    std::set<int> declared;  // `mod x;` items
-    for (const ModDecl& md : ex.mods) declared.insert(md.item);
-    std::vector<int>& near = nearest[f];
-    near.assign(ex.items.size(), fm);
-    std::vector<int> inline_module(ex.items.size(), -1);
-    std::vector<int> position(ex.items.size(), -1);  // in its module's items
-    for (size_t i = 0; i < ex.items.size(); ++i) {
-      const ExtractedItem& item = ex.items[i];
-      const Node& n = u.nodes[offset + i];
-      int parent = item.parent >= 0 && static_cast<size_t>(item.parent) < i ? item.parent : -1;
-      bool direct = parent < 0 || inline_module[parent] >= 0;
-      int mod = parent < 0 ? fm : inline_module[parent] >= 0 ? inline_module[parent] : near[parent];
-      near[i] = mod;
-      if (item.kind == NodeKind::kModule) {
-        if (declared.count(static_cast<int>(i))) {
-          mod_visibility[n.path] = n.visibility;
-        } else if (direct) {
-          ModuleInput m;
-          m.path = n.path;
-          m.name = n.name;
-          m.parent = mod;
-          m.id = n.id;
-          m.visibility = n.visibility;
-          inline_module[i] = static_cast<int>(input.modules.size());
-          module_of_path.emplace(n.path, inline_module[i]);
-          input.modules.push_back(std::move(m));
-        }
-        continue;
-      }
-      if (item.kind == NodeKind::kUse || item.kind == NodeKind::kImpl ||
-          item.kind == NodeKind::kGenericParam || item.kind == NodeKind::kField)
-        continue;
-      ItemInput in;
-      in.name = n.name;
-      in.kind = n.kind;
-      in.visibility = n.visibility;
-      in.id = n.id;
-      in.macro_export = std::find(n.attrs.begin(), n.attrs.end(), "macro_export") != n.attrs.end();
-      if (!direct) {
-        // An enum's variant or a trait's associated item.
-        if (parent < 0 || position[parent] < 0 ||
-            (ex.items[parent].kind != NodeKind::kEnum && ex.items[parent].kind != NodeKind::kTrait))
-          continue;
-        in.parent = position[parent];
-      }
-      position[i] = static_cast<int>(input.modules[mod].items.size());
-      input.modules[mod].items.push_back(std::move(in));
-    }
-    for (const UseImport& imp : ex.imports) {
-      if (imp.item < 0 || static_cast<size_t>(imp.item) >= ex.items.size()) continue;
-      int parent = ex.items[imp.item].parent;
-      if (parent >= 0 && inline_module[parent] < 0) continue;  // a block's `use`
-      input.modules[near[imp.item]].imports.push_back(imp);
-    }
+    LinkFile& lf = link[f];
+    lf.path = u.file.path;
+    lf.module_path = wf.ctx.module_path;
+    lf.module_id = wf.ctx.is_crate_root ? input.crate_id
+                                        : MakeNodeId(key, wf.ctx.module_path, NodeKind::kModule,
+                                                     wf.ctx.disambiguator);
+    lf.is_crate_root = wf.ctx.is_crate_root;
+    lf.synthesized = wf.ctx.synthesized;
+    lf.extraction = &wf.state->extraction;
+    lf.nodes = std::span<const Node>(u.nodes).subspan(offset, lf.extraction->items.size());
   }
-
-  std::shared_ptr<const ResolvedCrate> crate = ResolvedCrate::Build(input);
-  std::map<std::string, Node> externals;
-  auto target_of = [&](const Resolution& r) -> std::optional<NodeId> {
-    if (r.kind == ResolutionKind::kItem) return r.id;
-    if (r.kind != ResolutionKind::kExternal || r.external_path.empty()) return std::nullopt;
-    auto it = externals.find(r.external_path);
-    if (it == externals.end()) {
-      Node n;
-      n.kind = NodeKind::kExternal;
-      n.path = r.external_path;
-      n.name = LastSegment(n.path);
-      n.crate_name = n.path.substr(0, n.path.find("::"));
-      n.file = kExternalFile;
-      n.id = MakeNodeId(key, n.path, NodeKind::kExternal, 0);
-      n.visibility = Visibility::kPublic;
-      n.signature = n.path;
-      n.content_hash = HashBytes(n.path);
-      it = externals.emplace(n.path, std::move(n)).first;
-    }
-    return it->second.id;
-  };
-
+  LinkResult linked = LinkCrate(input, link);
   for (size_t f = 0; f < files.size(); ++f) {
-    WalkedFile& wf = files[f];
-    const FileExtraction& ex = wf.state->extraction;
-    FileUpdate& u = *wf.update;
-    size_t offset = (wf.ctx.is_crate_root || wf.ctx.synthesized) ? 1 : 0;
-    std::set<std::tuple<EdgeKind, NodeId, NodeId>> seen;
-    auto add = [&](EdgeKind kind, const Node& src, const NodeId& dst, const char* props) {
-      if (!seen.insert({kind, src.id, dst}).second) return;
-      Edge e;
-      e.kind = kind;
-      e.src = src.id;
-      e.dst = dst;
-      e.file = u.file.path;
-      e.line = src.span.start_line;
-      e.props = props;
-      u.edges.push_back(std::move(e));
-    };
-    std::map<int, const PathSegments*> self_of, trait_of;
-    for (const TypeRef& r : ex.type_refs) {
-      if (r.role == TypeRefRole::kImplSelf) self_of.emplace(r.item, &r.path);
-      if (r.role == TypeRefRole::kImplTrait) trait_of.emplace(r.item, &r.path);
-    }
-    for (size_t i = 0; i < ex.items.size(); ++i) {
-      const ExtractedItem& item = ex.items[i];
-      const Node& n = u.nodes[offset + i];
-      int mod = nearest[f][i];
-      if (item.kind == NodeKind::kImpl) {
-        auto s = self_of.find(static_cast<int>(i));
-        if (s != self_of.end() && !s->second->empty()) {
-          bool generic = false;
-          if (s->second->size() == 1)
-            for (size_t j = i + 1; j < ex.items.size(); ++j)
-              if (ex.items[j].parent == static_cast<int>(i) &&
-                  ex.items[j].kind == NodeKind::kGenericParam &&
-                  u.nodes[offset + j].name == (*s->second)[0])
-                generic = true;
-          if (!generic) {
-            Resolution r = crate->Resolve(mod, *s->second, Namespace::kType);
-            if (r.complete(s->second->size()))
-              if (auto dst = target_of(r)) add(EdgeKind::kImplFor, n, *dst, "");
-          }
-        }
-        auto t = trait_of.find(static_cast<int>(i));
-        if (t != trait_of.end() && !t->second->empty()) {
-          Resolution r = crate->Resolve(mod, *t->second, Namespace::kType);
-          if (r.complete(t->second->size()))
-            if (auto dst = target_of(r)) add(EdgeKind::kImplements, n, *dst, "");
-        }
-      }
-      for (const std::string& d : n.derives) {
-        std::vector<std::string> path = SplitPath(d);
-        if (path.empty() || path.back().empty()) continue;
-        Resolution r = crate->ResolveDerive(mod, path);
-        if (r.resolved())
-          if (auto dst = target_of(r)) add(EdgeKind::kImplements, n, *dst, R"({"derive":true})");
-      }
-    }
+    std::vector<Edge>& edges = files[f].update->edges;
+    edges.insert(edges.end(), std::make_move_iterator(link[f].edges.begin()),
+                 std::make_move_iterator(link[f].edges.end()));
   }
+  report_.links.calls += linked.stats.calls;
+  report_.links.calls_exact += linked.stats.calls_exact;
+  report_.links.calls_import += linked.stats.calls_import;
+  report_.links.calls_method += linked.stats.calls_method;
+  report_.links.calls_name_only += linked.stats.calls_name_only;
+  report_.links.calls_external += linked.stats.calls_external;
+  report_.links.calls_unresolved += linked.stats.calls_unresolved;
 
-  if (externals.empty()) return std::nullopt;
+  if (linked.externals.empty()) return std::nullopt;
   FileUpdate u;
   u.file.crate_key = key;
   u.file.path = kExternalFile;
   u.file.module_path = crate_name;
   u.file.mods_json = "[]";
-  for (auto& [path, n] : externals) {
-    u.text += path;
+  for (Node& n : linked.externals) {
+    n.file = kExternalFile;
+    u.text += n.path;
     u.text.push_back('\n');
     u.nodes.push_back(std::move(n));
   }

@@ -195,8 +195,10 @@ TEST_F(IndexerTest, ImplsAndDerivesBecomeResolvedEdges) {
                   // A blanket impl implements, but is for no type.
                   "IMPLEMENTS shapes::traits::impl Shape for T -> shapes::traits::Shape",
               }));
-  for (const std::string& e : edges)
+  for (const std::string& e : edges) {
+    if (e.rfind("HAS_GENERIC", 0) == 0) continue;  // the impl's own `T`
     EXPECT_THAT(e, Not(HasSubstr("impl Shape for T -> shapes::traits::impl"))) << e;
+  }
   EXPECT_EQ(std::count_if(edges.begin(), edges.end(),
                           [](const std::string& e) {
                             return e.rfind("IMPL_FOR shapes::traits::impl Shape for T", 0) == 0;

@@ -1,0 +1,934 @@
+#include "resolve/link.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+
+#include "hash/blake3_hasher.h"
+
+namespace ferrograph {
+namespace {
+
+std::string LastSegment(std::string_view path) {
+  size_t cut = path.rfind("::");
+  return std::string(cut == std::string_view::npos ? path : path.substr(cut + 2));
+}
+
+// "a::b::C" / "a::<X as T>::f" -> segments, `<...>` kept whole.
+std::vector<std::string> SplitPath(std::string_view text) {
+  std::vector<std::string> out;
+  std::string cur;
+  int depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '<') ++depth;
+    if (c == '>' && depth > 0) --depth;
+    if (depth == 0 && c == ':' && i + 1 < text.size() && text[i + 1] == ':') {
+      out.push_back(std::move(cur));
+      cur.clear();
+      ++i;
+      continue;
+    }
+    if (!std::isspace(static_cast<unsigned char>(c))) cur.push_back(c);
+  }
+  out.push_back(std::move(cur));
+  return out;
+}
+
+bool IsTypeKind(NodeKind k) {
+  return k == NodeKind::kStruct || k == NodeKind::kEnum || k == NodeKind::kUnion ||
+         k == NodeKind::kTrait || k == NodeKind::kTypeAlias;
+}
+
+bool IsCallable(NodeKind k) { return k == NodeKind::kFunction || k == NodeKind::kMethod; }
+
+bool IsBody(NodeKind k) {
+  return k == NodeKind::kFunction || k == NodeKind::kMethod || k == NodeKind::kConst ||
+         k == NodeKind::kStatic;
+}
+
+// `Some`, `Ok`, `Point`: a constructor, not a call, by Rust's naming rules.
+bool LooksLikeConstructor(std::string_view name) {
+  return !name.empty() && std::isupper(static_cast<unsigned char>(name[0]));
+}
+
+std::string ResolvedProps(std::string_view how) {
+  std::string s = R"({"resolved":")";
+  s += how;
+  s += "\"}";
+  return s;
+}
+
+std::string NameOnlyProps(size_t candidates) {
+  return R"({"resolved":"name_only","candidates":)" + std::to_string(candidates) + "}";
+}
+
+// A JSON string literal of an identifier-like text (escapes what must be).
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+// What a type position names, in the context of an item.
+struct TypeTarget {
+  enum Kind { kNone, kItem, kExternal, kGeneric } kind = kNone;
+  NodeId id;  // kItem (the type or trait), kExternal (the external node)
+  NodeKind node_kind = NodeKind::kExternal;
+  std::vector<NodeId> bound_traits;  // kGeneric: the crate traits bounding it
+  ResolvedVia via = ResolvedVia::kNone;
+};
+
+// The items a crate's impls and traits attach to a type or trait, by name.
+struct Members {
+  std::map<std::string, std::vector<NodeId>, std::less<>> inherent;
+  std::map<std::string, std::vector<NodeId>, std::less<>> from_traits;  // items of trait impls
+  std::vector<NodeId> traits;                                           // traits it implements
+};
+
+class Linker {
+ public:
+  Linker(const LinkInput& input, std::span<LinkFile> files) : in_(input), files_(files) {}
+
+  LinkResult Run() {
+    BuildModules();
+    crate_ = ResolvedCrate::Build(crate_input_);
+    IndexImplsAndTraits();
+    for (size_t f = 0; f < files_.size(); ++f) LinkFileEdges(f);
+    LinkResult out;
+    out.stats = stats_;
+    out.externals.reserve(externals_.size());
+    for (auto& [path, n] : externals_) out.externals.push_back(std::move(n));
+    return out;
+  }
+
+ private:
+  // Per-file derived tables.
+  struct FileInfo {
+    std::vector<int> module;                      // items[i]'s enclosing module (or block scope)
+    std::vector<int> block;                       // the block scope a body item opens, or -1
+    std::vector<std::vector<int>> children;       // direct children, in order
+    std::map<int, const PathSegments*> self_of;   // impl -> self type path
+    std::map<int, const PathSegments*> trait_of;  // impl -> trait path
+    std::multimap<int, const TypeRef*> bounds;    // declaring item -> its kBound refs
+    std::vector<std::pair<int, size_t>> import_slot;  // imports[k] -> (module, position)
+    std::vector<std::vector<uint32_t>> refs;          // items[i]'s type_refs, in order
+  };
+
+  // A type as written somewhere: type_refs[ref] of file f (its generic
+  // arguments are the kGenericArg refs right after it), and what it names.
+  struct TypeValue {
+    TypeTarget target;
+    size_t file = 0;
+    int ref = -1;  // -1: no written type (Self of a trait, a constructor)
+  };
+
+  const ExtractedItem& Item(size_t f, int i) const {
+    return files_[f].extraction->items[static_cast<size_t>(i)];
+  }
+  const Node& NodeOf(size_t f, int i) const { return files_[f].nodes[static_cast<size_t>(i)]; }
+
+  // The resolution scope of references inside item i: its own block scope
+  // (a body declaring items) or its enclosing module.
+  int ScopeOf(size_t f, int i) const {
+    if (i < 0) return file_module_[f];
+    const FileInfo& fi = info_[f];
+    return fi.block[static_cast<size_t>(i)] >= 0 ? fi.block[static_cast<size_t>(i)]
+                                                 : fi.module[static_cast<size_t>(i)];
+  }
+
+  void BuildModules() {
+    ModuleInput root;
+    root.path = in_.crate_name;
+    root.name = in_.crate_name;
+    root.id = in_.crate_id;
+    root.visibility = Visibility::kPublic;
+    crate_input_.name = in_.crate_name;
+    crate_input_.edition_2015 = in_.edition_2015;
+    crate_input_.dependencies = in_.dependencies;
+    crate_input_.modules.push_back(std::move(root));
+    std::map<std::string, int> module_of_path{{in_.crate_name, 0}};
+    std::map<std::string, Visibility> mod_visibility;  // `mod x;` declarations
+    info_.resize(files_.size());
+    file_module_.assign(files_.size(), 0);
+
+    for (size_t f = 0; f < files_.size(); ++f) {
+      LinkFile& lf = files_[f];
+      const FileExtraction& ex = *lf.extraction;
+      FileInfo& fi = info_[f];
+      int fm = 0;
+      if (!lf.is_crate_root) {
+        ModuleInput m;
+        m.path = lf.module_path;
+        m.name = LastSegment(m.path);
+        size_t cut = m.path.rfind("::");
+        auto parent = module_of_path.find(cut == std::string::npos ? "" : m.path.substr(0, cut));
+        m.parent = parent == module_of_path.end() ? 0 : parent->second;
+        m.id = lf.module_id;
+        auto vis = mod_visibility.find(m.path);
+        m.visibility = lf.synthesized                ? Visibility::kPublic
+                       : vis == mod_visibility.end() ? Visibility::kPrivate
+                                                     : vis->second;
+        fm = static_cast<int>(crate_input_.modules.size());
+        crate_input_.modules.push_back(std::move(m));
+        module_of_path.emplace(lf.module_path, fm);
+      }
+      file_module_[f] = fm;
+      const size_t n = ex.items.size();
+      fi.module.assign(n, fm);
+      fi.block.assign(n, -1);
+      fi.children.assign(n, {});
+      fi.refs.assign(n, {});
+      for (size_t k = 0; k < ex.type_refs.size(); ++k) {
+        const TypeRef& r = ex.type_refs[k];
+        if (r.item < 0 || static_cast<size_t>(r.item) >= n) continue;
+        fi.refs[static_cast<size_t>(r.item)].push_back(static_cast<uint32_t>(k));
+        if (r.role == TypeRefRole::kImplSelf) fi.self_of.emplace(r.item, &r.path);
+        if (r.role == TypeRefRole::kImplTrait) fi.trait_of.emplace(r.item, &r.path);
+        if (r.role == TypeRefRole::kBound) fi.bounds.emplace(r.item, &r);
+      }
+      std::set<int> declared;  // `mod x;` items
+      for (const ModDecl& md : ex.mods) declared.insert(md.item);
+      // Bodies that declare items or `use`s get a block scope.
+      std::vector<bool> needs_block(n, false);
+      for (size_t i = 0; i < n; ++i) {
+        int p = ex.items[i].parent;
+        if (p < 0 || static_cast<size_t>(p) >= i) continue;
+        fi.children[static_cast<size_t>(p)].push_back(static_cast<int>(i));
+        if (IsBody(ex.items[p].kind) && ex.items[i].kind != NodeKind::kGenericParam)
+          needs_block[static_cast<size_t>(p)] = true;
+      }
+      std::vector<int> inline_module(n, -1);
+      std::vector<int> position(n, -1);  // in its scope's items
+      for (size_t i = 0; i < n; ++i) {
+        const ExtractedItem& item = ex.items[i];
+        const Node& node = lf.nodes[i];
+        int parent = item.parent >= 0 && static_cast<size_t>(item.parent) < i ? item.parent : -1;
+        // Items directly in a module, an inline module or a block scope.
+        int scope = parent < 0                   ? fm
+                    : inline_module[parent] >= 0 ? inline_module[parent]
+                    : fi.block[parent] >= 0      ? fi.block[parent]
+                                                 : -1;
+        bool direct = scope >= 0;
+        int mod = direct ? scope : fi.module[static_cast<size_t>(parent)];
+        fi.module[i] = mod;
+        if (needs_block[i]) {
+          ModuleInput b;
+          b.block = true;
+          b.parent = mod;
+          b.path = crate_input_.modules[static_cast<size_t>(mod)].path;
+          fi.block[i] = static_cast<int>(crate_input_.modules.size());
+          crate_input_.modules.push_back(std::move(b));
+        }
+        if (item.kind == NodeKind::kModule) {
+          if (declared.count(static_cast<int>(i))) {
+            mod_visibility[node.path] = node.visibility;
+          } else if (direct) {
+            ModuleInput m;
+            m.path = node.path;
+            m.name = node.name;
+            m.parent = mod;
+            m.id = node.id;
+            m.visibility = node.visibility;
+            inline_module[i] = static_cast<int>(crate_input_.modules.size());
+            module_of_path.emplace(node.path, inline_module[i]);
+            crate_input_.modules.push_back(std::move(m));
+          }
+          continue;
+        }
+        if (item.kind == NodeKind::kUse || item.kind == NodeKind::kImpl ||
+            item.kind == NodeKind::kGenericParam || item.kind == NodeKind::kField)
+          continue;
+        ItemInput it;
+        it.name = node.name;
+        it.kind = node.kind;
+        it.visibility = node.visibility;
+        it.id = node.id;
+        it.macro_export =
+            std::find(node.attrs.begin(), node.attrs.end(), "macro_export") != node.attrs.end();
+        if (!direct) {
+          // An enum's variant or a trait's associated item.
+          if (parent < 0 || position[parent] < 0 ||
+              (ex.items[parent].kind != NodeKind::kEnum &&
+               ex.items[parent].kind != NodeKind::kTrait))
+            continue;
+          it.parent = position[parent];
+        }
+        position[i] = static_cast<int>(crate_input_.modules[static_cast<size_t>(mod)].items.size());
+        crate_input_.modules[static_cast<size_t>(mod)].items.push_back(std::move(it));
+      }
+      fi.import_slot.assign(ex.imports.size(), {-1, 0});
+      for (size_t k = 0; k < ex.imports.size(); ++k) {
+        const UseImport& imp = ex.imports[k];
+        if (imp.item < 0 || static_cast<size_t>(imp.item) >= n) continue;
+        int parent = ex.items[static_cast<size_t>(imp.item)].parent;
+        int scope = parent < 0                   ? fm
+                    : inline_module[parent] >= 0 ? inline_module[parent]
+                    : fi.block[parent] >= 0      ? fi.block[parent]
+                                                 : -1;
+        if (scope < 0) continue;
+        auto& imports = crate_input_.modules[static_cast<size_t>(scope)].imports;
+        fi.import_slot[k] = {scope, imports.size()};
+        imports.push_back(imp);
+      }
+    }
+  }
+
+  // ---- type and trait tables
+
+  // The nearest enclosing impl or trait of item i, or -1.
+  int EnclosingImplOrTrait(size_t f, int i) const {
+    for (int p = i; p >= 0; p = Item(f, p).parent) {
+      NodeKind k = Item(f, p).kind;
+      if (k == NodeKind::kImpl || k == NodeKind::kTrait) return p;
+    }
+    return -1;
+  }
+
+  bool IsGenericOf(size_t f, int item, std::string_view name, int* declarer) const {
+    for (int p = item; p >= 0; p = Item(f, p).parent) {
+      for (int c : info_[f].children[static_cast<size_t>(p)]) {
+        if (Item(f, c).kind == NodeKind::kGenericParam && NodeOf(f, c).name == name) {
+          if (declarer) *declarer = p;
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  std::optional<NodeId> External(const std::string& path) {
+    if (path.empty()) return std::nullopt;
+    auto it = externals_.find(path);
+    if (it == externals_.end()) {
+      Node n;
+      n.kind = NodeKind::kExternal;
+      n.path = path;
+      n.name = LastSegment(path);
+      n.crate_name = path.substr(0, path.find("::"));
+      n.id = MakeNodeId(in_.crate_key, path, NodeKind::kExternal, 0);
+      n.visibility = Visibility::kPublic;
+      n.signature = path;
+      n.content_hash = HashBytes(path);
+      external_names_.emplace(n.id, n.name);
+      it = externals_.emplace(path, std::move(n)).first;
+    }
+    return it->second.id;
+  }
+
+  std::optional<NodeId> Target(const Resolution& r) {
+    if (r.kind == ResolutionKind::kItem) return r.id;
+    if (r.kind == ResolutionKind::kExternal) return External(r.external_path);
+    return std::nullopt;
+  }
+
+  // What a type path written in item `item` of file f names.
+  TypeTarget ResolveType(size_t f, int item, const PathSegments& path, int depth = 0) {
+    TypeTarget t;
+    if (path.empty() || depth > 4) return t;
+    if (path.size() == 1 && path[0] == "Self") {
+      int owner = EnclosingImplOrTrait(f, item);
+      if (owner < 0) return t;
+      if (Item(f, owner).kind == NodeKind::kTrait) {
+        t.kind = TypeTarget::kItem;
+        t.id = NodeOf(f, owner).id;
+        t.node_kind = NodeKind::kTrait;
+        t.via = ResolvedVia::kItem;
+        return t;
+      }
+      auto s = info_[f].self_of.find(owner);
+      if (s == info_[f].self_of.end()) return t;
+      return ResolveType(f, owner, *s->second, depth + 1);
+    }
+    int declarer = -1;
+    if (path.size() == 1 && IsGenericOf(f, item, path[0], &declarer)) {
+      t.kind = TypeTarget::kGeneric;
+      auto range = info_[f].bounds.equal_range(declarer);
+      for (auto it = range.first; it != range.second; ++it) {
+        if (it->second->bounded_param != path[0]) continue;
+        Resolution r = crate_->Resolve(ScopeOf(f, declarer), it->second->path, Namespace::kType);
+        if (r.kind == ResolutionKind::kItem && r.node_kind == NodeKind::kTrait &&
+            r.complete(it->second->path.size()))
+          t.bound_traits.push_back(r.id);
+      }
+      // `impl<T: Tr> .. { fn f(x: T) }`: bounds declared by the enclosing impl.
+      return t;
+    }
+    Resolution r = crate_->Resolve(ScopeOf(f, item), path, Namespace::kType);
+    if (!r.complete(path.size())) return t;
+    if (r.kind == ResolutionKind::kItem) {
+      t.kind = TypeTarget::kItem;
+      t.id = r.id;
+      t.node_kind = r.node_kind;
+    } else if (r.kind == ResolutionKind::kExternal) {
+      std::optional<NodeId> id = External(r.external_path);
+      if (!id) return t;
+      t.kind = TypeTarget::kExternal;
+      t.id = *id;
+    }
+    t.via = r.via;
+    return t;
+  }
+
+  void IndexImplsAndTraits() {
+    for (size_t f = 0; f < files_.size(); ++f) {
+      const FileExtraction& ex = *files_[f].extraction;
+      FileInfo& fi = info_[f];
+      for (size_t i = 0; i < ex.items.size(); ++i) {
+        const ExtractedItem& item = ex.items[i];
+        const int ii = static_cast<int>(i);
+        if (item.kind == NodeKind::kTrait) {
+          auto& names = trait_items_[NodeOf(f, ii).id];
+          for (int c : fi.children[i]) {
+            NodeKind k = Item(f, c).kind;
+            if (k == NodeKind::kGenericParam) continue;
+            names[NodeOf(f, c).name].push_back(NodeOf(f, c).id);
+          }
+          // Supertraits: `trait A: B` and `where Self: B`.
+          auto range = fi.bounds.equal_range(ii);
+          for (auto it = range.first; it != range.second; ++it) {
+            if (it->second->bounded_param != "Self") continue;
+            Resolution r = crate_->Resolve(ScopeOf(f, ii), it->second->path, Namespace::kType);
+            if (r.kind == ResolutionKind::kItem && r.node_kind == NodeKind::kTrait &&
+                r.complete(it->second->path.size()))
+              supertraits_[NodeOf(f, ii).id].push_back(r.id);
+          }
+          continue;
+        }
+        if (IsCallable(item.kind)) {
+          for (uint32_t k : fi.refs[i])
+            if (ex.type_refs[k].role == TypeRefRole::kReturn) {
+              returns_.emplace(NodeOf(f, ii).id, std::make_pair(f, static_cast<int>(k)));
+              break;
+            }
+          continue;
+        }
+        if (item.kind == NodeKind::kStruct || item.kind == NodeKind::kUnion) {
+          auto& fields = fields_[NodeOf(f, ii).id];
+          for (int c : fi.children[i]) {
+            if (Item(f, c).kind != NodeKind::kField) continue;
+            for (uint32_t k : fi.refs[static_cast<size_t>(c)])
+              if (ex.type_refs[k].role == TypeRefRole::kField) {
+                fields.emplace(NodeOf(f, c).name, std::make_pair(f, static_cast<int>(k)));
+                break;
+              }
+          }
+          continue;
+        }
+        if (item.kind != NodeKind::kImpl) continue;
+        ImplInfo impl;
+        auto s = fi.self_of.find(ii);
+        if (s != fi.self_of.end() && !s->second->empty()) {
+          impl.self = ResolveType(f, ii, *s->second);
+          impl.self_written = true;
+        }
+        auto t = fi.trait_of.find(ii);
+        if (t != fi.trait_of.end() && !t->second->empty()) {
+          Resolution r = crate_->Resolve(ScopeOf(f, ii), *t->second, Namespace::kType);
+          if (r.complete(t->second->size())) {
+            impl.trait_resolution = r;
+            if (r.kind == ResolutionKind::kItem && r.node_kind == NodeKind::kTrait)
+              impl.trait = r.id;
+          }
+          impl.has_trait = true;
+        }
+        impls_.emplace(std::make_pair(f, ii), impl);
+        if (impl.self.kind != TypeTarget::kItem) continue;
+        Members& m = members_[impl.self.id];
+        if (impl.has_trait && impl.trait) m.traits.push_back(*impl.trait);
+        for (int c : fi.children[i]) {
+          NodeKind k = Item(f, c).kind;
+          if (k == NodeKind::kGenericParam) continue;
+          auto& table = impl.has_trait ? m.from_traits : m.inherent;
+          table[NodeOf(f, c).name].push_back(NodeOf(f, c).id);
+        }
+      }
+    }
+  }
+
+  // Items named `name` of trait `trait` and its supertraits.
+  void TraitMembers(const NodeId& trait, std::string_view name, std::vector<NodeId>* out,
+                    int depth = 0) const {
+    if (depth > 8) return;
+    auto t = trait_items_.find(trait);
+    if (t != trait_items_.end()) {
+      auto it = t->second.find(name);
+      if (it != t->second.end()) {
+        out->insert(out->end(), it->second.begin(), it->second.end());
+        return;
+      }
+    }
+    auto s = supertraits_.find(trait);
+    if (s == supertraits_.end()) return;
+    for (const NodeId& super : s->second) TraitMembers(super, name, out, depth + 1);
+  }
+
+  // Associated items named `name` of a type: inherent impls first, then
+  // trait impls for it, then the default items of the traits it implements.
+  std::vector<NodeId> TypeMembers(const TypeTarget& t, std::string_view name) const {
+    std::vector<NodeId> out;
+    if (t.kind == TypeTarget::kGeneric) {
+      for (const NodeId& tr : t.bound_traits) TraitMembers(tr, name, &out);
+    } else if (t.kind == TypeTarget::kItem) {
+      if (t.node_kind == NodeKind::kTrait) {
+        TraitMembers(t.id, name, &out);
+        return out;
+      }
+      auto m = members_.find(t.id);
+      if (m == members_.end()) return out;
+      auto it = m->second.inherent.find(name);
+      if (it != m->second.inherent.end()) return it->second;
+      it = m->second.from_traits.find(name);
+      if (it != m->second.from_traits.end()) return it->second;
+      for (const NodeId& tr : m->second.traits) TraitMembers(tr, name, &out);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  // ---- edges
+
+  struct EdgeSink {
+    LinkFile& file;
+    std::set<std::tuple<EdgeKind, NodeId, NodeId, uint32_t, std::string>> seen;
+    void Add(EdgeKind kind, const NodeId& src, const NodeId& dst, uint32_t line,
+             std::string props) {
+      if (!seen.emplace(kind, src, dst, line, props).second) return;
+      Edge e;
+      e.kind = kind;
+      e.src = src;
+      e.dst = dst;
+      e.file = file.path;
+      e.line = line;
+      e.props = std::move(props);
+      file.edges.push_back(std::move(e));
+    }
+  };
+
+  void LinkFileEdges(size_t f) {
+    LinkFile& lf = files_[f];
+    const FileExtraction& ex = *lf.extraction;
+    FileInfo& fi = info_[f];
+    EdgeSink sink{lf, {}};
+    const size_t n = ex.items.size();
+
+    // IMPLEMENTS / IMPL_FOR, derives, HAS_GENERIC.
+    for (size_t i = 0; i < n; ++i) {
+      const int ii = static_cast<int>(i);
+      const ExtractedItem& item = ex.items[i];
+      const Node& node = lf.nodes[i];
+      if (item.kind == NodeKind::kImpl) {
+        const ImplInfo& impl = impls_.at({f, ii});
+        if (impl.self.kind == TypeTarget::kItem || impl.self.kind == TypeTarget::kExternal)
+          sink.Add(EdgeKind::kImplFor, node.id, impl.self.id, node.span.start_line, "");
+        if (impl.trait_resolution.resolved())
+          if (auto dst = Target(impl.trait_resolution))
+            sink.Add(EdgeKind::kImplements, node.id, *dst, node.span.start_line, "");
+      }
+      for (const std::string& d : node.derives) {
+        std::vector<std::string> path = SplitPath(d);
+        if (path.empty() || path.back().empty()) continue;
+        Resolution r = crate_->ResolveDerive(fi.module[i], path);
+        if (r.resolved())
+          if (auto dst = Target(r))
+            sink.Add(EdgeKind::kImplements, node.id, *dst, node.span.start_line,
+                     R"({"derive":true})");
+      }
+      if (item.kind == NodeKind::kGenericParam && item.parent >= 0)
+        sink.Add(EdgeKind::kHasGeneric, NodeOf(f, item.parent).id, node.id, node.span.start_line,
+                 "");
+    }
+
+    // IMPORTS.
+    for (size_t k = 0; k < ex.imports.size(); ++k) {
+      const UseImport& imp = ex.imports[k];
+      auto [scope, pos] = fi.import_slot[k];
+      if (scope < 0) continue;
+      Resolution r = crate_->ImportResolution(scope, pos);
+      if (!r.resolved()) continue;
+      auto dst = Target(r);
+      if (!dst) continue;
+      std::string props;
+      if (imp.glob) {
+        props = R"({"glob":true})";
+      } else if (!imp.alias.empty()) {
+        props = R"({"alias":)" + JsonString(imp.alias) + "}";
+      }
+      sink.Add(EdgeKind::kImports, NodeOf(f, imp.item).id, *dst, imp.line, std::move(props));
+    }
+
+    // USES_TYPE and BOUND.
+    for (const TypeRef& r : ex.type_refs) {
+      if (r.item < 0 || static_cast<size_t>(r.item) >= n || r.path.empty()) continue;
+      const Node& src = NodeOf(f, r.item);
+      if (r.role == TypeRefRole::kImplTrait) continue;  // IMPLEMENTS
+      if (r.role == TypeRefRole::kBound) {
+        Resolution res = crate_->Resolve(ScopeOf(f, r.item), r.path, Namespace::kType);
+        if (!res.complete(r.path.size())) continue;
+        auto dst = Target(res);
+        if (!dst) continue;
+        NodeId from = src.id;
+        std::string props;
+        if (r.bounded_param.empty()) {
+          props = R"({"on":"where"})";
+        } else if (r.bounded_param == "Self") {
+          props = R"({"on":"Self"})";
+        } else if (r.bounded_param != src.name || Item(f, r.item).kind != NodeKind::kTypeAlias) {
+          bool found = false;
+          for (int c : fi.children[static_cast<size_t>(r.item)]) {
+            if (Item(f, c).kind == NodeKind::kGenericParam &&
+                NodeOf(f, c).name == r.bounded_param) {
+              from = NodeOf(f, c).id;
+              found = true;
+              break;
+            }
+          }
+          if (!found) props = R"({"on":)" + JsonString(r.bounded_param) + "}";
+        }
+        sink.Add(EdgeKind::kBound, from, *dst, r.line, std::move(props));
+        continue;
+      }
+      TypeTarget t = ResolveType(f, r.item, r.path);
+      if (t.kind != TypeTarget::kItem && t.kind != TypeTarget::kExternal) continue;
+      if (t.kind == TypeTarget::kItem && !IsTypeKind(t.node_kind)) continue;
+      sink.Add(EdgeKind::kUsesType, src.id, t.id, r.line,
+               R"({"role":")" + std::string(TypeRefRoleName(r.role)) + "\"}");
+    }
+
+    // CALLS and MACRO_INVOKES.
+    for (const CallRef& c : ex.calls) {
+      if (c.item < 0 || static_cast<size_t>(c.item) >= n || c.path.empty()) continue;
+      if (c.kind == CallKind::kMacro) {
+        Resolution r = crate_->Resolve(ScopeOf(f, c.item), c.path, Namespace::kMacro);
+        if (!r.complete(c.path.size())) continue;
+        if (auto dst = Target(r))
+          sink.Add(EdgeKind::kMacroInvokes, NodeOf(f, c.item).id, *dst, c.line, "");
+        continue;
+      }
+      ++stats_.calls;
+      LinkCall(f, c, sink);
+    }
+  }
+
+  void NameOnly(const NodeId& src, std::string_view name, bool methods, uint32_t line,
+                EdgeSink& sink) {
+    std::vector<NodeId> candidates;
+    const auto& index = methods ? methods_by_name_ : functions_by_name_;
+    if (!by_name_built_) BuildNameIndex();
+    auto it = index.find(name);
+    if (it != index.end()) candidates = it->second;
+    if (candidates.empty() || candidates.size() > kMaxNameOnlyCandidates) {
+      ++stats_.calls_unresolved;
+      return;
+    }
+    ++stats_.calls_name_only;
+    std::string props = NameOnlyProps(candidates.size());
+    for (const NodeId& dst : candidates) sink.Add(EdgeKind::kCalls, src, dst, line, props);
+  }
+
+  void BuildNameIndex() {
+    by_name_built_ = true;
+    for (size_t f = 0; f < files_.size(); ++f) {
+      const FileExtraction& ex = *files_[f].extraction;
+      for (size_t i = 0; i < ex.items.size(); ++i) {
+        NodeKind k = ex.items[i].kind;
+        if (!IsCallable(k)) continue;
+        const Node& node = files_[f].nodes[i];
+        int owner = ex.items[i].parent >= 0 ? EnclosingImplOrTrait(f, ex.items[i].parent) : -1;
+        if (owner >= 0 && k == NodeKind::kMethod) {
+          methods_by_name_[node.name].push_back(node.id);
+        } else {
+          functions_by_name_[node.name].push_back(node.id);
+        }
+      }
+    }
+  }
+
+  // Emits the edges for one resolved set of callees.
+  void Callees(const NodeId& src, const std::vector<NodeId>& found, std::string_view how,
+               uint32_t line, EdgeSink& sink) {
+    if (found.size() == 1) {
+      if (how == "exact") ++stats_.calls_exact;
+      if (how == "import") ++stats_.calls_import;
+      if (how == "method") ++stats_.calls_method;
+      sink.Add(EdgeKind::kCalls, src, found[0], line, ResolvedProps(how));
+      return;
+    }
+    // Several impls provide the name (two traits' `fmt`): the compiler picks
+    // by the trait in scope; we keep them all, as name-only candidates.
+    ++stats_.calls_name_only;
+    std::string props = NameOnlyProps(found.size());
+    for (const NodeId& dst : found) sink.Add(EdgeKind::kCalls, src, dst, line, props);
+  }
+
+  static std::string_view HowOf(ResolvedVia via) {
+    return via == ResolvedVia::kImport || via == ResolvedVia::kGlobImport ? "import" : "exact";
+  }
+
+  // ---- receiver typing: a small evaluator over written types.
+
+  TypeValue ValueOfRef(size_t f, int ref) {
+    TypeValue v;
+    v.file = f;
+    v.ref = ref;
+    const TypeRef& r = files_[f].extraction->type_refs[static_cast<size_t>(ref)];
+    v.target = ResolveType(f, r.item, r.path);
+    return v;
+  }
+
+  // The first generic argument of a written type: `Option<Foo>` -> Foo.
+  std::optional<TypeValue> FirstArg(const TypeValue& v) {
+    if (v.ref < 0) return std::nullopt;
+    const auto& refs = files_[v.file].extraction->type_refs;
+    size_t next = static_cast<size_t>(v.ref) + 1;
+    if (next >= refs.size() || refs[next].role != TypeRefRole::kGenericArg ||
+        refs[next].item != refs[static_cast<size_t>(v.ref)].item)
+      return std::nullopt;
+    return ValueOfRef(v.file, static_cast<int>(next));
+  }
+
+  bool ExternalNamed(const TypeValue& v, std::initializer_list<std::string_view> names) {
+    if (v.target.kind != TypeTarget::kExternal) return false;
+    auto it = external_names_.find(v.target.id);
+    if (it == external_names_.end()) return false;
+    for (std::string_view n : names)
+      if (it->second == n) return true;
+    return false;
+  }
+
+  // Auto-deref through std's smart pointers: Box<T>, Rc<T>, Arc<T> -> T.
+  TypeValue Peel(TypeValue v) {
+    for (int i = 0; i < 4 && ExternalNamed(v, {"Box", "Rc", "Arc"}); ++i) {
+      std::optional<TypeValue> inner = FirstArg(v);
+      if (!inner) break;
+      v = *inner;
+    }
+    return v;
+  }
+
+  // The single callee `name` names on a value of type v, if exactly one.
+  std::optional<NodeId> UniqueMember(const TypeValue& v, std::string_view name) {
+    std::vector<NodeId> found = TypeMembers(v.target, name);
+    if (found.size() != 1) return std::nullopt;
+    return found[0];
+  }
+
+  TypeValue ReturnOf(const NodeId& callee) {
+    auto it = returns_.find(callee);
+    if (it == returns_.end()) return {};
+    return ValueOfRef(it->second.first, it->second.second);
+  }
+
+  // The type a path call returns: `Parser::new(..)`, `make()`, `Wrapper(x)`.
+  TypeValue ValueOfCall(size_t f, int item, const PathSegments& path) {
+    TypeValue v;
+    if (path.empty()) return v;
+    if (path.size() == 2 && (path[0] == "Self" || IsGenericOf(f, item, path[0], nullptr))) {
+      TypeTarget t = ResolveType(f, item, PathSegments{path[0]});
+      std::vector<NodeId> found = TypeMembers(t, path[1]);
+      if (found.size() == 1) return ReturnOf(found[0]);
+      return v;
+    }
+    Resolution r = crate_->Resolve(ScopeOf(f, item), path, Namespace::kValue);
+    if (r.kind != ResolutionKind::kItem) return v;
+    if (r.complete(path.size())) {
+      if (IsCallable(r.node_kind)) return ReturnOf(r.id);
+      if (r.node_kind == NodeKind::kStruct) {  // a tuple struct's constructor
+        v.target.kind = TypeTarget::kItem;
+        v.target.id = r.id;
+        v.target.node_kind = r.node_kind;
+      }
+      return v;
+    }
+    if (r.resolved_segments + 1 == path.size() && IsTypeKind(r.node_kind)) {
+      TypeTarget t;
+      t.kind = TypeTarget::kItem;
+      t.id = r.id;
+      t.node_kind = r.node_kind;
+      std::vector<NodeId> found = TypeMembers(t, path.back());
+      if (found.size() == 1) return ReturnOf(found[0]);
+    }
+    return v;
+  }
+
+  // The type of a method call's receiver, as far as it can be known.
+  TypeTarget ReceiverOf(size_t f, const CallRef& c) {
+    TypeValue v;
+    if (!c.receiver_call.empty()) {
+      v = ValueOfCall(f, c.item, c.receiver_call);
+    } else if (!c.receiver_type.empty()) {
+      v.target = ResolveType(f, c.item, c.receiver_type);
+    } else if (c.receiver == "self") {
+      int owner = EnclosingImplOrTrait(f, c.item);
+      if (owner >= 0 && Item(f, owner).kind == NodeKind::kTrait) {
+        v.target.kind = TypeTarget::kItem;
+        v.target.id = NodeOf(f, owner).id;
+        v.target.node_kind = NodeKind::kTrait;
+      }
+    }
+    for (const ReceiverStep& step : c.receiver_steps) {
+      if (v.target.kind == TypeTarget::kNone) break;
+      v = Peel(v);
+      switch (step.kind) {
+        case ReceiverStep::kField: {
+          TypeValue next;
+          if (v.target.kind == TypeTarget::kItem) {
+            auto s = fields_.find(v.target.id);
+            if (s != fields_.end()) {
+              auto fld = s->second.find(step.name);
+              if (fld != s->second.end()) next = ValueOfRef(fld->second.first, fld->second.second);
+            }
+          }
+          v = next;
+          break;
+        }
+        case ReceiverStep::kMethod: {
+          std::optional<NodeId> callee;
+          if (v.target.kind == TypeTarget::kItem || v.target.kind == TypeTarget::kGeneric)
+            callee = UniqueMember(v, step.name);
+          v = callee ? ReturnOf(*callee) : TypeValue{};
+          break;
+        }
+        case ReceiverStep::kUnwrap: {
+          std::optional<TypeValue> inner;
+          if (ExternalNamed(v, {"Option", "Result"})) inner = FirstArg(v);
+          v = inner ? *inner : TypeValue{};
+          break;
+        }
+      }
+    }
+    return Peel(v).target;
+  }
+
+  void LinkCall(size_t f, const CallRef& c, EdgeSink& sink) {
+    const NodeId& src = NodeOf(f, c.item).id;
+    const std::string& name = c.path.back();
+    if (c.kind == CallKind::kMethod) {
+      TypeTarget t = ReceiverOf(f, c);
+      if (t.kind == TypeTarget::kItem || t.kind == TypeTarget::kGeneric) {
+        std::vector<NodeId> found = TypeMembers(t, name);
+        if (!found.empty()) {
+          Callees(src, found, "method", c.line, sink);
+          return;
+        }
+        // Not among the crate's impls: a std method (or one reached through
+        // Deref); nothing of the crate is called.
+        ++stats_.calls_unresolved;
+        return;
+      }
+      if (t.kind == TypeTarget::kExternal) {
+        ++stats_.calls_external;
+        return;
+      }
+      NameOnly(src, name, /*methods=*/true, c.line, sink);
+      return;
+    }
+
+    // Path calls.
+    const PathSegments& path = c.path;
+    int declarer = -1;
+    if (path.size() >= 2 &&
+        (path[0] == "Self" || (path.size() == 2 && IsGenericOf(f, c.item, path[0], &declarer)))) {
+      TypeTarget t = ResolveType(f, c.item, PathSegments{path[0]});
+      if (path.size() == 2 && (t.kind == TypeTarget::kItem || t.kind == TypeTarget::kGeneric)) {
+        std::vector<NodeId> found = TypeMembers(t, name);
+        if (!found.empty()) {
+          Callees(src, found, t.kind == TypeTarget::kGeneric ? "method" : "exact", c.line, sink);
+          return;
+        }
+      }
+      ++stats_.calls_unresolved;
+      return;
+    }
+    Resolution r = crate_->Resolve(ScopeOf(f, c.item), path, Namespace::kValue);
+    if (r.complete(path.size())) {
+      if (r.kind == ResolutionKind::kExternal) {
+        if (LooksLikeConstructor(name)) return;
+        ++stats_.calls_external;
+        if (auto dst = External(r.external_path))
+          sink.Add(EdgeKind::kCalls, src, *dst, c.line, ResolvedProps(HowOf(r.via)));
+        return;
+      }
+      if (r.kind == ResolutionKind::kItem) {
+        if (!IsCallable(r.node_kind)) return;  // a constructor, const or static
+        Callees(src, {r.id}, HowOf(r.via), c.line, sink);
+        return;
+      }
+    }
+    if (r.kind == ResolutionKind::kItem && r.resolved_segments + 1 == path.size() &&
+        IsTypeKind(r.node_kind)) {
+      // `Type::assoc()`, `Trait::method(x)`, `<X as Tr>::f()`.
+      TypeTarget t;
+      t.kind = TypeTarget::kItem;
+      t.id = r.id;
+      t.node_kind = r.node_kind;
+      std::vector<NodeId> found = TypeMembers(t, name);
+      if (!found.empty()) {
+        Callees(src, found, HowOf(r.via), c.line, sink);
+        return;
+      }
+      ++stats_.calls_unresolved;
+      return;
+    }
+    if (r.kind == ResolutionKind::kItem && r.node_kind == NodeKind::kEnum) return;  // a variant
+    if (r.resolved()) {
+      ++stats_.calls_unresolved;
+      return;
+    }
+    if (LooksLikeConstructor(name)) return;
+    NameOnly(src, name, /*methods=*/false, c.line, sink);
+  }
+
+  struct ImplInfo {
+    TypeTarget self;
+    bool self_written = false;
+    bool has_trait = false;
+    Resolution trait_resolution;
+    std::optional<NodeId> trait;  // a trait of the index
+  };
+
+  const LinkInput& in_;
+  std::span<LinkFile> files_;
+  CrateInput crate_input_;
+  std::shared_ptr<const ResolvedCrate> crate_;
+  std::vector<FileInfo> info_;
+  std::vector<int> file_module_;
+  std::map<std::pair<size_t, int>, ImplInfo> impls_;
+  std::unordered_map<NodeId, Members, FixedBytesHash> members_;
+  std::unordered_map<NodeId, std::map<std::string, std::vector<NodeId>, std::less<>>,
+                     FixedBytesHash>
+      trait_items_;
+  std::unordered_map<NodeId, std::vector<NodeId>, FixedBytesHash> supertraits_;
+  // fn -> its return type's ref; struct -> field name -> the field type's ref.
+  std::unordered_map<NodeId, std::pair<size_t, int>, FixedBytesHash> returns_;
+  std::unordered_map<NodeId, std::map<std::string, std::pair<size_t, int>, std::less<>>,
+                     FixedBytesHash>
+      fields_;
+  bool by_name_built_ = false;
+  std::map<std::string, std::vector<NodeId>, std::less<>> functions_by_name_;
+  std::map<std::string, std::vector<NodeId>, std::less<>> methods_by_name_;
+  std::map<std::string, Node> externals_;
+  std::unordered_map<NodeId, std::string, FixedBytesHash> external_names_;
+  LinkStats stats_;
+};
+
+}  // namespace
+
+LinkResult LinkCrate(const LinkInput& input, std::span<LinkFile> files) {
+  return Linker(input, files).Run();
+}
+
+}  // namespace ferrograph

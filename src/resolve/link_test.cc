@@ -1,0 +1,369 @@
+#include "resolve/link.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hash/blake3_hasher.h"
+#include "parse/rust_parser.h"
+
+namespace ferrograph {
+namespace {
+
+using ::testing::Contains;
+using ::testing::IsSupersetOf;
+using ::testing::Not;
+
+constexpr char kCrate[] = "demo";
+
+// A crate made of source files, linked the way the indexer does it: node
+// paths are the module's path joined with the item's rel_path.
+class CrateFixture {
+ public:
+  // Files in module-tree order: the crate root first.
+  void AddFile(std::string module_path, std::string source) {
+    auto& f = files_.emplace_back();
+    f.module_path = std::move(module_path);
+    f.source = std::move(source);
+  }
+
+  void Link() {
+    RustParser parser;
+    input_.crate_key = kCrate;
+    input_.crate_name = kCrate;
+    input_.crate_id = MakeNodeId(kCrate, kCrate, NodeKind::kCrate, 0);
+    names_[input_.crate_id] = kCrate;
+    for (File& f : files_) {
+      f.extraction = ParseAndExtract(f.source, parser);
+      for (size_t i = 0; i < f.extraction.items.size(); ++i) {
+        const ExtractedItem& it = f.extraction.items[i];
+        Node n;
+        n.kind = it.kind;
+        n.name = it.name;
+        n.path = f.module_path + "::" + it.rel_path;
+        n.crate_name = kCrate;
+        n.span = it.span;
+        n.visibility = it.visibility;
+        n.attrs = it.attrs;
+        n.derives = it.derives;
+        n.id = MakeNodeId(kCrate, n.path, n.kind, static_cast<uint32_t>(i));
+        names_[n.id] = n.path;
+        f.nodes.push_back(std::move(n));
+      }
+    }
+    std::vector<LinkFile> link(files_.size());
+    for (size_t i = 0; i < files_.size(); ++i) {
+      File& f = files_[i];
+      link[i].path = "f" + std::to_string(i) + ".rs";
+      link[i].module_path = f.module_path;
+      link[i].is_crate_root = i == 0;
+      link[i].module_id =
+          i == 0 ? input_.crate_id : MakeNodeId(kCrate, f.module_path, NodeKind::kModule, 0);
+      names_[link[i].module_id] = f.module_path;
+      // The `mod x;` item of the parent names the same module.
+      link[i].extraction = &f.extraction;
+      link[i].nodes = f.nodes;
+    }
+    result_ = LinkCrate(input_, link);
+    for (const Node& n : result_.externals) names_[n.id] = n.path;
+    for (const LinkFile& lf : link) {
+      for (const Edge& e : lf.edges) {
+        std::string text = std::string(KindName(e.kind)) + " " + Name(e.src) + " -> " + Name(e.dst);
+        if (!e.props.empty()) text += " " + e.props;
+        edges_.push_back(text);
+        lines_[text] = e.line;
+      }
+    }
+  }
+
+  std::string Name(const NodeId& id) const {
+    auto it = names_.find(id);
+    return it == names_.end() ? "?" : it->second;
+  }
+  const std::vector<std::string>& edges() const { return edges_; }
+  uint32_t line(const std::string& edge) const { return lines_.at(edge); }
+  const LinkResult& result() const { return result_; }
+
+  std::vector<std::string> EdgesOf(std::string_view kind) const {
+    std::vector<std::string> out;
+    for (const std::string& e : edges_)
+      if (e.rfind(std::string(kind) + " ", 0) == 0) out.push_back(e);
+    return out;
+  }
+
+ private:
+  struct File {
+    std::string module_path;
+    std::string source;
+    FileExtraction extraction;
+    std::vector<Node> nodes;
+  };
+  std::vector<File> files_;
+  LinkInput input_;
+  LinkResult result_;
+  std::map<NodeId, std::string> names_;
+  std::vector<std::string> edges_;
+  std::map<std::string, uint32_t> lines_;
+};
+
+TEST(LinkTest, PathCallsResolveThroughItemsImportsAndSelf) {
+  CrateFixture c;
+  c.AddFile(kCrate, R"(
+mod util;
+use util::helper as help;
+pub struct Parser { depth: u32 }
+impl Parser {
+    pub fn new() -> Self { Self::with_depth(0) }
+    fn with_depth(depth: u32) -> Parser { Parser { depth } }
+    pub fn run(&self) -> u32 { help(); crate::util::helper(); local(); self.depth }
+}
+fn local() {}
+fn make() -> Parser { Parser::new() }
+)");
+  c.AddFile("demo::util", R"(
+pub fn helper() {}
+)");
+  c.Link();
+  EXPECT_THAT(c.EdgesOf("CALLS"),
+              IsSupersetOf({
+                  R"(CALLS demo::Parser::new -> demo::Parser::with_depth {"resolved":"exact"})",
+                  R"(CALLS demo::Parser::run -> demo::util::helper {"resolved":"import"})",
+                  R"(CALLS demo::Parser::run -> demo::util::helper {"resolved":"exact"})",
+                  R"(CALLS demo::Parser::run -> demo::local {"resolved":"exact"})",
+                  R"(CALLS demo::make -> demo::Parser::new {"resolved":"exact"})",
+              }));
+  // A struct literal is no call.
+  EXPECT_THAT(c.EdgesOf("CALLS"), Not(Contains(testing::HasSubstr("-> demo::Parser {"))));
+  EXPECT_EQ(c.line(R"(CALLS demo::make -> demo::Parser::new {"resolved":"exact"})"), 11u);
+}
+
+TEST(LinkTest, MethodCallsUseTheReceiversType) {
+  CrateFixture c;
+  c.AddFile(kCrate, R"(
+pub struct Lexer;
+pub struct Parser { lexer: Lexer }
+impl Lexer {
+    pub fn new() -> Lexer { Lexer }
+    pub fn next_token(&mut self) -> u32 { 0 }
+}
+impl Parser {
+    pub fn step(&mut self) -> u32 { self.advance() }
+    fn advance(&mut self) -> u32 { 1 }
+}
+pub fn from_param(p: &mut Parser) -> u32 { p.step() }
+pub fn from_let() -> u32 {
+    let mut lx = Lexer::new();
+    lx.next_token()
+}
+pub fn typed_let() -> u32 {
+    let mut lx: Lexer = Lexer;
+    lx.next_token()
+}
+pub fn unknown(x: Vec<Parser>) -> u32 { x[0].clone().step() }
+)");
+  c.Link();
+  EXPECT_THAT(
+      c.EdgesOf("CALLS"),
+      IsSupersetOf({
+          R"(CALLS demo::Parser::step -> demo::Parser::advance {"resolved":"method"})",
+          R"(CALLS demo::from_param -> demo::Parser::step {"resolved":"method"})",
+          R"(CALLS demo::from_let -> demo::Lexer::next_token {"resolved":"method"})",
+          R"(CALLS demo::from_let -> demo::Lexer::new {"resolved":"exact"})",
+          R"(CALLS demo::typed_let -> demo::Lexer::next_token {"resolved":"method"})",
+          // receiver of unknown type: every method of that name
+          R"(CALLS demo::unknown -> demo::Parser::step {"resolved":"name_only","candidates":1})",
+      }));
+}
+
+TEST(LinkTest, ReceiversTypedThroughFieldsReturnTypesAndUnwraps) {
+  CrateFixture c;
+  c.AddFile(kCrate, R"(
+use std::rc::Rc;
+pub struct Token;
+impl Token { pub fn kind(&self) -> u32 { 0 } }
+pub struct Lexer { buf: Vec<u8> }
+impl Lexer {
+    pub fn peek(&self) -> Option<Token> { None }
+    pub fn current(&self) -> &Token { unimplemented!() }
+    pub fn fork(&self) -> Self { Lexer { buf: vec![] } }
+}
+pub struct Parser { lexer: Box<Lexer>, shared: Rc<Lexer>, pair: (u32, u32) }
+impl Parser {
+    pub fn new() -> Parser { unimplemented!() }
+    pub fn lexer(&self) -> &Lexer { &self.lexer }
+    pub fn a(&self) -> u32 { self.lexer.current().kind() }
+    pub fn b(&self) -> Option<u32> { Some(self.lexer.peek()?.kind()) }
+    pub fn c(&self) -> u32 { self.shared.fork().peek().unwrap().kind() }
+    pub fn d(&self) -> u32 { self.lexer().current().kind() }
+}
+pub fn e() -> u32 { Parser::new().lexer().current().kind() }
+pub fn f(p: &Parser) -> u32 { (&p.lexer).current().kind() }
+)");
+  c.Link();
+  const std::string to_kind = R"( -> demo::Token::kind {"resolved":"method"})";
+  EXPECT_THAT(c.EdgesOf("CALLS"),
+              IsSupersetOf(std::vector<std::string>{
+                  "CALLS demo::Parser::a" + to_kind,
+                  "CALLS demo::Parser::b" + to_kind,
+                  "CALLS demo::Parser::c" + to_kind,
+                  "CALLS demo::Parser::d" + to_kind,
+                  "CALLS demo::e" + to_kind,
+                  "CALLS demo::f" + to_kind,
+                  R"(CALLS demo::Parser::c -> demo::Lexer::fork {"resolved":"method"})",
+                  R"(CALLS demo::e -> demo::Parser::lexer {"resolved":"method"})",
+              }));
+}
+
+TEST(LinkTest, TraitMethodsThroughImplsDefaultsAndBounds) {
+  CrateFixture c;
+  c.AddFile(kCrate, R"(
+pub trait Shape {
+    fn area(&self) -> f64;
+    fn describe(&self) -> f64 { self.area() }
+}
+pub trait Named: Shape { fn name(&self) -> &str; }
+pub struct Square(f64);
+impl Shape for Square { fn area(&self) -> f64 { self.0 * self.0 } }
+pub fn total<S: Shape>(s: &S) -> f64 { s.area() + S::describe(s) }
+pub fn named<N>(n: &N) -> f64 where N: Named { n.area() }
+pub fn square(sq: Square) -> f64 { sq.area() + sq.describe() + Shape::area(&sq) }
+)");
+  c.Link();
+  EXPECT_THAT(c.EdgesOf("CALLS"),
+              IsSupersetOf({
+                  R"(CALLS demo::Shape::describe -> demo::Shape::area {"resolved":"method"})",
+                  R"(CALLS demo::total -> demo::Shape::area {"resolved":"method"})",
+                  R"(CALLS demo::total -> demo::Shape::describe {"resolved":"method"})",
+                  R"(CALLS demo::named -> demo::Shape::area {"resolved":"method"})",
+                  R"(CALLS demo::square -> demo::<Square as Shape>::area {"resolved":"method"})",
+                  R"(CALLS demo::square -> demo::Shape::describe {"resolved":"method"})",
+                  R"(CALLS demo::square -> demo::Shape::area {"resolved":"exact"})",
+              }));
+  EXPECT_THAT(c.EdgesOf("IMPLEMENTS"),
+              Contains("IMPLEMENTS demo::impl Shape for Square -> demo::Shape"));
+  EXPECT_THAT(c.EdgesOf("IMPL_FOR"),
+              Contains("IMPL_FOR demo::impl Shape for Square -> demo::Square"));
+}
+
+TEST(LinkTest, ConstructorsAreNotCallsAndExternalsAreNamedInFull) {
+  CrateFixture c;
+  c.AddFile(kCrate, R"(
+pub enum E { A(u32) }
+pub struct W(u32);
+pub fn f() -> Option<W> {
+    let _ = E::A(1);
+    let v: Vec<u32> = Vec::new();
+    std::mem::drop(v);
+    Some(W(2))
+}
+)");
+  c.Link();
+  std::vector<std::string> calls = c.EdgesOf("CALLS");
+  EXPECT_THAT(calls, IsSupersetOf({
+                         R"(CALLS demo::f -> std::vec::Vec::new {"resolved":"exact"})",
+                         R"(CALLS demo::f -> std::mem::drop {"resolved":"exact"})",
+                     }));
+  for (const std::string& e : calls) {
+    EXPECT_THAT(e, Not(testing::HasSubstr("-> demo::E")));
+    EXPECT_THAT(e, Not(testing::HasSubstr("-> demo::W")));
+    EXPECT_THAT(e, Not(testing::HasSubstr("Some")));
+  }
+}
+
+TEST(LinkTest, NameOnlyListsEveryCandidateAndGivesUpWhenThereAreTooMany) {
+  CrateFixture c;
+  std::string src = "pub fn user() { get().visit(); get().walk(); }\n";
+  src += "pub struct A; impl A { pub fn visit(&self) {} }\n";
+  src += "pub struct B; impl B { pub fn visit(&self) {} }\n";
+  for (int i = 0; i < 9; ++i) {
+    std::string t = "T" + std::to_string(i);
+    src += "pub struct " + t + "; impl " + t + " { pub fn walk(&self) {} }\n";
+  }
+  c.AddFile(kCrate, src);
+  c.Link();
+  EXPECT_THAT(c.EdgesOf("CALLS"),
+              IsSupersetOf({
+                  R"(CALLS demo::user -> demo::A::visit {"resolved":"name_only","candidates":2})",
+                  R"(CALLS demo::user -> demo::B::visit {"resolved":"name_only","candidates":2})",
+              }));
+  EXPECT_THAT(c.EdgesOf("CALLS"), Not(Contains(testing::HasSubstr("::walk"))));
+  EXPECT_EQ(c.result().stats.calls, 4u);  // get() twice, visit, walk
+  EXPECT_EQ(c.result().stats.calls_name_only, 1u);
+  EXPECT_EQ(c.result().stats.calls_unresolved, 3u);
+}
+
+TEST(LinkTest, BlockScopedItemsShadowModuleItems) {
+  CrateFixture c;
+  c.AddFile(kCrate, R"(
+fn helper() {}
+pub fn outer() {
+    fn helper() {}
+    helper();
+}
+pub fn other() { helper(); }
+)");
+  c.Link();
+  EXPECT_THAT(c.EdgesOf("CALLS"),
+              IsSupersetOf({
+                  R"(CALLS demo::outer -> demo::outer::helper {"resolved":"exact"})",
+                  R"(CALLS demo::other -> demo::helper {"resolved":"exact"})",
+              }));
+  EXPECT_THAT(c.EdgesOf("CALLS"),
+              Not(Contains(R"(CALLS demo::outer -> demo::helper {"resolved":"exact"})")));
+}
+
+TEST(LinkTest, TypeUsesImportsGenericsBoundsAndMacros) {
+  CrateFixture c;
+  c.AddFile(kCrate, R"(
+mod shapes;
+use shapes::Circle as Round;
+use shapes::*;
+use std::fmt::Display;
+macro_rules! square { ($x:expr) => { $x * $x }; }
+pub struct Holder<T: Display> { item: T, circle: Round }
+pub type Circles = Vec<Round>;
+pub trait Area: Display { fn area(&self) -> f64; }
+pub fn biggest<T>(items: &[T], min: Circle) -> Option<Circle> where T: Area + Clone {
+    let _ = square!(2.0);
+    println!("{}", items.len());
+    None
+}
+)");
+  c.AddFile("demo::shapes", "pub struct Circle;\n");
+  c.Link();
+  EXPECT_THAT(c.EdgesOf("USES_TYPE"),
+              IsSupersetOf({
+                  R"(USES_TYPE demo::Holder::circle -> demo::shapes::Circle {"role":"field"})",
+                  R"(USES_TYPE demo::Circles -> demo::shapes::Circle {"role":"generic_arg"})",
+                  R"(USES_TYPE demo::Circles -> std::vec::Vec {"role":"alias"})",
+                  R"(USES_TYPE demo::biggest -> demo::shapes::Circle {"role":"param"})",
+                  R"(USES_TYPE demo::biggest -> demo::shapes::Circle {"role":"generic_arg"})",
+              }));
+  // A generic parameter is not a type of the crate.
+  for (const std::string& e : c.EdgesOf("USES_TYPE"))
+    EXPECT_THAT(e, Not(testing::HasSubstr("::T ")));
+  EXPECT_THAT(
+      c.EdgesOf("IMPORTS"),
+      IsSupersetOf({
+          R"(IMPORTS demo::use shapes::Circle as Round -> demo::shapes::Circle {"alias":"Round"})",
+          R"(IMPORTS demo::use shapes::* -> demo::shapes {"glob":true})",
+          "IMPORTS demo::use std::fmt::Display -> std::fmt::Display",
+      }));
+  EXPECT_THAT(c.EdgesOf("HAS_GENERIC"),
+              IsSupersetOf({"HAS_GENERIC demo::Holder -> demo::Holder::T",
+                            "HAS_GENERIC demo::biggest -> demo::biggest::T"}));
+  EXPECT_THAT(c.EdgesOf("BOUND"),
+              IsSupersetOf({"BOUND demo::Holder::T -> std::fmt::Display",
+                            "BOUND demo::biggest::T -> demo::Area",
+                            "BOUND demo::biggest::T -> std::clone::Clone",
+                            R"(BOUND demo::Area -> std::fmt::Display {"on":"Self"})"}));
+  EXPECT_THAT(c.EdgesOf("MACRO_INVOKES"),
+              IsSupersetOf({"MACRO_INVOKES demo::biggest -> demo::square",
+                            "MACRO_INVOKES demo::biggest -> std::println"}));
+}
+
+}  // namespace
+}  // namespace ferrograph
