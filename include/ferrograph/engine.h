@@ -21,6 +21,7 @@
 
 #include "ferrograph/graph.h"
 #include "ferrograph/ids.h"
+#include "ferrograph/query.h"
 #include "ferrograph/stats.h"
 #include "ferrograph/status.h"
 
@@ -104,6 +105,25 @@ class Engine {
   Result<NodeDetails> Describe(const NodeId& id);
   // Writes every current node and edge as JSON Lines (see README).
   Status Export(std::ostream& out);
+
+  // ---- graph queries over the current graph (query.h) ----
+  // Each takes a non-empty set of node ids (one node, or every crate's
+  // external node of one path) and treats it as one node. An id with no
+  // current node fails with NotFound; bad options with InvalidArgument.
+
+  // The callers (or callees) of `roots` over CALLS edges, transitively up to
+  // options.depth levels, each node expanded once, with the call sites.
+  Result<CallTree> Calls(const std::vector<NodeId>& roots, CallDirection direction,
+                         const CallTreeOptions& options);
+  // The nodes with USES_TYPE edges into `types`, sorted by path.
+  Result<std::vector<TypeUse>> TypeUses(const std::vector<NodeId>& types);
+  // A shortest path from any of `from` to any of `to` (breadth-first from
+  // both ends). Not finding one is a result (found == false), not an error.
+  Result<PathResult> ShortestPath(const std::vector<NodeId>& from, const std::vector<NodeId>& to,
+                                  const PathOptions& options);
+  // The nodes within options.depth hops of `roots` (edges followed either
+  // way) and the edges among them.
+  Result<Subgraph> Neighbourhood(const std::vector<NodeId>& roots, const SubgraphOptions& options);
 
  private:
   explicit Engine(std::unique_ptr<Store> store);
