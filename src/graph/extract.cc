@@ -697,7 +697,9 @@ struct Scope {
 // parameter. The type is read lazily from `tree` when a method is called on
 // the name, so recording a binding allocates nothing.
 struct Binding {
-  enum class Source : uint8_t { kNone, kType, kAssocCall, kStructLiteral };
+  // kExpr: any other value whose type a receiver chain can tell
+  // (`self.lexer.peek()`, `make()`, `p.inner`); node is the expression.
+  enum class Source : uint8_t { kNone, kType, kAssocCall, kStructLiteral, kExpr };
   std::string_view name;
   const FlatSyntaxTree* tree = nullptr;
   uint32_t node = 0;       // kType: a type; kAssocCall: the callee path; kStructLiteral: its name
@@ -1808,7 +1810,7 @@ class Extractor {
       } else if (rk == K::kIdentifier) {
         std::string_view name_text = t.Text(recv, source_);
         c.receiver = std::string(name_text);
-        ReceiverType(*scope.fn, name_text, t[i].start_byte, &c.receiver_type);
+        if (!TypeLocal(*scope.fn, name_text, t[i].start_byte, &c, 0)) c.receiver_steps.clear();
       } else if (c.receiver_call.empty()) {
         c.receiver_steps.clear();
       }
@@ -2090,8 +2092,57 @@ class Extractor {
       if (b.source != Binding::Source::kNone && b.node == FlatSyntaxTree::kNone) {
         b.source = Binding::Source::kNone;
       }
+      uint32_t value = t.ChildByField(i, g.f_value);
+      if (b.source == Binding::Source::kNone && value != FlatSyntaxTree::kNone) {
+        K k = KindAt(t, value);
+        if (k == K::kFieldExpression || k == K::kCallExpression || k == K::kTryExpression ||
+            k == K::kReferenceExpression || k == K::kParenthesizedExpression) {
+          b.source = Binding::Source::kExpr;
+          b.node = value;
+        }
+      }
     }
     bindings_.push_back(b);
+  }
+
+  // Types the receiver `name` (a local bound before `at_byte`) into c: its
+  // written type, or the receiver chain of the expression it was bound to,
+  // prepended to c's own steps. False when nothing is known.
+  bool TypeLocal(const FnContext& fn, std::string_view name, uint32_t at_byte, CallRef* c,
+                 int depth) {
+    const Binding* b = nullptr;
+    for (size_t j = bindings_.size(); j-- > fn.bindings_begin;) {
+      if (bindings_[j].name != name || bindings_[j].from_byte > at_byte) continue;
+      b = &bindings_[j];
+      break;
+    }
+    if (b == nullptr) return false;
+    if (b->source != Binding::Source::kExpr) {
+      ReceiverType(fn, name, at_byte, &c->receiver_type);
+      return !c->receiver_type.empty();
+    }
+    if (depth > 4) return false;
+    const FlatSyntaxTree& t = *b->tree;
+    CallRef bound;
+    uint32_t base = ReceiverBase(t, b->node, &bound);
+    std::vector<ReceiverStep> steps = std::move(bound.receiver_steps);
+    if (!bound.receiver_call.empty()) {
+      c->receiver_call = std::move(bound.receiver_call);
+    } else if (base == FlatSyntaxTree::kNone) {
+      return false;
+    } else if (KindAt(t, base) == K::kSelf) {
+      if (!fn.self_type) return false;
+      c->receiver_type = *fn.self_type;
+    } else {
+      CallRef inner;
+      if (!TypeLocal(fn, t.Text(base, source_), t[b->node].start_byte, &inner, depth + 1))
+        return false;
+      c->receiver_type = std::move(inner.receiver_type);
+      c->receiver_call = std::move(inner.receiver_call);
+      steps.insert(steps.begin(), inner.receiver_steps.begin(), inner.receiver_steps.end());
+    }
+    c->receiver_steps.insert(c->receiver_steps.begin(), steps.begin(), steps.end());
+    return true;
   }
 
   // The type of local `name` as bound latest before `at_byte`, if written.
@@ -2108,6 +2159,7 @@ class Extractor {
           ok = AppendPath(*b.tree, b.tree->ChildByField(b.node, G().f_path), out);
           break;
         case Binding::Source::kStructLiteral: ok = AppendPath(*b.tree, b.node, out); break;
+        case Binding::Source::kExpr: break;
       }
       if (!ok) out->clear();
       return;

@@ -113,6 +113,11 @@ std::string Dump(const FileExtraction& fx) {
            JoinPath(c.path);
     if (!c.receiver.empty()) out += " recv=" + c.receiver;
     if (!c.receiver_type.empty()) out += ":" + JoinPath(c.receiver_type);
+    if (!c.receiver_call.empty()) out += " recv=" + JoinPath(c.receiver_call) + "()";
+    for (const ReceiverStep& st : c.receiver_steps) {
+      out += st.kind == ReceiverStep::kField ? "." : st.kind == ReceiverStep::kMethod ? ".m:" : "!";
+      out += st.name;
+    }
     out += " L" + std::to_string(c.line) + "\n";
   }
   return out;

@@ -63,6 +63,13 @@ std::vector<std::string> Calls(const FileExtraction& fx) {
       case CallKind::kMethod: {
         std::string recv = c.receiver;
         if (!c.receiver_type.empty()) recv += ":" + Join(c.receiver_type);
+        if (!c.receiver_call.empty()) recv += ":" + Join(c.receiver_call) + "()";
+        for (const ReceiverStep& st : c.receiver_steps) {
+          recv += st.kind == ReceiverStep::kField    ? "."
+                  : st.kind == ReceiverStep::kMethod ? ".m:"
+                                                     : "!";
+          recv += st.name;
+        }
         out.push_back(recv + "." + Join(c.path) + "()");
         break;
       }
@@ -298,7 +305,7 @@ TEST(ReferencesTest, MethodOnSelfIsTypedByTheImpl) {
   FileExtraction fx = Extract(
       "impl<T> Regex<T> {\n  fn a(&self) { self.b(); self.inner.c(); }\n}\n"
       "trait Tr { fn d(&self) { self.e(); } }");
-  EXPECT_THAT(Calls(fx), ElementsAre("self:Regex.b()", ".c()", "self.e()"));
+  EXPECT_THAT(Calls(fx), ElementsAre("self:Regex.b()", "self:Regex.inner.c()", "self.e()"));
 }
 
 TEST(ReferencesTest, MethodReceiverTypedByParameters) {
@@ -331,8 +338,8 @@ TEST(ReferencesTest, LatestBindingBeforeTheCallWins) {
   FileExtraction fx = Extract(
       "fn f(p: Parser) {\n  p.a();\n  let p = p.into_lexer();\n  p.b();\n"
       "  let p = Lexer::new();\n  p.c();\n}");
-  EXPECT_THAT(Calls(fx), ElementsAre("p:Parser.a()", "p:Parser.into_lexer()", "p.b()",
-                                     "Lexer::new()", "p:Lexer.c()"));
+  EXPECT_THAT(Calls(fx), ElementsAre("p:Parser.a()", "p:Parser.into_lexer()",
+                                     "p:Parser.m:into_lexer.b()", "Lexer::new()", "p:Lexer.c()"));
 }
 
 // The receiver expression is walked down to its base; the steps from the
@@ -423,8 +430,8 @@ TEST(ReferencesTest, ConstAndStaticInitializerCallsBelongToThem) {
   FileExtraction fx = Extract(
       "const A: Foo = Foo::new(1);\nstatic B: Lazy<R> = Lazy::new(|| R::new(\"x\").unwrap());\n"
       "const C: u32 = { helper() };");
-  EXPECT_THAT(Calls(fx),
-              ElementsAre("Foo::new()", "Lazy::new()", ".unwrap()", "R::new()", "helper()"));
+  EXPECT_THAT(Calls(fx), ElementsAre("Foo::new()", "Lazy::new()", ":R::new().unwrap()", "R::new()",
+                                     "helper()"));
   EXPECT_EQ(ItemPath(fx, fx.calls[0].item), "A");
   EXPECT_EQ(ItemPath(fx, fx.calls[1].item), "B");
   EXPECT_EQ(ItemPath(fx, fx.calls[4].item), "C");
