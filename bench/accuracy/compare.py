@@ -73,6 +73,46 @@ Resolved impl edges (export's IMPLEMENTS / IMPL_FOR edges)
     skipped); and the other way, derive edges from type nodes matched to
     rustdoc types are checked for a rustdoc derive impl of that trait.
 
+CALLS (export's CALLS edges against the MIR calls table of mir_calls.py)
+  * the truth: every call rustc's MIR has in a fn body of the library, the
+    callee placed at its definition (file, line); classes and mapping rules
+    are in mir_calls.py. Calls are keyed by caller fn, call-site file and
+    line, callee.
+  * an edge matches a MIR call when: edge file == call-site file; edge line ==
+    the call expression's first line or the callee operand's line (a method
+    name on its own line in a chain); the dst node is a function/method with
+    the callee's name whose span holds the callee's definition line (one of
+    them when the callee is ambiguous: several impls define it); and the src
+    node's span holds the caller's anchor (a line of the caller's signature;
+    calls in closures belong to the enclosing fn, as in ferrograph).
+  * recall: MIR calls of class `keep` (written in the source, in a fn the
+    crate wrote: not desugared, derived, in a macro_rules body, in an
+    expansion of another crate's macro, in a const initializer) whose callee
+    is a crate fn that no macro produced; found = any edge matches (name_only
+    included); resolved recall = an edge not marked name_only matches. Calls
+    to macro-produced fns are reported apart. Miss classes: no CALLS edge at
+    the call site / edges at the site, none to the callee / right callee but
+    src does not hold the caller; and by how the compiler resolved the callee
+    (via) and by form (method call, path call).
+  * precision: edges not marked name_only whose dst is a function/method node
+    of the crate and whose src is a node of the crate (not a tests/examples
+    target) lying in code the compiler built (its span holds a MIR fn body's
+    anchor: cfg-off and cfg(test) code, #[test] fns have no MIR and are left
+    out, counted). Right = matches a MIR call of any class (a correct edge
+    for a desugared call is still correct). Every other such edge counts as
+    wrong, with a class: no MIR call on this line (a constructor, a call
+    removed by #[cfg] on a statement, ...), MIR calls another fn of that name
+    (e.g. the trait declaration instead of the impl method, or another
+    impl's), MIR calls another crate fn here, MIR calls an external fn here,
+    src does not hold the MIR caller. CALLS edges whose dst is not a fn
+    (struct, variant, ...) count as wrong too. Per resolution kind (exact,
+    import, method).
+  * name_only: edges counted apart; per call site with a MIR crate callee,
+    whether the candidates hold it, and the mean number of candidates.
+  * edges (not name_only) to external nodes from compiled fns: compared with
+    the MIR's external callees on that line by path_agreement (exact /
+    lenient), reported apart (not part of the precision target).
+
 Precision (ferrograph node -> rustdoc item)
   * nodes of the indexed crate whose kind is in KINDS (not generic_param or
     external); `use` only when `pub` (rustdoc lists no other imports).
@@ -1107,6 +1147,483 @@ def compare(label, rustdoc_path, export_path, src, cfg_path=None, nexamples=6):
     }
 
 
+# ------------------------------------------------------------ CALLS vs MIR
+
+class Call:
+    __slots__ = ("cls", "caller_file", "caller_line", "caller", "file", "line", "op_line", "target",
+                 "defs", "name", "callee", "via", "callee_in_macro", "in_macro", "form", "decl")
+
+    def __repr__(self):
+        return "%s:%d %s" % (self.file, self.line, self.callee)
+
+
+def load_calls_truth(path):
+    """mir_calls.py's table: (calls, fn body anchors {file: [lines]})."""
+    calls, bodies = [], collections.defaultdict(list)
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            c = line.rstrip("\n").split("\t")
+            if c[0] == "body":
+                bodies[c[1]].append(int(c[2]))
+                continue
+            t = Call()
+            (t.cls, t.caller_file, t.caller_line, t.caller, t.file, t.line, t.op_line, t.target,
+             defs, t.name, t.callee, t.via, t.callee_in_macro, t.in_macro, t.form) = c[:15]
+            t.caller_line, t.line, t.op_line = int(t.caller_line), int(t.line), int(t.op_line)
+            t.defs = [(d.rsplit(":", 1)[0], int(d.rsplit(":", 1)[1])) for d in defs.split(",") if d]
+            decl = c[15] if len(c) > 15 else ""
+            t.decl = [(d.rsplit(":", 1)[0], int(d.rsplit(":", 1)[1])) for d in decl.split(",") if d]
+            t.callee_in_macro, t.in_macro = t.callee_in_macro == "1", t.in_macro == "1"
+            t.name = strip_raw(t.name)
+            calls.append(t)
+    return calls, bodies
+
+
+def load_calls_export(path):
+    """Nodes by id and the CALLS edges of an export (props merged into the edge
+    object, or under "props" as an object or JSON text)."""
+    nodes = {}
+    edges = []
+    seen = set()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            o = json.loads(line)
+            if o.get("type") == "node":
+                nodes.setdefault(o["id"], o)
+            elif o.get("type") == "edge" and o.get("kind") == "CALLS":
+                props = o.get("props")
+                if isinstance(props, str):
+                    try:
+                        props = json.loads(props)
+                    except ValueError:
+                        props = {}
+                if isinstance(props, dict):
+                    for k, v in props.items():
+                        o.setdefault(k, v)
+                key = (o.get("src_id"), o.get("dst_id"), o.get("file"), o.get("line"))
+                if key in seen:
+                    continue
+                seen.add(key)
+                edges.append(o)
+    return nodes, edges
+
+
+FN_KINDS = ("function", "method")
+MIR_NO_CALL = {"transmute"}   # lowered to a cast: no Call terminator
+
+
+CFG_ATTR_RE = re.compile(r"^\s*#\[\s*cfg\s*\(")
+
+
+def cfg_off_statement(sources, cfgset, node, file, line):
+    """Is `line` inside a statement or expression of fn `node` that a false
+    `#[cfg(..)]` removes (`#[cfg(debug_assertions)] check();`)? The statement
+    runs from the attribute to the `;` / `,` / closing `}` that ends it."""
+    lines = sources.lines(file) if cfgset is not None else None
+    if not lines:
+        return False
+    start = max(node.get("line", 1), 1)
+    for ln in range(start, min(line, len(lines)) + 1):
+        text = lines[ln - 1]
+        if not CFG_ATTR_RE.match(text):
+            continue
+        body = "\n".join(lines[ln - 1:min(len(lines), ln + 400)])
+        i = body.index("(", body.index("cfg")) + 1
+        depth, j = 1, i
+        while j < len(body) and depth:
+            depth += {"(": 1, ")": -1}.get(body[j], 0)
+            j += 1
+        pred = body[i:j - 1]
+        k = body.find("]", j)
+        if k < 0 or eval_cfg(pred, cfgset) is not False:
+            continue
+        depth, end, opened = 0, None, False
+        m = k + 1
+        while m < len(body):
+            c = body[m]
+            if c in "([{":
+                depth += 1
+                opened = True
+            elif c in ")]}":
+                depth -= 1
+                if depth < 0 or (depth == 0 and c == "}" and opened):
+                    end = m
+                    break
+            elif c in ";," and depth == 0:
+                end = m
+                break
+            elif c == '"':
+                m = body.find('"', m + 1)
+                if m < 0:
+                    break
+            m += 1
+        if end is not None and ln < line <= ln + body.count("\n", 0, end):
+            return True
+    return False
+
+
+def calls_compare(calls_path, export_path, crate_name, nexamples=6, src=None, cfg_path=None):
+    """CALLS edges of the export against the MIR calls (mir_calls.py). The rules
+    are in the module docstring, section "CALLS"."""
+    truth, bodies = load_calls_truth(calls_path)
+    sources = SourceCache(src) if src else None
+    cfgset = load_cfg_set(cfg_path) if sources else None
+    nodes, edges = load_calls_export(export_path)
+    st = collections.Counter()
+    ex = collections.defaultdict(list)
+
+    def note(key, text, n=1):
+        st[key] += n
+        if len(ex[key]) < nexamples:
+            ex[key].append(text)
+
+    def holds(node, file, line):
+        return node is not None and node.get("file") == file and \
+            node.get("line", 0) <= line <= node.get("end_line", node.get("line", 0))
+
+    def dst_is(node, t):
+        """the edge's dst is the truth callee (a def in the node's span, same name)"""
+        if node is None or node.get("kind") not in FN_KINDS or strip_raw(node.get("name")) != t.name:
+            return False
+        return any(holds(node, f, l) for f, l in t.defs)
+
+    def dst_is_decl(node, t):
+        """the edge stops at the trait's declaration of the impl method MIR calls"""
+        if node is None or not t.decl or strip_raw(node.get("name")) != t.name:
+            return False
+        return any(holds(node, f, l) for f, l in t.decl)
+
+    def src_ok(node, t):
+        """the src is the MIR caller: holds its anchor and has its name (an outer
+        fn holds the anchor of a fn nested in it too)"""
+        return holds(node, t.caller_file, t.caller_line) and \
+            strip_raw(node.get("name")) == strip_raw(t.caller.split("::")[-1])
+
+    # edges by call site
+    at = collections.defaultdict(list)   # (file, line) -> edges
+    for e in edges:
+        at[(e.get("file"), e.get("line"))].append(e)
+    truth_at = collections.defaultdict(list)
+    for t in truth:
+        truth_at[(t.file, t.line)].append(t)
+        if t.op_line != t.line:
+            truth_at[(t.file, t.op_line)].append(t)
+
+    def res_kind(e):
+        return e.get("resolved") or "unknown"
+
+    def edesc(e):
+        d = nodes.get(e.get("dst_id"))
+        return "%s %s" % (res_kind(e), e.get("dst") if d is None or d.get("kind") == "external"
+                          else "%s (%s:%s)" % (e.get("dst"), d.get("file"), d.get("line")))
+
+    # ---- recall: keep calls to crate-defined functions
+    for t in truth:
+        if t.target not in ("local", "ambiguous"):
+            continue
+        group = "recall" if t.cls == "keep" and not t.callee_in_macro else \
+            "recall (callee made by a macro)" if t.cls == "keep" else None
+        if group is None:
+            st["excluded: %s" % t.cls] += 1
+            continue
+        st[group + ": total"] += 1
+        site = at.get((t.file, t.line), []) + (at.get((t.file, t.op_line), []) if t.op_line != t.line else [])
+        hits = [e for e in site if dst_is(nodes.get(e.get("dst_id")), t)]
+        good = [e for e in hits if src_ok(nodes.get(e.get("src_id")), t)]
+        tag = "%s:%d `%s` -> %s" % (t.file, t.line, t.caller.split("::")[-1], t.callee)
+        if good:
+            st[group + ": found"] += 1
+            kinds = {res_kind(e) for e in good}
+            best = next((k for k in ("exact", "import", "method", "unknown", "name_only") if k in kinds), "?")
+            st[group + ": found as %s" % best] += 1
+            if best != "name_only":
+                st[group + ": resolved"] += 1
+            if group == "recall":
+                st["recall by via: %s: found" % t.via] += 1
+                st["recall by form: %s: found" % t.form] += 1
+                if t.in_macro:
+                    st["recall in macro call: found"] += 1
+        else:
+            if hits:
+                cls = "right callee, src does not hold the caller"
+                extra = " (src %s)" % ", ".join(str(e.get("src")) for e in hits[:2])
+            elif not site:
+                cls = "no CALLS edge at the call site"
+                extra = ""
+            elif any(dst_is_decl(nodes.get(e.get("dst_id")), t) for e in site):
+                cls = "an edge to the trait's declaration, MIR calls an impl's method"
+                extra = ""
+            else:
+                others = truth_at.get((t.file, t.line), []) + truth_at.get((t.file, t.op_line), [])
+                stray = [e for e in site if not any(dst_is(nodes.get(e.get("dst_id")), o) for o in others)]
+                if not stray:
+                    cls = "no edge for this call (the line's other calls have theirs)"
+                elif all(res_kind(e) == "name_only" for e in stray):
+                    cls = "name_only candidates, none is the callee"
+                else:
+                    cls = "an edge to another fn"
+                extra = " (ferrograph: %s)" % "; ".join(edesc(e) for e in (stray or site)[:3])
+            if group == "recall":
+                note("recall miss: " + cls, tag + extra)
+                note("recall miss by via: %s" % t.via, tag + extra)
+                note("recall miss by form: %s" % t.form, tag + extra)
+            else:
+                note("recall (callee made by a macro) miss: " + cls, tag + extra)
+        if group == "recall":
+            st["recall by via: %s: total" % t.via] += 1
+            st["recall by form: %s: total" % t.form] += 1
+            if t.in_macro:
+                st["recall in macro call: total"] += 1
+
+    # ---- precision: edges from fns of this crate
+    anchors = bodies
+    for e in edges:
+        s, d = nodes.get(e.get("src_id")), nodes.get(e.get("dst_id"))
+        if s is None or s.get("crate") != crate_name:
+            st["edges from other targets (tests/examples/benches)"] += 1
+            continue
+        kind = res_kind(e)
+        local = d is not None and d.get("kind") in FN_KINDS and d.get("crate") == crate_name
+        ext = d is None or d.get("kind") == "external"
+        fam = "name_only" if kind == "name_only" else "resolved"
+        target = "local" if local else "external" if ext else "other (%s)" % (d.get("kind") if d else "?")
+        st["edges %s -> %s" % (fam, target)] += 1
+        if target.startswith("other"):
+            note("edges to a non-fn node", "%s:%s %s -> %s [%s]" % (e.get("file"), e.get("line"), e.get("src"), e.get("dst"), kind))
+            if fam == "resolved":
+                # a call edge to a struct/variant/... is wrong whatever the MIR says
+                st["precision: counted"] += 1
+                st["precision %s: counted" % kind] += 1
+                note("precision wrong: dst is not a fn", "%s:%s %s -> %s" % (e.get("file"), e.get("line"), e.get("src"), e.get("dst")))
+            continue
+        compiled = any(s.get("line", 0) <= a <= s.get("end_line", 0) for a in anchors.get(s.get("file"), []))
+        line = e.get("line") or 0
+        cands = truth_at.get((e.get("file"), line), [])
+        tag = "%s:%s `%s` -> %s [%s]" % (e.get("file"), line, (e.get("src") or "").split("::")[-1], e.get("dst"), kind)
+        if target == "external":
+            if fam != "resolved" or not compiled:
+                continue
+            st["external: counted"] += 1
+            exts = [t for t in cands if t.target == "external"]
+            best = None
+            if (e.get("dst") or "").split("::")[-1] in MIR_NO_CALL:
+                st["external: counted"] -= 1
+                st["external edges to intrinsics MIR lowers (transmute)"] += 1
+                continue
+            for t in exts:
+                a = path_agreement(t.callee, e.get("dst") or "")
+                if a is None and t.callee.split("::")[-2:] == (e.get("dst") or "").split("::")[-2:]:
+                    a = "lenient"
+                if a == "exact":
+                    best = a
+                    break
+                best = best or a
+            if best:
+                st["external: %s" % best] += 1
+            elif any(t.target in ("local", "ambiguous") for t in cands):
+                note("external wrong: MIR calls a crate fn here", tag + " (MIR: %s)" % ", ".join(
+                    t.callee for t in cands if t.target != "external")[:200])
+            elif exts:
+                note("external wrong: MIR calls another external fn", tag + " (MIR: %s)" % ", ".join(
+                    sorted({t.callee for t in exts}))[:300])
+            else:
+                note("external wrong: no MIR call on this line", tag)
+            continue
+        # local target
+        if not compiled:
+            st["%s edges from code the compiler did not build (cfg off, cfg(test), #[test])" % fam] += 1
+            continue
+        hit = [t for t in cands if dst_is(d, t)]
+        good = [t for t in hit if src_ok(s, t)]
+        if not hit and sources is not None and cfg_off_statement(sources, cfgset, s, e.get("file"), line):
+            st["%s edges in statements a false #[cfg] removes" % fam] += 1
+            if fam == "resolved":
+                note("resolved edges in statements a false #[cfg] removes (not counted)", tag)
+            continue
+        if fam == "name_only":
+            st["name_only edges (compiled code)"] += 1
+            if good:
+                st["name_only edges to the MIR callee"] += 1
+            continue
+        st["precision: counted"] += 1
+        st["precision %s: counted" % kind] += 1
+        if good:
+            st["precision: right"] += 1
+            st["precision %s: right" % kind] += 1
+            if any(t.cls != "keep" for t in good) and not any(t.cls == "keep" for t in good):
+                st["precision right, MIR class: %s" % good[0].cls] += 1
+            continue
+        if any(dst_is_decl(d, t) and src_ok(s, t) for t in cands):
+            st["precision: trait declaration for the impl method"] += 1
+            st["precision %s: trait declaration for the impl method" % kind] += 1
+            cls = "the trait's declaration, MIR calls an impl's method"
+            extra = " (MIR: %s)" % ", ".join(sorted({"%s @%s" % (t.callee, ",".join("%s:%d" % x for x in t.defs))
+                                                     for t in cands if dst_is_decl(d, t)}))[:300]
+        elif hit:
+            cls = "src does not hold the MIR caller"
+            extra = " (MIR caller %s:%d)" % (hit[0].caller_file, hit[0].caller_line)
+        elif not cands:
+            cls = "no MIR call on this line"
+            extra = ""
+        else:
+            locs = [t for t in cands if t.target in ("local", "ambiguous")]
+            decl = [t for t in locs if t.name == strip_raw(d.get("name"))]
+            if decl:
+                cls = "MIR calls another fn of that name"
+            elif locs:
+                cls = "MIR calls another crate fn here"
+            elif all(t.target == "external" for t in cands):
+                cls = "MIR calls an external fn here"
+            else:
+                cls = "MIR call not mapped"
+            extra = " (MIR: %s)" % ", ".join(sorted({"%s @%s" % (t.callee, ",".join("%s:%d" % x for x in t.defs))
+                                                     if t.defs else t.callee for t in cands}))[:300]
+        note("precision wrong (%s): %s" % (kind, cls), tag + extra)
+    # name_only sites: is the MIR callee among the candidates?
+    sites = collections.defaultdict(list)
+    for e in edges:
+        if res_kind(e) == "name_only":
+            sites[(e.get("file"), e.get("line"))].append(e)
+    for key, es in sites.items():
+        cands = [t for t in truth_at.get(key, []) if t.target in ("local", "ambiguous")]
+        if not cands:
+            continue
+        st["name_only sites with a MIR crate callee"] += 1
+        st["name_only candidates at those sites"] += len(es)
+        if any(dst_is(nodes.get(e.get("dst_id")), t) for e in es for t in cands):
+            st["name_only sites whose candidates hold the MIR callee"] += 1
+    st["truth calls"] = len(truth)
+    return {"stats": dict(st), "examples": dict(ex)}
+
+
+def calls_counts(st):
+    """The headline numbers of a CALLS stats dict."""
+    g = lambda k: st.get(k, 0)
+    return {
+        "truth": g("recall: total"), "found": g("recall: found"), "resolved": g("recall: resolved"),
+        "counted": g("precision: counted"), "right": g("precision: right"),
+        "macro_total": g("recall (callee made by a macro): total"),
+        "macro_found": g("recall (callee made by a macro): found"),
+        "name_only": g("edges name_only -> local"),
+        "no_sites": g("name_only sites with a MIR crate callee"),
+        "no_hold": g("name_only sites whose candidates hold the MIR callee"),
+        "no_cands": g("name_only candidates at those sites"),
+    }
+
+
+def calls_report(results, out):
+    rs = [r for r in results if r.get("calls")]
+    if not rs:
+        return None
+    total = collections.Counter()
+    for r in rs:
+        total.update(r["calls"]["stats"])
+    out.append("## CALLS against the compiler (MIR)")
+    out.append("")
+    out.append("Oracle: rustc's MIR of the library (`mir_truth.sh`, normalized by `mir_calls.py`), "
+               "every call resolved by the compiler and placed at its definition through the rustdoc JSON. "
+               "*Recall*: calls written in the crate's source to functions defined in the crate "
+               "(compiler-made calls, derives, macro_rules bodies and expansions of other crates' macros "
+               "excluded), found when an edge at the call site (its first line, or the line of the method "
+               "name) goes from the fn holding the caller to the fn holding the callee's definition; "
+               "*resolved* counts only edges not marked `name_only`. *Precision*: every CALLS edge not "
+               "marked `name_only` whose dst is a fn of the crate, from a fn the compiler built "
+               "(cfg-off/test code has no MIR and is left out), is right when the MIR has that call "
+               "there. Rules: `compare.py` (section CALLS) and `mir_calls.py`.")
+    out.append("")
+    out.append("| crate | MIR calls to crate fns | found | recall | resolved | resolved recall | "
+               "edges (not name_only) to crate fns | right | precision | exact | import | method | "
+               "name_only edges | name_only sites: callee among candidates |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rows = [(r["label"], r["calls"]["stats"]) for r in rs] + [("**all**", total)]
+    for lbl, st in rows:
+        c = calls_counts(st)
+        kinds = []
+        for k in ("exact", "import", "method"):
+            n, ok = st.get("precision %s: counted" % k, 0), st.get("precision %s: right" % k, 0)
+            kinds.append("%d/%d (%s)" % (ok, n, pct(ok, n)) if n else "—")
+        out.append("| %s | %d | %d | %s | %d | %s | %d | %d | %s | %s | %d | %s |" % (
+            lbl, c["truth"], c["found"], pct(c["found"], c["truth"]), c["resolved"],
+            pct(c["resolved"], c["truth"]), c["counted"], c["right"], pct(c["right"], c["counted"]),
+            " | ".join(kinds), c["name_only"],
+            "%d/%d (%.1f candidates/site)" % (c["no_hold"], c["no_sites"], c["no_cands"] / c["no_sites"])
+            if c["no_sites"] else "—"))
+    out.append("")
+    c = calls_counts(total)
+    td = total.get("precision: trait declaration for the impl method", 0)
+    if td:
+        out.append("Of the wrong edges, %d stop at the trait's declaration where the compiler calls an impl's "
+                   "method (`Trait::m(x)` with a concrete Self, `Deserialize::deserialize(d)`); accepting those "
+                   "would give %d/%d (%s)." % (td, c["right"] + td, c["counted"], pct(c["right"] + td, c["counted"])))
+        out.append("")
+    out.append("Calls to fns that a macro or #[derive] of the crate produced (not in the recall above): %d, found %d (%s)." % (
+        c["macro_total"], c["macro_found"], pct(c["macro_found"], c["macro_total"])))
+    out.append("")
+    excl = sorted((k.split(": ", 1)[1], v) for k, v in total.items() if k.startswith("excluded: "))
+    out.append("MIR calls to crate fns left out of recall: " + (", ".join("%s %d" % kv for kv in excl) or "none") + ".")
+    out.append("")
+    other = [(k, v) for k, v in sorted(total.items()) if k.startswith("edges ") or
+             k.endswith("did not build (cfg off, cfg(test), #[test])") or k.endswith("a false #[cfg] removes")]
+    out.append("Ferrograph CALLS edges: " + ", ".join("%s %d" % kv for kv in other) + ".")
+    out.append("")
+    ext_n = total.get("external: counted", 0)
+    if ext_n:
+        out.append("Edges (not name_only) to external nodes, from compiled fns: %d; the MIR call on that line "
+                   "has the same path %d, same crate family and name %d (%s agree)." % (
+                       ext_n, total.get("external: exact", 0), total.get("external: lenient", 0),
+                       pct(total.get("external: exact", 0) + total.get("external: lenient", 0), ext_n)))
+        out.append("")
+    for title, prefix in (("Recall by how the compiler resolved the callee", "recall by via: "),
+                          ("Recall by call form", "recall by form: ")):
+        keys = sorted({k[len(prefix):].rsplit(": ", 1)[0] for k in total if k.startswith(prefix)})
+        if keys:
+            out.append(title + ": " + ", ".join(
+                "%s %d/%d (%s)" % (k, total.get(prefix + k + ": found", 0), total.get(prefix + k + ": total", 0),
+                                   pct(total.get(prefix + k + ": found", 0), total.get(prefix + k + ": total", 0)))
+                for k in keys) + ".")
+            out.append("")
+    if total.get("recall in macro call: total"):
+        out.append("Calls written inside macro invocations (`assert!(f(x))`): found %d of %d." % (
+            total.get("recall in macro call: found", 0), total["recall in macro call: total"]))
+        out.append("")
+    for title, prefix in (("Recall misses", "recall miss: "), ("Wrong edges (precision)", "precision wrong"),
+                          ("External edges that disagree", "external wrong"),
+                          ("Misses among calls to macro-produced fns", "recall (callee made by a macro) miss: ")):
+        keys = sorted((k for k in total if k.startswith(prefix)), key=lambda k: -total[k])
+        if not keys:
+            continue
+        out.append("%s:" % title)
+        out.append("")
+        for k in keys:
+            exs = []
+            for r in rs:
+                exs.extend("[%s] %s" % (r["label"], x) for x in r["calls"]["examples"].get(k, [])[:2])
+            out.append("- %s (%d): %s" % (k[len(prefix):].lstrip(": ") if prefix != "precision wrong" else k[len("precision wrong "):],
+                                          total[k], "; ".join(exs[:8])))
+        out.append("")
+    out.append("<details><summary>CALLS examples per crate</summary>")
+    out.append("")
+    for r in rs:
+        st, exs = r["calls"]["stats"], r["calls"]["examples"]
+        if not exs:
+            continue
+        out.append("**%s**" % r["label"])
+        out.append("")
+        for k in sorted(exs, key=lambda k: -st.get(k, 0)):
+            if k.startswith("recall miss by "):
+                continue
+            out.append("- %s (%d): %s" % (k, st.get(k, 0), "; ".join(exs[k])))
+        out.append("")
+    out.append("</details>")
+    out.append("")
+    return dict(total)
+
+
 # -------------------------------------------------------------------- reporting
 
 def pct(a, b):
@@ -1268,6 +1785,7 @@ def report(results, out):
     for k, v in sorted(overall["false_positives"].items(), key=lambda kv: -kv[1]):
         out.append("| %s | %d |" % (k, v))
     out.append("")
+    overall["calls"] = calls_report(results, out)
     out.append("## Per crate")
     out.append("")
     out.append("| crate | rustdoc items | recall | ferrograph nodes | precision | adj. precision | excluded (derive/macro/outside) | impls matched | trait name agrees |")
@@ -1360,6 +1878,7 @@ def main():
     ap.add_argument("--src")
     ap.add_argument("--label")
     ap.add_argument("--cfg", help="cfg set of the rustdoc run (rustdoc_truth.sh's cfg/CRATE.txt)")
+    ap.add_argument("--calls", help="MIR calls table of the crate (mir_truth.sh's calls/CRATE.tsv)")
     ap.add_argument("--cache")
     ap.add_argument("--markdown")
     ap.add_argument("--json")
@@ -1372,15 +1891,19 @@ def main():
             cases.append((c, os.path.join(a.cache, "json", c + ".json"),
                           os.path.join(a.cache, "export", c + ".jsonl"),
                           os.path.join(a.cache, "src", c),
-                          os.path.join(a.cache, "cfg", c + ".txt")))
+                          os.path.join(a.cache, "cfg", c + ".txt"),
+                          os.path.join(a.cache, "calls", c + ".tsv")))
     elif a.rustdoc and a.export and a.src:
         cases.append((a.label or os.path.basename(os.path.normpath(a.src)), a.rustdoc, a.export, a.src,
-                      a.cfg))
+                      a.cfg, a.calls))
     else:
         ap.error("give --rustdoc/--export/--src, or --cache with crate names")
     results = []
-    for label, rj, ej, src, cfg in cases:
-        results.append(compare(label, rj, ej, src, cfg, a.examples))
+    for label, rj, ej, src, cfg, calls in cases:
+        r = compare(label, rj, ej, src, cfg, a.examples)
+        if calls and os.path.exists(calls):
+            r["calls"] = calls_compare(calls, ej, r["crate"], a.examples, src, cfg)
+        results.append(r)
     lines = []
     overall = report(results, lines)
     text = "\n".join(lines) + "\n"
