@@ -133,6 +133,8 @@ enum class K : uint8_t {
   kTryExpression,
   kReferenceExpression,
   kParenthesizedExpression,
+  kPrimitiveType,
+  kUnitType,
 };
 
 struct NamedKind {
@@ -223,6 +225,8 @@ constexpr NamedKind kNamedKinds[] = {
     {"try_expression", K::kTryExpression},
     {"reference_expression", K::kReferenceExpression},
     {"parenthesized_expression", K::kParenthesizedExpression},
+    {"primitive_type", K::kPrimitiveType},
+    {"unit_type", K::kUnitType},
 };
 
 struct Grammar {
@@ -1543,6 +1547,13 @@ class Extractor {
           out->resize(mark);
           return false;
         }
+        // Built-in types: the resolver knows primitives by name; slices,
+        // arrays, tuples and () are marked so that their methods are not
+        // mistaken for the crate's.
+        case K::kPrimitiveType: out->emplace_back(t.Text(i, source_)); return true;
+        case K::kArrayType: out->emplace_back("[]"); return true;
+        case K::kTupleType:
+        case K::kUnitType: out->emplace_back("()"); return true;
         default: return false;
       }
     }

@@ -168,7 +168,9 @@ struct CallRef {
   //   Sources: fn and closure parameter types; `let p: T`; `let p = T::f(..)`
   //   (the callee path minus its last segment, also through `?`, `&`,
   //   `.unwrap()`, `.expect(..)`); `let p = T { .. }`; for `self`, the
-  //   enclosing impl's self type. The latest `let` of the name ending before
+  //   enclosing impl's self type. A built-in type gives its name ({"str"},
+  //   {"u8"}), a slice or array {"[]"}, a tuple or unit {"()"}. The latest
+  //   `let` of the name ending before
   //   the call wins (block scopes are not tracked); other lets of it shadow.
   std::string receiver;
   PathSegments receiver_type;

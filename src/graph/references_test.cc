@@ -310,10 +310,13 @@ TEST(ReferencesTest, MethodOnSelfIsTypedByTheImpl) {
 
 TEST(ReferencesTest, MethodReceiverTypedByParameters) {
   FileExtraction fx = Extract(
-      "fn f(p: &Parser, q: Parser, mut v: &mut Vec<T>, n: u32, (a, b): (A, B)) {\n"
-      "  p.x(); q.y(); v.push(1); n.z(); a.w();\n}");
-  EXPECT_THAT(Calls(fx),
-              ElementsAre("p:Parser.x()", "q:Parser.y()", "v:Vec.push()", "n.z()", "a.w()"));
+      "fn f(p: &Parser, q: Parser, mut v: &mut Vec<T>, n: u32, (a, b): (A, B), s: &[u8],\n"
+      "     t: (u8, u8)) {\n"
+      "  p.x(); q.y(); v.push(1); n.z(); a.w(); s.len(); t.eq(); \n}");
+  // Built-in types are named too, so that their methods are known not to
+  // be the crate's.
+  EXPECT_THAT(Calls(fx), ElementsAre("p:Parser.x()", "q:Parser.y()", "v:Vec.push()", "n:u32.z()",
+                                     "a.w()", "s:[].len()", "t:().eq()"));
 }
 
 TEST(ReferencesTest, MethodReceiverTypedByLets) {

@@ -85,7 +85,8 @@ std::string JsonString(std::string_view s) {
 // What a type position names, in the context of an item.
 struct TypeTarget {
   enum Kind { kNone, kItem, kExternal, kGeneric } kind = kNone;
-  NodeId id;  // kItem (the type or trait), kExternal (the external node)
+  NodeId id;             // kItem: the type or trait
+  std::string external;  // kExternal: its full path ("std::vec::Vec", "str", "[]")
   NodeKind node_kind = NodeKind::kExternal;
   std::vector<NodeId> bound_traits;  // kGeneric: the crate traits bounding it
   ResolvedVia via = ResolvedVia::kNone;
@@ -322,7 +323,6 @@ class Linker {
       n.visibility = Visibility::kPublic;
       n.signature = path;
       n.content_hash = HashBytes(path);
-      external_names_.emplace(n.id, n.name);
       it = externals_.emplace(path, std::move(n)).first;
     }
     return it->second.id;
@@ -331,6 +331,14 @@ class Linker {
   std::optional<NodeId> Target(const Resolution& r) {
     if (r.kind == ResolutionKind::kItem) return r.id;
     if (r.kind == ResolutionKind::kExternal) return External(r.external_path);
+    return std::nullopt;
+  }
+
+  // The node a resolved type stands for (an external one made on demand).
+  std::optional<NodeId> TargetOf(const TypeTarget& t) {
+    if (t.kind == TypeTarget::kItem) return t.id;
+    if (t.kind == TypeTarget::kExternal && t.external != "[]" && t.external != "()")
+      return External(t.external);
     return std::nullopt;
   }
 
@@ -366,6 +374,11 @@ class Linker {
       // `impl<T: Tr> .. { fn f(x: T) }`: bounds declared by the enclosing impl.
       return t;
     }
+    if (path.size() == 1 && (path[0] == "[]" || path[0] == "()")) {
+      t.kind = TypeTarget::kExternal;  // a built-in slice, array or tuple
+      t.external = path[0];
+      return t;
+    }
     Resolution r = crate_->Resolve(ScopeOf(f, item), path, Namespace::kType);
     if (!r.complete(path.size())) return t;
     if (r.kind == ResolutionKind::kItem) {
@@ -373,10 +386,9 @@ class Linker {
       t.id = r.id;
       t.node_kind = r.node_kind;
     } else if (r.kind == ResolutionKind::kExternal) {
-      std::optional<NodeId> id = External(r.external_path);
-      if (!id) return t;
+      if (r.external_path.empty()) return t;
       t.kind = TypeTarget::kExternal;
-      t.id = *id;
+      t.external = r.external_path;
     }
     t.via = r.via;
     return t;
@@ -532,8 +544,8 @@ class Linker {
       const Node& node = lf.nodes[i];
       if (item.kind == NodeKind::kImpl) {
         const ImplInfo& impl = impls_.at({f, ii});
-        if (impl.self.kind == TypeTarget::kItem || impl.self.kind == TypeTarget::kExternal)
-          sink.Add(EdgeKind::kImplFor, node.id, impl.self.id, node.span.start_line, "");
+        if (auto dst = TargetOf(impl.self))
+          sink.Add(EdgeKind::kImplFor, node.id, *dst, node.span.start_line, "");
         if (impl.trait_resolution.resolved())
           if (auto dst = Target(impl.trait_resolution))
             sink.Add(EdgeKind::kImplements, node.id, *dst, node.span.start_line, "");
@@ -602,9 +614,10 @@ class Linker {
         continue;
       }
       TypeTarget t = ResolveType(f, r.item, r.path);
-      if (t.kind != TypeTarget::kItem && t.kind != TypeTarget::kExternal) continue;
       if (t.kind == TypeTarget::kItem && !IsTypeKind(t.node_kind)) continue;
-      sink.Add(EdgeKind::kUsesType, src.id, t.id, r.line,
+      std::optional<NodeId> dst = TargetOf(t);
+      if (!dst) continue;
+      sink.Add(EdgeKind::kUsesType, src.id, *dst, r.line,
                R"({"role":")" + std::string(TypeRefRoleName(r.role)) + "\"}");
     }
 
@@ -702,10 +715,9 @@ class Linker {
 
   bool ExternalNamed(const TypeValue& v, std::initializer_list<std::string_view> names) {
     if (v.target.kind != TypeTarget::kExternal) return false;
-    auto it = external_names_.find(v.target.id);
-    if (it == external_names_.end()) return false;
+    std::string last = LastSegment(v.target.external);
     for (std::string_view n : names)
-      if (it->second == n) return true;
+      if (last == n) return true;
     return false;
   }
 
@@ -921,7 +933,6 @@ class Linker {
   std::map<std::string, std::vector<NodeId>, std::less<>> functions_by_name_;
   std::map<std::string, std::vector<NodeId>, std::less<>> methods_by_name_;
   std::map<std::string, Node> externals_;
-  std::unordered_map<NodeId, std::string, FixedBytesHash> external_names_;
   LinkStats stats_;
 };
 

@@ -276,6 +276,8 @@ pub fn f() -> Option<W> {
 TEST(LinkTest, NameOnlyListsEveryCandidateAndGivesUpWhenThereAreTooMany) {
   CrateFixture c;
   std::string src = "pub fn user() { get().visit(); get().walk(); }\n";
+  // Receivers of built-in types call no method of the crate.
+  src += "pub fn builtin(s: &str, b: &[u8], t: (u8, u8)) { s.visit(); b.visit(); t.visit(); }\n";
   src += "pub struct A; impl A { pub fn visit(&self) {} }\n";
   src += "pub struct B; impl B { pub fn visit(&self) {} }\n";
   for (int i = 0; i < 9; ++i) {
@@ -290,9 +292,11 @@ TEST(LinkTest, NameOnlyListsEveryCandidateAndGivesUpWhenThereAreTooMany) {
                   R"(CALLS demo::user -> demo::B::visit {"resolved":"name_only","candidates":2})",
               }));
   EXPECT_THAT(c.EdgesOf("CALLS"), Not(Contains(testing::HasSubstr("::walk"))));
-  EXPECT_EQ(c.result().stats.calls, 4u);  // get() twice, visit, walk
+  EXPECT_THAT(c.EdgesOf("CALLS"), Not(Contains(testing::HasSubstr("demo::builtin"))));
+  EXPECT_EQ(c.result().stats.calls, 7u);  // get() twice, visit, walk; 3 in builtin
   EXPECT_EQ(c.result().stats.calls_name_only, 1u);
   EXPECT_EQ(c.result().stats.calls_unresolved, 3u);
+  EXPECT_EQ(c.result().stats.calls_external, 3u);
 }
 
 TEST(LinkTest, BlockScopedItemsShadowModuleItems) {
