@@ -107,8 +107,10 @@ CALLS (export's CALLS edges against the MIR calls table of mir_calls.py)
     src does not hold the MIR caller. CALLS edges whose dst is not a fn
     (struct, variant, ...) count as wrong too. Per resolution kind (exact,
     import, method).
-  * name_only: edges counted apart; per call site with a MIR crate callee,
-    whether the candidates hold it, and the mean number of candidates.
+  * name_only: edges counted apart; per call site in compiled code, whether
+    the MIR calls a crate fn there (and the candidates hold it, with the mean
+    number of candidates), only external fns (a std method call given the
+    crate's fns of that name), or nothing.
   * edges (not name_only) to external nodes from compiled fns: compared with
     the MIR's external callees on that line by path_agreement (exact /
     lenient), reported apart (not part of the precision target).
@@ -1490,8 +1492,19 @@ def calls_compare(calls_path, export_path, crate_name, nexamples=6, src=None, cf
         if res_kind(e) == "name_only":
             sites[(e.get("file"), e.get("line"))].append(e)
     for key, es in sites.items():
+        sn = nodes.get(es[0].get("src_id"))
+        if sn is None or sn.get("crate") != crate_name or not any(
+                sn.get("line", 0) <= a <= sn.get("end_line", 0) for a in anchors.get(sn.get("file"), [])):
+            continue
+        st["name_only sites (compiled code)"] += 1
         cands = [t for t in truth_at.get(key, []) if t.target in ("local", "ambiguous")]
         if not cands:
+            if truth_at.get(key):
+                note("name_only sites where MIR calls only external fns", "%s:%s %s (MIR: %s)" % (
+                    key[0], key[1], ", ".join(sorted({str(e.get("dst")) for e in es}))[:160],
+                    ", ".join(sorted({t.callee for t in truth_at[key]}))[:160]))
+            else:
+                st["name_only sites without a MIR call"] += 1
             continue
         st["name_only sites with a MIR crate callee"] += 1
         st["name_only candidates at those sites"] += len(es)
@@ -1571,6 +1584,15 @@ def calls_report(results, out):
              k.endswith("did not build (cfg off, cfg(test), #[test])") or k.endswith("a false #[cfg] removes")]
     out.append("Ferrograph CALLS edges: " + ", ".join("%s %d" % kv for kv in other) + ".")
     out.append("")
+    if total.get("name_only sites (compiled code)"):
+        out.append("name_only call sites in compiled code: %d; the MIR calls a crate fn there %d (the candidates "
+                   "hold it %d), only external fns %d (e.g. `.map()` on an Option given the crate's `map` "
+                   "methods), nothing %d." % (
+                       total["name_only sites (compiled code)"], total.get("name_only sites with a MIR crate callee", 0),
+                       total.get("name_only sites whose candidates hold the MIR callee", 0),
+                       total.get("name_only sites where MIR calls only external fns", 0),
+                       total.get("name_only sites without a MIR call", 0)))
+        out.append("")
     ext_n = total.get("external: counted", 0)
     if ext_n:
         out.append("Edges (not name_only) to external nodes, from compiled fns: %d; the MIR call on that line "
