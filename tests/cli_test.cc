@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -22,6 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kBinary = std::string(FERROGRAPH_BINARY_DIR) + "/ferrograph";
 const std::string kRegex = "/usr/share/cargo/registry/regex-1.7.1";
@@ -86,7 +89,8 @@ TEST_F(CliTest, HelpAndUsageExitCodes) {
   RunResult help = Ferrograph("--help");
   EXPECT_EQ(help.code, 0);
   EXPECT_THAT(help.out, HasSubstr("Usage: ferrograph"));
-  for (const char* cmd : {"index", "stats", "show", "export", "impls"}) {
+  for (const char* cmd : {"index", "stats", "show", "export", "impls", "callers", "callees", "uses",
+                          "path", "graph"}) {
     RunResult r = Ferrograph(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_THAT(r.out, HasSubstr(std::string("Usage: ferrograph ") + cmd));
@@ -99,6 +103,17 @@ TEST_F(CliTest, HelpAndUsageExitCodes) {
   EXPECT_EQ(Ferrograph("stats --bogus").code, 2);
   EXPECT_EQ(Ferrograph("index . --jobs many").code, 2);
   EXPECT_EQ(Ferrograph("index . --db").code, 2);
+  EXPECT_EQ(Ferrograph("callers").code, 2);
+  EXPECT_EQ(Ferrograph("callees f --depth 0").code, 2);
+  EXPECT_EQ(Ferrograph("callers f --depth x").code, 2);
+  EXPECT_EQ(Ferrograph("uses").code, 2);
+  EXPECT_EQ(Ferrograph("path a").code, 2);
+  EXPECT_EQ(Ferrograph("path a b c").code, 2);
+  EXPECT_EQ(Ferrograph("graph x --max-nodes 0").code, 2);
+  RunResult kinds = Ferrograph("graph x --kinds CALLS,NOPE");
+  EXPECT_EQ(kinds.code, 2);
+  EXPECT_THAT(kinds.err, HasSubstr("unknown edge kind `NOPE`"));
+  EXPECT_EQ(Ferrograph("uses T --depth 2").code, 2);
 }
 
 TEST_F(CliTest, IndexStatsShowExport) {
@@ -239,6 +254,303 @@ TEST_F(CliTest, ImplsOfTraitsAndTypes) {
       exported.out,
       HasSubstr(R"("kind":"IMPLEMENTS","src":"geo::shapes::Circle","dst":"std::fmt::Debug")"));
   EXPECT_THAT(exported.out, HasSubstr(R"("kind":"external","path":"std::fmt::Display")"));
+}
+
+// Checks the DOT that `graph` prints: a digraph whose statements are
+// defaults, nodes with quoted ids and labels, or edges between declared
+// nodes; and, when Graphviz is installed, that `dot` accepts it.
+void ExpectValidDot(const std::string& dot, const fs::path& scratch) {
+  static const std::regex kNode(
+      R"re(^  "([0-9a-f]{32})" \[label="((?:[^"\\]|\\.)*)"(, style=bold)?\];$)re");
+  static const std::regex kEdge(
+      R"re(^  "([0-9a-f]{32})" -> "([0-9a-f]{32})" \[label="[A-Z_]+( x[0-9]+)?"\];$)re");
+  static const std::regex kDefaults(R"re(^  (graph|node|edge) \[.*\];$)re");
+  std::istringstream in(dot);
+  std::string line;
+  std::set<std::string> nodes;
+  std::vector<std::pair<std::string, std::string>> edges;
+  bool header = false, closed = false;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (line.rfind("//", 0) == 0) continue;
+    if (!header) {
+      EXPECT_EQ(line, "digraph ferrograph {");
+      header = true;
+    } else if (line == "}") {
+      closed = true;
+    } else if (std::regex_match(line, m, kNode)) {
+      nodes.insert(m[1]);
+    } else if (std::regex_match(line, m, kEdge)) {
+      edges.push_back({m[1], m[2]});
+    } else {
+      EXPECT_TRUE(std::regex_match(line, kDefaults)) << "unexpected DOT line: " << line;
+    }
+  }
+  EXPECT_TRUE(closed) << dot;
+  for (const auto& [a, b] : edges) {
+    EXPECT_TRUE(nodes.count(a)) << "edge from undeclared node " << a;
+    EXPECT_TRUE(nodes.count(b)) << "edge to undeclared node " << b;
+  }
+  if (std::system("command -v dot >/dev/null 2>&1") == 0) {
+    fs::path file = scratch / "graph.dot";
+    std::ofstream(file) << dot;
+    int status = std::system(("dot -Tcanon '" + file.string() + "' >/dev/null").c_str());
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "dot rejected:\n" << dot;
+  }
+}
+
+// path and graph need only the containment and impl edges.
+TEST_F(CliTest, PathAndGraphOverContainmentAndImpls) {
+  Write("ws/Cargo.toml", "[package]\nname = \"geo\"\nversion = \"0.1.0\"\n");
+  Write("ws/src/lib.rs", "pub mod shapes;\npub mod other;\npub trait Shape {}\n");
+  Write("ws/src/shapes.rs",
+        "use crate::Shape;\npub struct Circle;\npub struct Square;\n"
+        "impl Shape for Circle {}\nimpl Shape for Square {}\n");
+  Write("ws/src/other.rs", "pub struct Circle;\n");
+  RunResult idx = Ferrograph("index '" + (dir_ / "ws").string() + "' " + Db());
+  ASSERT_EQ(idx.code, 0) << idx.err;
+
+  RunResult down = Ferrograph("path geo geo::shapes::Square " + Db());
+  ASSERT_EQ(down.code, 0) << down.err;
+  EXPECT_THAT(down.out, HasSubstr("path from crate geo to struct geo::shapes::Square (2 hops)"));
+  EXPECT_THAT(down.out, HasSubstr("-[CONTAINS]-> module geo::shapes  (src/lib.rs:1)"));
+  EXPECT_THAT(down.out, HasSubstr("-[CONTAINS]-> struct geo::shapes::Square  (src/shapes.rs:3)"));
+
+  // Nothing leads from a type to its trait; either way, through the impl.
+  RunResult up = Ferrograph("path shapes::Square geo::Shape --kinds IMPLEMENTS,impl_for " + Db());
+  ASSERT_EQ(up.code, 0) << up.err;
+  EXPECT_THAT(up.out, HasSubstr("no directed path from struct geo::shapes::Square to trait "
+                                "geo::Shape"));
+  EXPECT_THAT(up.out, HasSubstr("undirected path"));
+  // Hops show the edge's site line when it has one.
+  EXPECT_THAT(up.out, HasSubstr("<-[IMPL_FOR"));
+  EXPECT_THAT(up.out, HasSubstr("]- impl geo::shapes::impl Shape for Square  (src/shapes.rs:5)\n"));
+  EXPECT_THAT(up.out, HasSubstr("-[IMPLEMENTS"));
+  EXPECT_THAT(up.out, HasSubstr("]-> trait geo::Shape  (src/lib.rs:3)\n"));
+  RunResult up_json =
+      Ferrograph("path shapes::Square geo::Shape --kinds IMPLEMENTS,IMPL_FOR --json " + Db());
+  ASSERT_EQ(up_json.code, 0) << up_json.err;
+  json p = json::parse(up_json.out);
+  EXPECT_EQ(p["found"], true);
+  EXPECT_EQ(p["directed"], false);
+  EXPECT_EQ(p["hops"], 2);
+  EXPECT_EQ(p["from"]["path"], "geo::shapes::Square");
+  EXPECT_EQ(p["to"]["path"], "geo::Shape");
+  EXPECT_EQ(p["start"]["path"], "geo::shapes::Square");
+  ASSERT_EQ(p["steps"].size(), 2u);
+  EXPECT_EQ(p["steps"][0]["kind"], "IMPL_FOR");
+  EXPECT_EQ(p["steps"][0]["direction"], "backward");
+  EXPECT_EQ(p["steps"][1]["kind"], "IMPLEMENTS");
+  EXPECT_EQ(p["steps"][1]["direction"], "forward");
+  EXPECT_EQ(p["steps"][1]["node"]["path"], "geo::Shape");
+  RunResult directed_only =
+      Ferrograph("path shapes::Square geo::Shape --kinds IMPLEMENTS --directed " + Db());
+  EXPECT_EQ(directed_only.code, 1);
+  EXPECT_THAT(directed_only.out, HasSubstr("no directed path"));
+  EXPECT_THAT(directed_only.out, Not(HasSubstr("undirected")));
+
+  RunResult none = Ferrograph("path geo::other::Circle geo::Shape --kinds IMPLEMENTS " + Db());
+  EXPECT_EQ(none.code, 1);
+  EXPECT_THAT(none.out, HasSubstr("no undirected path either"));
+  RunResult none_json =
+      Ferrograph("path geo::other::Circle geo::Shape --kinds IMPLEMENTS --json " + Db());
+  EXPECT_EQ(none_json.code, 1);
+  EXPECT_EQ(json::parse(none_json.out)["found"], false);
+
+  RunResult ambiguous = Ferrograph("path Circle geo " + Db());
+  EXPECT_EQ(ambiguous.code, 1);
+  EXPECT_THAT(ambiguous.err, HasSubstr("`Circle` is ambiguous: 2 candidates"));
+  EXPECT_THAT(ambiguous.out, HasSubstr("geo::other::Circle"));
+  EXPECT_THAT(ambiguous.out, HasSubstr("geo::shapes::Circle"));
+  RunResult unknown = Ferrograph("path geo Nowhere " + Db());
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("no node matches `Nowhere`"));
+
+  RunResult dot = Ferrograph("graph geo::Shape " + Db());
+  ASSERT_EQ(dot.code, 0) << dot.err;
+  ExpectValidDot(dot.out, dir_);
+  EXPECT_THAT(dot.out, HasSubstr("[label=\"geo::Shape\\ntrait\", style=bold];"));
+  EXPECT_THAT(dot.out, HasSubstr("[label=\"geo::shapes::impl Shape for Square\\nimpl\"];"));
+  EXPECT_THAT(dot.out, HasSubstr("[label=\"IMPLEMENTS\"];"));
+
+  RunResult g = Ferrograph("graph geo::Shape --kinds IMPLEMENTS,IMPL_FOR --depth 2 --json " + Db());
+  ASSERT_EQ(g.code, 0) << g.err;
+  json gj = json::parse(g.out);
+  EXPECT_EQ(gj["truncated"], false);
+  std::map<std::string, int> depth;
+  std::set<std::string> ids;
+  for (const json& n : gj["nodes"]) {
+    depth[n["path"]] = n["depth"];
+    ids.insert(n["id"]);
+  }
+  EXPECT_EQ(depth, (std::map<std::string, int>{{"geo::Shape", 0},
+                                               {"geo::shapes::impl Shape for Circle", 1},
+                                               {"geo::shapes::impl Shape for Square", 1},
+                                               {"geo::shapes::Circle", 2},
+                                               {"geo::shapes::Square", 2}}));
+  ASSERT_EQ(gj["edges"].size(), 4u);
+  for (const json& e : gj["edges"]) {
+    EXPECT_TRUE(ids.count(e["src"])) << e.dump();
+    EXPECT_TRUE(ids.count(e["dst"])) << e.dump();
+    EXPECT_EQ(e["count"], 1);
+  }
+
+  RunResult small = Ferrograph("graph geo --depth 3 --max-nodes 3 " + Db());
+  ASSERT_EQ(small.code, 0) << small.err;
+  EXPECT_THAT(small.out, HasSubstr("// truncated"));
+  ExpectValidDot(small.out, dir_);
+
+  RunResult amb_graph = Ferrograph("graph Circle --json " + Db());
+  EXPECT_EQ(amb_graph.code, 1);
+  EXPECT_EQ(json::parse(amb_graph.out)["candidates"].size(), 2u);
+  // callers of a name with no callable match falls back to every match.
+  EXPECT_EQ(Ferrograph("callers Circle " + Db()).code, 1);
+  RunResult no_callers = Ferrograph("callers geo::Shape " + Db());
+  EXPECT_EQ(no_callers.code, 0) << no_callers.err;
+  EXPECT_THAT(no_callers.out, HasSubstr("no callers of trait geo::Shape"));
+}
+
+// callers, callees and uses need the CALLS and USES_TYPE edges of the
+// indexer's name resolution.
+TEST_F(CliTest, CallersCalleesAndUsesOfAnIndexedCrate) {
+  Write("ws/Cargo.toml", "[package]\nname = \"geo\"\nversion = \"0.1.0\"\n");
+  Write("ws/src/lib.rs",
+        "pub mod shapes;\n"                               // 1
+        "use shapes::Point;\n"                            // 2
+        "\n"                                              // 3
+        "pub fn main_entry() {\n"                         // 4
+        "    let p = make_point(1, 2);\n"                 // 5
+        "    report(&p);\n"                               // 6
+        "    report(&p);\n"                               // 7
+        "}\n"                                             // 8
+        "\n"                                              // 9
+        "pub fn make_point(x: i32, y: i32) -> Point {\n"  // 10
+        "    Point::new(x, y)\n"                          // 11
+        "}\n"                                             // 12
+        "\n"                                              // 13
+        "pub fn report(p: &Point) {\n"                    // 14
+        "    let d = p.dist();\n"                         // 15
+        "    println!(\"{}\", d);\n"                      // 16
+        "}\n"                                             // 17
+        "\n"                                              // 18
+        "pub fn countdown(n: u32) {\n"                    // 19
+        "    if n > 0 {\n"                                // 20
+        "        countdown(n - 1);\n"                     // 21
+        "    }\n"                                         // 22
+        "}\n");
+  Write("ws/src/shapes.rs",
+        "pub struct Point {\n"                        // 1
+        "    pub x: i32,\n"                           // 2
+        "    pub y: i32,\n"                           // 3
+        "}\n"                                         // 4
+        "pub struct Segment {\n"                      // 5
+        "    pub a: Point,\n"                         // 6
+        "    pub b: Point,\n"                         // 7
+        "}\n"                                         // 8
+        "impl Point {\n"                              // 9
+        "    pub fn new(x: i32, y: i32) -> Self {\n"  // 10
+        "        Point { x, y }\n"                    // 11
+        "    }\n"                                     // 12
+        "    pub fn dist(&self) -> f64 {\n"           // 13
+        "        helper(self.x) + helper(self.y)\n"   // 14
+        "    }\n"                                     // 15
+        "}\n"                                         // 16
+        "fn helper(v: i32) -> f64 {\n"                // 17
+        "    v as f64\n"                              // 18
+        "}\n");
+  RunResult idx = Ferrograph("index '" + (dir_ / "ws").string() + "' " + Db());
+  ASSERT_EQ(idx.code, 0) << idx.err;
+  json stats = json::parse(Ferrograph("stats --json " + Db()).out);
+  if (!stats["edges_by_kind"].contains("CALLS"))
+    GTEST_SKIP() << "the indexer wrote no CALLS edges into this database; callers/callees/uses "
+                    "need its call and type-use resolution";
+
+  RunResult callees = Ferrograph("callees main_entry --depth 3 " + Db());
+  ASSERT_EQ(callees.code, 0) << callees.err;
+  EXPECT_EQ(callees.out,
+            "callees of function geo::main_entry  (src/lib.rs:4), depth 3\n"
+            "  function geo::make_point  (src/lib.rs:10)  at src/lib.rs:5 [exact]\n"
+            "    function geo::shapes::Point::new  (src/shapes.rs:10)  at src/lib.rs:11 [import]\n"
+            "  function geo::report  (src/lib.rs:14)  at src/lib.rs:6 [exact], 7 [exact]\n"
+            "    method geo::shapes::Point::dist  (src/shapes.rs:13)  at src/lib.rs:15 [method]\n"
+            "      function geo::shapes::helper  (src/shapes.rs:17)  at src/shapes.rs:14 [exact]\n"
+            "5 callees\n");
+  RunResult direct = Ferrograph("callees main_entry " + Db());
+  ASSERT_EQ(direct.code, 0) << direct.err;
+  EXPECT_THAT(direct.out, HasSubstr("2 callees"));
+  EXPECT_THAT(direct.out, Not(HasSubstr("Point::new")));
+
+  RunResult callers = Ferrograph("callers helper --depth 3 --json " + Db());
+  ASSERT_EQ(callers.code, 0) << callers.err;
+  json c = json::parse(callers.out);
+  EXPECT_EQ(c["direction"], "callers");
+  EXPECT_EQ(c["root"]["path"], "geo::shapes::helper");
+  EXPECT_EQ(c["count"], 3);
+  EXPECT_EQ(c["truncated"], false);
+  ASSERT_EQ(c["results"].size(), 3u);
+  std::vector<std::string> tree;
+  for (const json& r : c["results"])
+    tree.push_back(std::to_string(r["depth"].get<int>()) + " " + r["path"].get<std::string>() +
+                   " via " + r["via"].get<std::string>());
+  EXPECT_EQ(tree, (std::vector<std::string>{"1 geo::shapes::Point::dist via geo::shapes::helper",
+                                            "2 geo::report via geo::shapes::Point::dist",
+                                            "3 geo::main_entry via geo::report"}));
+  const json& sites = c["results"][2]["call_sites"];
+  ASSERT_EQ(sites.size(), 2u);
+  EXPECT_EQ(sites[0], (json{{"file", "src/lib.rs"}, {"line", 6}, {"resolved", "exact"}}));
+  EXPECT_EQ(sites[1]["line"], 7);
+  EXPECT_EQ(c["results"][1]["call_sites"][0]["resolved"], "method");
+
+  RunResult recursion = Ferrograph("callers countdown " + Db());
+  ASSERT_EQ(recursion.code, 0) << recursion.err;
+  EXPECT_THAT(recursion.out,
+              HasSubstr("  function geo::countdown  (src/lib.rs:19)  at src/lib.rs:21 [exact]  "
+                        "(cycle)\n"));
+  RunResult nobody = Ferrograph("callers main_entry " + Db());
+  ASSERT_EQ(nobody.code, 0) << nobody.err;
+  EXPECT_THAT(nobody.out, HasSubstr("no callers of function geo::main_entry"));
+
+  RunResult uses = Ferrograph("uses Point " + Db());
+  ASSERT_EQ(uses.code, 0) << uses.err;
+  EXPECT_THAT(uses.out, HasSubstr("struct geo::shapes::Point: used by"));
+  EXPECT_THAT(uses.out, HasSubstr("  param:\n    function geo::report  (src/lib.rs:14)\n"));
+  EXPECT_THAT(uses.out, HasSubstr("    function geo::make_point  (src/lib.rs:10)\n"));
+  EXPECT_THAT(uses.out, HasSubstr("  field:\n    field geo::shapes::Segment::a  (src/shapes.rs:6)\n"
+                                  "    field geo::shapes::Segment::b  (src/shapes.rs:7)\n"));
+  RunResult uses_json = Ferrograph("uses shapes::Point --json " + Db());
+  ASSERT_EQ(uses_json.code, 0) << uses_json.err;
+  json u = json::parse(uses_json.out);
+  EXPECT_EQ(u["node"]["path"], "geo::shapes::Point");
+  std::map<std::string, std::set<std::string>> roles;
+  for (const json& row : u["uses"])
+    for (const json& r : row["roles"]) roles[row["path"]].insert(r);
+  EXPECT_EQ(roles["geo::report"], (std::set<std::string>{"param"}));
+  EXPECT_EQ(roles["geo::make_point"], (std::set<std::string>{"return"}));
+  EXPECT_EQ(roles["geo::shapes::Segment::a"], (std::set<std::string>{"field"}));
+  EXPECT_EQ(u["count"], u["uses"].size());
+
+  RunResult path = Ferrograph("path main_entry helper " + Db());
+  ASSERT_EQ(path.code, 0) << path.err;
+  EXPECT_EQ(path.out,
+            "path from function geo::main_entry to function geo::shapes::helper (3 hops):\n"
+            "  function geo::main_entry  (src/lib.rs:4)\n"
+            "  -[CALLS src/lib.rs:6]-> function geo::report  (src/lib.rs:14)\n"
+            "  -[CALLS src/lib.rs:15]-> method geo::shapes::Point::dist  (src/shapes.rs:13)\n"
+            "  -[CALLS src/shapes.rs:14]-> function geo::shapes::helper  (src/shapes.rs:17)\n");
+
+  RunResult calls_graph = Ferrograph("graph report --kinds CALLS --depth 1 --json " + Db());
+  ASSERT_EQ(calls_graph.code, 0) << calls_graph.err;
+  json g = json::parse(calls_graph.out);
+  std::set<std::string> edges;
+  for (const json& e : g["edges"])
+    edges.insert(e["src_path"].get<std::string>() + " -> " + e["dst_path"].get<std::string>() +
+                 " x" + std::to_string(e["count"].get<int>()));
+  EXPECT_EQ(edges, (std::set<std::string>{"geo::main_entry -> geo::report x2",
+                                          "geo::report -> geo::shapes::Point::dist x1"}));
+  RunResult dot = Ferrograph("graph report --kinds CALLS " + Db());
+  ASSERT_EQ(dot.code, 0) << dot.err;
+  ExpectValidDot(dot.out, dir_);
+  EXPECT_THAT(dot.out, HasSubstr("[label=\"CALLS x2\"]"));
 }
 
 TEST_F(CliTest, DefaultDatabaseLivesInTheIndexedRoot) {

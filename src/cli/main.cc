@@ -8,9 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -41,6 +43,11 @@ Commands:
                     source, container and children
   export            every current node and edge as JSON Lines
   impls NAME        a trait's implementations, or a type's impls (with traits)
+  callers NAME      who calls a function (--depth N: transitively), with call sites
+  callees NAME      what a function calls (--depth N), with call sites
+  uses TYPE         the functions, fields, aliases and impls that use a type
+  path A B          a shortest path of edges from A to B (else either way)
+  graph NAME        the neighbourhood of a node as Graphviz DOT (--depth N)
   help [COMMAND]    this text, or a command's
 
 Global options:
@@ -89,6 +96,83 @@ the impls whose self type it is, with their traits, and its derives. NAME is
 matched like `show`'s; when several traits or types match, lists the
 candidates and exits 1.
 )"},
+      {"callers", R"(Usage: ferrograph callers NAME [--depth N] [--max-nodes N] [--db FILE] [--json]
+
+The functions and methods that call NAME (CALLS edges followed backwards),
+transitively up to --depth levels, as a tree indented by depth. Each entry
+shows where the call is (file:line) and how the callee was resolved: exact
+(a path), import (a path through a `use`), method (a method on a receiver of
+known type) or name_only (by name alone, "of N" candidates). Each node is
+expanded once: `(*)` marks a node whose callers are listed elsewhere in the
+tree, `(cycle)` one that is its own caller further up (recursion).
+
+NAME is matched like `show`'s, functions, methods and externals first
+(std::mem::swap stands for every crate's external node of that path); when
+several match, lists the candidates and exits 1.
+
+  --depth N        levels to follow (default 1)
+  --max-nodes N    at most N distinct nodes in the tree (default 1000)
+  --json           {"query","direction","depth","root","root_ids",
+                   "results":[{"depth","kind","path","id","file","line",
+                   "via","via_id","call_sites":[{"file","line","resolved",
+                   ["candidates"]}],"repeated","cycle"}],"count","truncated"}
+)"},
+      {"callees", R"(Usage: ferrograph callees NAME [--depth N] [--max-nodes N] [--db FILE] [--json]
+
+What NAME calls (CALLS edges followed forwards), transitively up to --depth
+levels, as a tree indented by depth, each with its call sites (file:line, in
+the caller) and how the callee was resolved (exact, import, method,
+name_only). Externals (std::mem::swap) are leaves. `(*)`: listed elsewhere in
+the tree; `(cycle)`: recursion. Names, options and --json as for `callers`
+(with "direction":"callees").
+)"},
+      {"uses", R"(Usage: ferrograph uses TYPE [--db FILE] [--json]
+
+The nodes with USES_TYPE edges into TYPE (a struct, enum, union, trait, type
+alias, generic parameter or external such as std::string::String), grouped by
+role: param, return, field, alias, impl_self, impl_trait, bound,
+generic_arg, other. TYPE is matched like `show`'s, types first; when several
+match, lists the candidates and exits 1.
+
+  --json    {"query","node","count","uses":[{"kind","path","id","file","line",
+            "roles","sites":[{"file","line","role"}]}]}
+)"},
+      {"path", R"(Usage: ferrograph path A B [--kinds K1,K2] [--directed] [--max-visited N]
+                       [--db FILE] [--json]
+
+A shortest path from A to B over the current graph's edges, every kind
+(CONTAINS, CALLS, USES_TYPE, IMPLEMENTS, ...) unless --kinds narrows it,
+following edges forwards. When there is none, says so and shows the shortest
+path with edges followed either way, labelled undirected, each hop walked
+backwards marked <-[KIND]-. Each hop shows the edge kind and, when it has
+one, its site (file:line). Exits 1 when there is no path at all. A and B are
+matched like `show`'s; an ambiguous name lists its candidates and exits 1.
+
+  --kinds K1,K2     edge kinds to follow (e.g. CALLS,CONTAINS)
+  --directed        no undirected fallback
+  --max-visited N   give up after reaching N nodes (default 200000)
+  --json            {"from","to","found","directed","hops","start",
+                     "steps":[{"kind","direction","file","line","props","node"}],
+                     "visited","bound_hit"}
+)"},
+      {"graph", R"(Usage: ferrograph graph NAME [--depth N] [--kinds K1,K2] [--max-nodes N]
+                        [--db FILE] [--json]
+
+The neighbourhood of NAME, the nodes within --depth hops (edges followed
+either way) and every edge among them, as a Graphviz digraph on stdout:
+node labels hold the canonical path and kind, edge labels the kind (and
+"xN" for N edges between the same two nodes, such as several call sites);
+NAME is drawn bold. When --max-nodes stops it, a comment says so. Render
+with e.g. `ferrograph graph NAME | dot -Tsvg > g.svg`. NAME is matched like
+`show`'s; an ambiguous name lists its candidates and exits 1.
+
+  --depth N        hops from NAME (default 1)
+  --kinds K1,K2    edge kinds to follow (e.g. CALLS,IMPLEMENTS)
+  --max-nodes N    at most N nodes (default 200)
+  --json           {"query","depth","truncated","nodes":[{"id","kind","path",
+                   "file","line","depth"}],"edges":[{"kind","src","dst",
+                   "src_path","dst_path","count"}]}
+)"},
       {"export", R"(Usage: ferrograph export [--db FILE] [-o FILE]
 
 Writes every current node and edge as JSON Lines:
@@ -110,7 +194,8 @@ struct Args {
 // Options that take a value; everything else starting with "--" is a flag.
 bool TakesValue(const std::string& opt) {
   return opt == "--db" || opt == "--jobs" || opt == "--max-file-bytes" || opt == "--kind" ||
-         opt == "-o" || opt == "--output";
+         opt == "-o" || opt == "--output" || opt == "--depth" || opt == "--max-nodes" ||
+         opt == "--kinds" || opt == "--max-visited";
 }
 
 const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
@@ -120,6 +205,11 @@ const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
       {"show", {"--db", "--kind", "--no-source", "--json"}},
       {"export", {"--db", "-o", "--output"}},
       {"impls", {"--db", "--json"}},
+      {"callers", {"--db", "--depth", "--max-nodes", "--json"}},
+      {"callees", {"--db", "--depth", "--max-nodes", "--json"}},
+      {"uses", {"--db", "--json"}},
+      {"path", {"--db", "--kinds", "--directed", "--max-visited", "--json"}},
+      {"graph", {"--db", "--depth", "--kinds", "--max-nodes", "--json"}},
   };
   return *allowed;
 }
@@ -398,6 +488,36 @@ json NodeJson(const Node& n) {
   return j;
 }
 
+// "  (src/lib.rs:12)" for a node with a place in the source; "" for an
+// external node.
+std::string Where(const Node& n) {
+  if (n.span.start_line == 0 || n.file.empty() || n.file[0] == '#') return "";
+  return fmt::format("  ({}:{})", n.file, n.span.start_line);
+}
+
+// Lists the candidates of an ambiguous `query` and returns exit 1: as JSON
+// on stdout with --json, else one per line on stdout with the message and
+// `hint` on stderr.
+int ListCandidates(const std::string& query, const std::vector<Node>& candidates, bool json_out,
+                   const std::string& hint) {
+  if (json_out) {
+    json c = json::array();
+    for (const Node& n : candidates)
+      c.push_back({{"id", n.id.str()},
+                   {"kind", KindName(n.kind)},
+                   {"path", n.path},
+                   {"file", n.file},
+                   {"line", n.span.start_line}});
+    std::cout << json{{"error", "ambiguous"}, {"query", query}, {"candidates", c}}.dump(2) << "\n";
+  } else {
+    fmt::print(stderr, "ferrograph: `{}` is ambiguous: {} candidates\n", query, candidates.size());
+    for (const Node& n : candidates)
+      fmt::print("  {:<13} {}{}  id {}\n", KindName(n.kind), n.path, Where(n), n.id.str());
+    fmt::print(stderr, "{}\n", hint);
+  }
+  return kExitError;
+}
+
 int CmdShow(const Args& args) {
   if (args.positional.size() != 1) return Usage("show needs exactly one NAME", "show");
   std::optional<NodeKind> kind;
@@ -415,28 +535,9 @@ int CmdShow(const Args& args) {
     if (!kind || n.kind == *kind) matches.push_back(std::move(n));
   if (matches.empty())
     return Fail(Status::NotFound("no node matches `" + args.positional[0] + "`"));
-  if (matches.size() > 1) {
-    if (json_out) {
-      json c = json::array();
-      for (const Node& n : matches)
-        c.push_back({{"id", n.id.str()},
-                     {"kind", KindName(n.kind)},
-                     {"path", n.path},
-                     {"file", n.file},
-                     {"line", n.span.start_line}});
-      std::cout
-          << json{{"error", "ambiguous"}, {"query", args.positional[0]}, {"candidates", c}}.dump(2)
-          << "\n";
-    } else {
-      fmt::print(stderr, "ferrograph: `{}` is ambiguous: {} candidates\n", args.positional[0],
-                 matches.size());
-      for (const Node& n : matches)
-        fmt::print("  {:<13} {}  ({}:{})  id {}\n", KindName(n.kind), n.path, n.file,
-                   n.span.start_line, n.id.str());
-      fmt::print(stderr, "narrow it with --kind KIND, a longer path, or an id\n");
-    }
-    return kExitError;
-  }
+  if (matches.size() > 1)
+    return ListCandidates(args.positional[0], matches, json_out,
+                          "narrow it with --kind KIND, a longer path, or an id");
   auto d = (*engine)->Describe(matches[0].id);
   if (!d.ok()) return Fail(d.status());
   bool source = !args.flags.count("--no-source");
@@ -535,25 +636,9 @@ int CmdImpls(const Args& args) {
   }
   if (candidates.empty()) return Fail(Status::NotFound("no trait or type matches `" + query + "`"));
   if (candidates.size() > 1) {
-    if (json_out) {
-      json c = json::array();
-      for (const auto& [k, nodes] : candidates)
-        c.push_back({{"kind", KindName(nodes[0].kind)},
-                     {"path", nodes[0].path},
-                     {"id", nodes[0].id.str()},
-                     {"file", nodes[0].file},
-                     {"line", nodes[0].span.start_line}});
-      std::cout << json{{"error", "ambiguous"}, {"query", query}, {"candidates", c}}.dump(2)
-                << "\n";
-    } else {
-      fmt::print(stderr, "ferrograph: `{}` is ambiguous: {} candidates\n", query,
-                 candidates.size());
-      for (const auto& [k, nodes] : candidates)
-        fmt::print("  {:<13} {}  ({}:{})  id {}\n", KindName(nodes[0].kind), nodes[0].path,
-                   nodes[0].file, nodes[0].span.start_line, nodes[0].id.str());
-      fmt::print(stderr, "narrow it with a longer path or an id\n");
-    }
-    return kExitError;
+    std::vector<Node> firsts;
+    for (const auto& [k, nodes] : candidates) firsts.push_back(nodes[0]);
+    return ListCandidates(query, firsts, json_out, "narrow it with a longer path or an id");
   }
   const std::vector<Node>& targets = candidates.begin()->second;
   struct Row {
@@ -631,6 +716,430 @@ int CmdImpls(const Args& args) {
   return kExitOk;
 }
 
+// ---- graph queries: callers, callees, uses, path, graph ----
+
+// The node set a query starts from: the nodes `query` names (as for `show`),
+// narrowed to the kinds `preferred` accepts when any match accepts them;
+// every crate's external node of one path counts as one candidate. When
+// nothing matches, or several candidates do, prints why and returns the exit
+// code in `*exit`.
+std::optional<std::vector<Node>> ResolveName(Engine& engine, const std::string& query,
+                                             const std::function<bool(NodeKind)>& preferred,
+                                             bool json_out, int* exit) {
+  auto found = engine.Find(query, 500);
+  if (!found.ok()) {
+    *exit = Fail(found.status());
+    return std::nullopt;
+  }
+  bool any_preferred = false;
+  for (const Node& n : *found) any_preferred |= preferred && preferred(n.kind);
+  std::map<std::pair<std::string, std::string>, std::vector<Node>> candidates;
+  for (Node& n : *found) {
+    if (any_preferred && !preferred(n.kind)) continue;
+    std::string key = n.kind == NodeKind::kExternal ? "" : n.id.str();
+    candidates[{n.path, key}].push_back(std::move(n));
+  }
+  if (candidates.empty()) {
+    *exit = Fail(Status::NotFound("no node matches `" + query + "`"));
+    return std::nullopt;
+  }
+  if (candidates.size() > 1) {
+    std::vector<Node> firsts;
+    for (const auto& [k, nodes] : candidates) firsts.push_back(nodes[0]);
+    *exit = ListCandidates(query, firsts, json_out, "narrow it with a longer path or an id");
+    return std::nullopt;
+  }
+  return std::move(candidates.begin()->second);
+}
+
+json IdsJson(const std::vector<Node>& nodes) {
+  json ids = json::array();
+  for (const Node& n : nodes) ids.push_back(n.id.str());
+  return ids;
+}
+
+std::vector<NodeId> Ids(const std::vector<Node>& nodes) {
+  std::vector<NodeId> ids;
+  for (const Node& n : nodes) ids.push_back(n.id);
+  return ids;
+}
+
+json BriefNodeJson(const Node& n) {
+  return {{"kind", KindName(n.kind)},
+          {"path", n.path},
+          {"id", n.id.str()},
+          {"file", n.file},
+          {"line", n.span.start_line}};
+}
+
+// Parses --NAME N within [lo, hi]; `fallback` when absent.
+std::optional<uint64_t> CountOption(const Args& args, const std::string& name, uint64_t fallback,
+                                    uint64_t lo, uint64_t hi) {
+  auto it = args.values.find(name);
+  if (it == args.values.end()) return fallback;
+  auto n = ParseCount(it->second);
+  if (!n || *n < lo || *n > hi) return std::nullopt;
+  return n;
+}
+
+// Parses --kinds CALLS,IMPLEMENTS (any case); nullopt names the bad kind.
+std::optional<std::vector<EdgeKind>> KindsOption(const Args& args, std::string* bad) {
+  std::vector<EdgeKind> kinds;
+  auto it = args.values.find("--kinds");
+  if (it == args.values.end()) return kinds;
+  size_t start = 0;
+  const std::string& text = it->second;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string name = text.substr(start, end - start);
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    auto kind = ParseEdgeKind(name);
+    if (!kind) {
+      *bad = text.substr(start, end - start);
+      return std::nullopt;
+    }
+    if (std::find(kinds.begin(), kinds.end(), *kind) == kinds.end()) kinds.push_back(*kind);
+    start = end + 1;
+  }
+  return kinds;
+}
+
+std::string ResolvedText(const CallSite& s) {
+  if (s.resolved.empty()) return "";
+  if (s.candidates > 0) return fmt::format(" [{} of {}]", s.resolved, s.candidates);
+  return " [" + s.resolved + "]";
+}
+
+// "at src/a.rs:3 [exact], 4 [exact]; src/b.rs:9 [import]"
+std::string SitesText(const std::vector<CallSite>& sites) {
+  std::string out;
+  const std::string* file = nullptr;
+  for (const CallSite& s : sites) {
+    if (!file || *file != s.file) {
+      out += fmt::format("{}{}:{}", file ? "; " : "at ", s.file, s.line);
+      file = &s.file;
+    } else {
+      out += fmt::format(", {}", s.line);
+    }
+    out += ResolvedText(s);
+  }
+  return out;
+}
+
+int CmdCalls(const Args& args, CallDirection direction) {
+  const std::string command = direction == CallDirection::kCallers ? "callers" : "callees";
+  if (args.positional.size() != 1) return Usage(command + " needs exactly one NAME", command);
+  const std::string& query = args.positional[0];
+  CallTreeOptions options;
+  auto depth = CountOption(args, "--depth", 1, 1, 1000);
+  if (!depth) return Usage("--depth wants a number from 1 to 1000", command);
+  auto max_nodes = CountOption(args, "--max-nodes", 1000, 1, 10000000);
+  if (!max_nodes) return Usage("--max-nodes wants a positive number", command);
+  options.depth = static_cast<int>(*depth);
+  options.max_nodes = *max_nodes;
+  bool json_out = args.flags.count("--json");
+  auto engine = OpenForReading(args);
+  if (!engine.ok()) return Fail(engine.status());
+  int exit = kExitOk;
+  auto roots = ResolveName(
+      **engine, query,
+      [](NodeKind k) {
+        return k == NodeKind::kFunction || k == NodeKind::kMethod || k == NodeKind::kExternal;
+      },
+      json_out, &exit);
+  if (!roots) return exit;
+  auto tree = (*engine)->Calls(Ids(*roots), direction, options);
+  if (!tree.ok()) return Fail(tree.status());
+  const Node& root = tree->roots[0];
+
+  std::set<std::string> distinct;  // nodes in the tree, a recursive root included
+  for (const CallTreeEntry& e : tree->entries) distinct.insert(e.node.id.str());
+  if (json_out) {
+    json results = json::array();
+    for (const CallTreeEntry& e : tree->entries) {
+      const Node& via = e.parent < 0 ? root : tree->entries[e.parent].node;
+      json sites = json::array();
+      for (const CallSite& s : e.sites) {
+        json site = {{"file", s.file},
+                     {"line", s.line},
+                     {"resolved", s.resolved.empty() ? json(nullptr) : json(s.resolved)}};
+        if (s.candidates > 0) site["candidates"] = s.candidates;
+        sites.push_back(site);
+      }
+      results.push_back({{"depth", e.depth},
+                         {"kind", KindName(e.node.kind)},
+                         {"path", e.node.path},
+                         {"id", e.node.id.str()},
+                         {"file", e.node.file},
+                         {"line", e.node.span.start_line},
+                         {"via", via.path},
+                         {"via_id", via.id.str()},
+                         {"call_sites", sites},
+                         {"repeated", e.repeated},
+                         {"cycle", e.cycle}});
+    }
+    json j = {{"query", query},
+              {"direction", command},
+              {"depth", tree->depth},
+              {"root", BriefNodeJson(root)},
+              {"root_ids", IdsJson(tree->roots)},
+              {"results", results},
+              {"count", distinct.size()},
+              {"truncated", tree->truncated}};
+    std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  if (tree->entries.empty()) {
+    fmt::print("no {} of {} {}\n", command, KindName(root.kind), root.path);
+    return kExitOk;
+  }
+  fmt::print("{} of {} {}{}{}\n", command, KindName(root.kind), root.path, Where(root),
+             tree->depth > 1 ? fmt::format(", depth {}", tree->depth) : "");
+  bool marks = false;
+  for (const CallTreeEntry& e : tree->entries) {
+    std::string mark = e.cycle ? "  (cycle)" : e.repeated ? "  (*)" : "";
+    marks |= !mark.empty();
+    fmt::print("{}{} {}{}  {}{}\n", std::string(2 * static_cast<size_t>(e.depth), ' '),
+               KindName(e.node.kind), e.node.path, Where(e.node), SitesText(e.sites), mark);
+  }
+  std::string noun = direction == CallDirection::kCallers ? "caller" : "callee";
+  fmt::print(
+      "{} {}{}{}\n", distinct.size(), noun, distinct.size() == 1 ? "" : "s",
+      tree->truncated ? fmt::format(" (truncated at --max-nodes {})", options.max_nodes) : "");
+  if (marks) fmt::print("(*) its {} are listed at its other entry; (cycle) recursion\n", command);
+  return kExitOk;
+}
+
+bool IsTypeLike(NodeKind k) {
+  return k == NodeKind::kStruct || k == NodeKind::kEnum || k == NodeKind::kUnion ||
+         k == NodeKind::kTrait || k == NodeKind::kTypeAlias || k == NodeKind::kGenericParam ||
+         k == NodeKind::kExternal;
+}
+
+int CmdUses(const Args& args) {
+  if (args.positional.size() != 1) return Usage("uses needs exactly one TYPE", "uses");
+  const std::string& query = args.positional[0];
+  bool json_out = args.flags.count("--json");
+  auto engine = OpenForReading(args);
+  if (!engine.ok()) return Fail(engine.status());
+  int exit = kExitOk;
+  auto types = ResolveName(**engine, query, IsTypeLike, json_out, &exit);
+  if (!types) return exit;
+  auto uses = (*engine)->TypeUses(Ids(*types));
+  if (!uses.ok()) return Fail(uses.status());
+  const Node& type = (*types)[0];
+  if (json_out) {
+    json list = json::array();
+    for (const TypeUse& u : *uses) {
+      std::set<std::string> roles;
+      json sites = json::array();
+      for (const TypeUseSite& s : u.sites) {
+        roles.insert(s.role.empty() ? "other" : s.role);
+        sites.push_back({{"file", s.file},
+                         {"line", s.line},
+                         {"role", s.role.empty() ? json(nullptr) : json(s.role)}});
+      }
+      json row = BriefNodeJson(u.user);
+      row["roles"] = roles;
+      row["sites"] = sites;
+      list.push_back(row);
+    }
+    json j = {
+        {"query", query}, {"node", BriefNodeJson(type)}, {"count", uses->size()}, {"uses", list}};
+    std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  if (uses->empty()) {
+    fmt::print("no uses of {} {}\n", KindName(type.kind), type.path);
+    return kExitOk;
+  }
+  fmt::print("{} {}: used by {} node{}\n", KindName(type.kind), type.path, uses->size(),
+             uses->size() == 1 ? "" : "s");
+  // Grouped by role, in the order of a declaration; a node once per role.
+  static const std::vector<std::string> kRoleOrder = {
+      "param", "return", "field", "alias", "impl_self", "impl_trait", "bound", "generic_arg"};
+  auto rank = [](const std::string& role) {
+    auto it = std::find(kRoleOrder.begin(), kRoleOrder.end(), role);
+    return it == kRoleOrder.end() ? kRoleOrder.size()
+                                  : static_cast<size_t>(it - kRoleOrder.begin());
+  };
+  std::map<std::pair<size_t, std::string>, std::vector<std::string>> groups;
+  for (const TypeUse& u : *uses) {
+    std::map<std::string, const TypeUseSite*> first_site;
+    for (const TypeUseSite& s : u.sites) first_site.emplace(s.role.empty() ? "other" : s.role, &s);
+    for (const auto& [role, site] : first_site) {
+      std::string where = site->line && !site->file.empty()
+                              ? fmt::format("  ({}:{})", site->file, site->line)
+                              : Where(u.user);
+      size_t r = role == "other" ? kRoleOrder.size() + 1 : rank(role);
+      groups[{r, role}].push_back(
+          fmt::format("{} {}{}", KindName(u.user.kind), u.user.path, where));
+    }
+  }
+  for (const auto& [key, rows] : groups) {
+    fmt::print("  {}:\n", key.second);
+    for (const std::string& row : rows) fmt::print("    {}\n", row);
+  }
+  return kExitOk;
+}
+
+std::string StepText(const PathStep& s) {
+  std::string site;
+  if (s.edge.line) site = fmt::format(" {}:{}", s.edge.file, s.edge.line);
+  std::string label = std::string(KindName(s.edge.kind)) + site;
+  return fmt::format("{}[{}]{} {} {}{}", s.forward ? "-" : "<-", label, s.forward ? "->" : "-",
+                     KindName(s.node.kind), s.node.path, Where(s.node));
+}
+
+void PrintPath(const PathResult& p) {
+  fmt::print("  {} {}{}\n", KindName(p.start.kind), p.start.path, Where(p.start));
+  for (const PathStep& s : p.steps) fmt::print("  {}\n", StepText(s));
+}
+
+json PathJson(const PathResult& p) {
+  json steps = json::array();
+  for (const PathStep& s : p.steps) {
+    json props = s.edge.props.empty() ? json(nullptr) : json::parse(s.edge.props, nullptr, false);
+    if (props.is_discarded()) props = nullptr;
+    steps.push_back({{"kind", KindName(s.edge.kind)},
+                     {"direction", s.forward ? "forward" : "backward"},
+                     {"file", s.edge.file},
+                     {"line", s.edge.line},
+                     {"props", props},
+                     {"node", BriefNodeJson(s.node)}});
+  }
+  return {{"start", BriefNodeJson(p.start)}, {"steps", steps}};
+}
+
+int CmdPath(const Args& args) {
+  if (args.positional.size() != 2) return Usage("path needs two names, A and B", "path");
+  std::string bad;
+  auto kinds = KindsOption(args, &bad);
+  if (!kinds) return Usage("unknown edge kind `" + bad + "`", "path");
+  auto max_visited = CountOption(args, "--max-visited", 200000, 1, 1000000000);
+  if (!max_visited) return Usage("--max-visited wants a positive number", "path");
+  bool json_out = args.flags.count("--json");
+  bool directed_only = args.flags.count("--directed");
+  auto engine = OpenForReading(args);
+  if (!engine.ok()) return Fail(engine.status());
+  int exit = kExitOk;
+  auto from = ResolveName(**engine, args.positional[0], nullptr, json_out, &exit);
+  if (!from) return exit;
+  auto to = ResolveName(**engine, args.positional[1], nullptr, json_out, &exit);
+  if (!to) return exit;
+  PathOptions options;
+  options.kinds = *kinds;
+  options.max_visited = *max_visited;
+  options.directed = true;
+  auto directed = (*engine)->ShortestPath(Ids(*from), Ids(*to), options);
+  if (!directed.ok()) return Fail(directed.status());
+  std::optional<PathResult> undirected;
+  if (!directed->found && !directed_only) {
+    options.directed = false;
+    auto u = (*engine)->ShortestPath(Ids(*from), Ids(*to), options);
+    if (!u.ok()) return Fail(u.status());
+    undirected = std::move(*u);
+  }
+  const PathResult& shown = undirected ? *undirected : *directed;
+  const Node& a = (*from)[0];
+  const Node& b = (*to)[0];
+  bool bound_hit = directed->bound_hit || (undirected && undirected->bound_hit);
+  if (json_out) {
+    json j = {{"from", BriefNodeJson(a)},
+              {"to", BriefNodeJson(b)},
+              {"found", shown.found},
+              {"directed", shown.found ? json(shown.directed) : json(nullptr)},
+              {"hops", shown.found ? json(shown.steps.size()) : json(nullptr)}};
+    if (shown.found) {
+      json p = PathJson(shown);
+      j["start"] = p["start"];
+      j["steps"] = p["steps"];
+    }
+    j["visited"] = directed->visited + (undirected ? undirected->visited : 0);
+    j["bound_hit"] = bound_hit;
+    std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    return shown.found ? kExitOk : kExitError;
+  }
+  std::string ends =
+      fmt::format("from {} {} to {} {}", KindName(a.kind), a.path, KindName(b.kind), b.path);
+  auto hops = [](const PathResult& p) {
+    return fmt::format("{} hop{}", p.steps.size(), p.steps.size() == 1 ? "" : "s");
+  };
+  if (directed->found) {
+    fmt::print("path {} ({}):\n", ends, hops(*directed));
+    PrintPath(*directed);
+    return kExitOk;
+  }
+  fmt::print("no directed path {}{}\n", ends,
+             directed->bound_hit
+                 ? fmt::format(" within {} nodes (--max-visited)", options.max_visited)
+                 : "");
+  if (undirected && undirected->found) {
+    fmt::print("undirected path (edges followed either way; <-[KIND]- walks one backwards), {}:\n",
+               hops(*undirected));
+    PrintPath(*undirected);
+    return kExitOk;
+  }
+  if (undirected)
+    fmt::print("no undirected path either{}\n",
+               undirected->bound_hit
+                   ? fmt::format(" within {} nodes (--max-visited)", options.max_visited)
+                   : "");
+  return kExitError;
+}
+
+int CmdGraph(const Args& args) {
+  if (args.positional.size() != 1) return Usage("graph needs exactly one NAME", "graph");
+  const std::string& query = args.positional[0];
+  std::string bad;
+  auto kinds = KindsOption(args, &bad);
+  if (!kinds) return Usage("unknown edge kind `" + bad + "`", "graph");
+  auto depth = CountOption(args, "--depth", 1, 0, 100);
+  if (!depth) return Usage("--depth wants a number from 0 to 100", "graph");
+  auto max_nodes = CountOption(args, "--max-nodes", 200, 1, 1000000);
+  if (!max_nodes) return Usage("--max-nodes wants a positive number", "graph");
+  bool json_out = args.flags.count("--json");
+  auto engine = OpenForReading(args);
+  if (!engine.ok()) return Fail(engine.status());
+  int exit = kExitOk;
+  auto roots = ResolveName(**engine, query, nullptr, json_out, &exit);
+  if (!roots) return exit;
+  SubgraphOptions options;
+  options.depth = static_cast<int>(*depth);
+  options.kinds = *kinds;
+  options.max_nodes = *max_nodes;
+  auto g = (*engine)->Neighbourhood(Ids(*roots), options);
+  if (!g.ok()) return Fail(g.status());
+  if (!json_out) {
+    std::cout << SubgraphToDot(*g);
+    return kExitOk;
+  }
+  std::map<NodeId, std::string> paths;
+  json nodes = json::array();
+  for (const SubgraphNode& n : g->nodes) {
+    paths[n.node.id] = n.node.path;
+    json j = BriefNodeJson(n.node);
+    j["depth"] = n.depth;
+    nodes.push_back(j);
+  }
+  json edges = json::array();
+  for (const SubgraphEdge& e : g->edges)
+    edges.push_back({{"kind", KindName(e.kind)},
+                     {"src", e.src.str()},
+                     {"dst", e.dst.str()},
+                     {"src_path", paths[e.src]},
+                     {"dst_path", paths[e.dst]},
+                     {"count", e.count}});
+  json j = {{"query", query},
+            {"depth", g->depth},
+            {"truncated", g->truncated},
+            {"nodes", nodes},
+            {"edges", edges}};
+  std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  return kExitOk;
+}
+
 int CmdExport(const Args& args) {
   if (!args.positional.empty()) return Usage("export takes no arguments", "export");
   auto engine = OpenForReading(args);
@@ -680,6 +1189,11 @@ int Main(int argc, char** argv) {
   if (args.command == "show") return CmdShow(args);
   if (args.command == "export") return CmdExport(args);
   if (args.command == "impls") return CmdImpls(args);
+  if (args.command == "callers") return CmdCalls(args, CallDirection::kCallers);
+  if (args.command == "callees") return CmdCalls(args, CallDirection::kCallees);
+  if (args.command == "uses") return CmdUses(args);
+  if (args.command == "path") return CmdPath(args);
+  if (args.command == "graph") return CmdGraph(args);
   return Usage("unknown command `" + args.command + "`", "");
 }
 
