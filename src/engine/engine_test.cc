@@ -235,6 +235,19 @@ TEST_F(EngineQueryTest, CallersFollowEdgesBackwards) {
               ElementsAre("1 demo::parse [22:exact]"));
 }
 
+// Several roots (every crate's external node of one path, say) act as one.
+TEST_F(EngineQueryTest, SeveralRootsAreOneNode) {
+  auto t = engine_->Calls({Id("demo::run"), Id("demo::lex")}, CallDirection::kCallees,
+                          CallTreeOptions());
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->roots.size(), 2u);
+  EXPECT_THAT(Lines(*t), ElementsAre("1 demo::parse [12:method,31:name_only]",
+                                     "1 demo::lex [32:exact] cycle"));
+  auto uses = engine_->TypeUses({Id("demo::Point"), Id("demo::Point")});
+  ASSERT_TRUE(uses.ok());
+  EXPECT_EQ(uses->size(), 4u);  // a repeated id counts once
+}
+
 TEST_F(EngineQueryTest, CallTreeStopsAtTheNodeLimit) {
   CallTree t = Calls("demo::parse", CallDirection::kCallers, 2, /*max_nodes=*/2);
   EXPECT_TRUE(t.truncated);
