@@ -66,7 +66,7 @@ struct IndexReport {
   WriteStats delta;
   std::optional<VersionInfo> version;  // nullopt when nothing changed
   std::vector<std::string> warnings;   // "src/x.rs:12:5: syntax error", ...
-  CallResolutionStats links;  // call sites of the re-resolved crates
+  CallResolutionStats links;           // call sites of the re-resolved crates
   double seconds = 0;
 };
 

@@ -814,6 +814,7 @@ class Extractor {
         if (scope.fn) {
           RecordMacro(i, scope);
         } else if (scope.owner != Owner::kFunction) {
+          RecordItemMacro(i, scope);
           ExpandMacro(n, pending, scope);
         }
         pending.clear();
@@ -1893,6 +1894,19 @@ class Extractor {
     if (base == FlatSyntaxTree::kNone && c->receiver_call.empty()) return FlatSyntaxTree::kNone;
     c->receiver_steps.assign(steps.rbegin(), steps.rend());
     return base;
+  }
+
+  // `name! { ... }` in item position: invoked by the enclosing module, impl
+  // or trait (-1: the file's module).
+  void RecordItemMacro(uint32_t i, const Scope& scope) {
+    const FlatSyntaxTree& t = *tree_;
+    uint32_t m = t.ChildByField(i, G().f_macro);
+    CallRef c;
+    c.item = scope.parent;
+    c.kind = CallKind::kMacro;
+    if (m == FlatSyntaxTree::kNone || !AppendPath(t, m, &c.path)) return;
+    c.line = LineAt(t, m);
+    out_->calls.push_back(std::move(c));
   }
 
   // `name!(...)` in a body, and the calls in its token tree.

@@ -157,7 +157,10 @@ struct ReceiverStep {
 };
 
 struct CallRef {
-  int item = -1;  // the innermost enclosing function/method item
+  // The innermost enclosing function/method item; for a macro invoked in
+  // item position (`lazy_static! { .. }`), the enclosing module, impl or
+  // trait item, or -1 for the file's module.
+  int item = -1;
   CallKind kind = CallKind::kPath;
   PathSegments path;  // kPath/kMacro: the callee as written; kMethod: {method name}
   // kMethod: what the receiver is, so the resolver can type it:

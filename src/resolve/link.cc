@@ -623,14 +623,15 @@ class Linker {
 
     // CALLS and MACRO_INVOKES.
     for (const CallRef& c : ex.calls) {
-      if (c.item < 0 || static_cast<size_t>(c.item) >= n || c.path.empty()) continue;
+      if (c.item >= static_cast<int>(n) || c.path.empty()) continue;
       if (c.kind == CallKind::kMacro) {
         Resolution r = crate_->Resolve(ScopeOf(f, c.item), c.path, Namespace::kMacro);
         if (!r.complete(c.path.size())) continue;
-        if (auto dst = Target(r))
-          sink.Add(EdgeKind::kMacroInvokes, NodeOf(f, c.item).id, *dst, c.line, "");
+        const NodeId& from = c.item < 0 ? lf.module_id : NodeOf(f, c.item).id;
+        if (auto dst = Target(r)) sink.Add(EdgeKind::kMacroInvokes, from, *dst, c.line, "");
         continue;
       }
+      if (c.item < 0) continue;
       ++stats_.calls;
       LinkCall(f, c, sink);
     }

@@ -369,5 +369,18 @@ pub fn biggest<T>(items: &[T], min: Circle) -> Option<Circle> where T: Area + Cl
                             "MACRO_INVOKES demo::biggest -> std::println"}));
 }
 
+TEST(LinkTest, ItemPositionMacrosAreInvokedByTheirModule) {
+  CrateFixture c;
+  c.AddFile(kCrate, R"(
+macro_rules! make { ($n:ident) => { pub fn $n() {} }; }
+make!(generated);
+mod inner { thread_local! { static X: u32 = 1; } }
+)");
+  c.Link();
+  EXPECT_THAT(c.EdgesOf("MACRO_INVOKES"),
+              IsSupersetOf({"MACRO_INVOKES demo -> demo::make",
+                            "MACRO_INVOKES demo::inner -> std::thread_local"}));
+}
+
 }  // namespace
 }  // namespace ferrograph
