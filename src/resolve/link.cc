@@ -427,6 +427,14 @@ class Linker {
             }
           continue;
         }
+        if (item.kind == NodeKind::kTypeAlias) {
+          for (uint32_t k : fi.refs[i])
+            if (ex.type_refs[k].role == TypeRefRole::kAlias) {
+              aliases_.emplace(NodeOf(f, ii).id, std::make_pair(f, static_cast<int>(k)));
+              break;
+            }
+          continue;
+        }
         if (item.kind == NodeKind::kStruct || item.kind == NodeKind::kUnion) {
           auto& fields = fields_[NodeOf(f, ii).id];
           for (int c : fi.children[i]) {
@@ -489,8 +497,9 @@ class Linker {
 
   // Associated items named `name` of a type: inherent impls first, then
   // trait impls for it, then the default items of the traits it implements.
-  std::vector<NodeId> TypeMembers(const TypeTarget& t, std::string_view name) const {
+  std::vector<NodeId> TypeMembers(const TypeTarget& target, std::string_view name) {
     std::vector<NodeId> out;
+    TypeTarget t = FollowAliases(TypeValue{target, 0, -1}).target;
     if (t.kind == TypeTarget::kGeneric) {
       for (const NodeId& tr : t.bound_traits) TraitMembers(tr, name, &out);
     } else if (t.kind == TypeTarget::kItem) {
@@ -722,12 +731,27 @@ class Linker {
     return false;
   }
 
-  // Auto-deref through std's smart pointers: Box<T>, Rc<T>, Arc<T> -> T.
+  // `type ParseStream<'a> = &'a ParseBuffer<'a>`: a type alias of the
+  // crate stands for the type it names.
+  TypeValue FollowAliases(TypeValue v) {
+    for (int i = 0;
+         i < 8 && v.target.kind == TypeTarget::kItem && v.target.node_kind == NodeKind::kTypeAlias;
+         ++i) {
+      auto it = aliases_.find(v.target.id);
+      if (it == aliases_.end()) break;
+      v = ValueOfRef(it->second.first, it->second.second);
+    }
+    return v;
+  }
+
+  // Auto-deref through aliases and std's smart pointers: Box<T>, Rc<T>,
+  // Arc<T> -> T.
   TypeValue Peel(TypeValue v) {
+    v = FollowAliases(std::move(v));
     for (int i = 0; i < 4 && ExternalNamed(v, {"Box", "Rc", "Arc"}); ++i) {
       std::optional<TypeValue> inner = FirstArg(v);
       if (!inner) break;
-      v = *inner;
+      v = FollowAliases(std::move(*inner));
     }
     return v;
   }
@@ -804,6 +828,15 @@ class Linker {
               auto fld = s->second.find(step.name);
               if (fld != s->second.end()) next = ValueOfRef(fld->second.first, fld->second.second);
             }
+          }
+          // A field of the struct's generic type `I`: the caller's impl
+          // usually declares `I` again, with the bounds.
+          if (next.target.kind == TypeTarget::kGeneric && next.target.bound_traits.empty() &&
+              next.ref >= 0) {
+            const PathSegments& written =
+                files_[next.file].extraction->type_refs[static_cast<size_t>(next.ref)].path;
+            if (written.size() == 1 && IsGenericOf(f, c.item, written[0], nullptr))
+              next.target = ResolveType(f, c.item, written);
           }
           v = next;
           break;
@@ -925,6 +958,8 @@ class Linker {
                      FixedBytesHash>
       trait_items_;
   std::unordered_map<NodeId, std::vector<NodeId>, FixedBytesHash> supertraits_;
+  // alias -> the aliased type's ref.
+  std::unordered_map<NodeId, std::pair<size_t, int>, FixedBytesHash> aliases_;
   // fn -> its return type's ref; struct -> field name -> the field type's ref.
   std::unordered_map<NodeId, std::pair<size_t, int>, FixedBytesHash> returns_;
   std::unordered_map<NodeId, std::map<std::string, std::pair<size_t, int>, std::less<>>,

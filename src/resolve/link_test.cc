@@ -217,6 +217,33 @@ pub fn f(p: &Parser) -> u32 { (&p.lexer).current().kind() }
               }));
 }
 
+TEST(LinkTest, AliasesStandForTheirTypeAndGenericFieldsTakeTheImplsBounds) {
+  CrateFixture c;
+  c.AddFile(kCrate, R"(
+pub struct ParseBuffer;
+impl ParseBuffer { pub fn peek(&self) -> bool { true } }
+pub type ParseStream<'a> = &'a ParseBuffer;
+pub struct Index(u32);
+impl Index { pub fn new(x: u32) -> Index { Index(x) } }
+pub type NodeIndex = Index;
+pub fn parse(input: ParseStream) -> bool { input.peek() }
+pub fn node() -> Index { NodeIndex::new(1) }
+pub trait Input { fn len(&self) -> usize; }
+pub struct Bounded<I> { input: I }
+impl<I: Input> Bounded<I> { pub fn size(&self) -> usize { self.input.len() } }
+)");
+  c.Link();
+  EXPECT_THAT(c.EdgesOf("CALLS"),
+              IsSupersetOf({
+                  R"(CALLS demo::parse -> demo::ParseBuffer::peek {"resolved":"method"})",
+                  R"(CALLS demo::node -> demo::Index::new {"resolved":"exact"})",
+                  R"(CALLS demo::Bounded::size -> demo::Input::len {"resolved":"method"})",
+              }));
+  // The alias itself is what signatures use.
+  EXPECT_THAT(c.EdgesOf("USES_TYPE"),
+              Contains(R"(USES_TYPE demo::parse -> demo::ParseStream {"role":"param"})"));
+}
+
 TEST(LinkTest, TraitMethodsThroughImplsDefaultsAndBounds) {
   CrateFixture c;
   c.AddFile(kCrate, R"(
