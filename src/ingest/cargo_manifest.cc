@@ -1,6 +1,8 @@
 #include "ingest/cargo_manifest.h"
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <utility>
 
 #include "common/utf8.h"
@@ -662,6 +664,9 @@ class ManifestReader {
       FG_RETURN_IF_ERROR(ReadWorkspace(*ws, &*m->workspace));
     }
     FG_RETURN_IF_ERROR(ReadDependencyTables(doc, "", "", &m->dependencies));
+    if (const TomlValue* features = doc.Find("features")) {
+      FG_RETURN_IF_ERROR(ReadFeatures(*features, &m->features));
+    }
     if (const TomlValue* targets = doc.Find("target")) {
       FG_RETURN_IF_ERROR(ExpectTable(*targets, "target"));
       for (size_t i = 0; i < targets->keys.size(); ++i) {
@@ -815,6 +820,18 @@ class ManifestReader {
     return Status::OK();
   }
 
+  Status ReadFeatures(const TomlValue& t, std::vector<CargoFeature>* out) const {
+    FG_RETURN_IF_ERROR(ExpectTable(t, "features"));
+    for (size_t i = 0; i < t.keys.size(); ++i) {
+      CargoFeature feature;
+      feature.name = t.keys[i];
+      feature.line = t.items[i].line;
+      FG_RETURN_IF_ERROR(GetStringArray(t, t.keys[i], "features", &feature.enables));
+      out->push_back(std::move(feature));
+    }
+    return Status::OK();
+  }
+
   Status ReadDependencyTables(const TomlValue& t, const std::string& target,
                               const std::string& prefix, std::vector<CargoDependency>* out) const {
     static constexpr std::pair<const char*, DependencyKind> kTables[] = {
@@ -869,7 +886,120 @@ class ManifestReader {
   std::string_view file_;
 };
 
+// The worklist behind ResolveFeatures. Views point into the manifest and the
+// request, which outlive it.
+class FeatureResolver {
+ public:
+  explicit FeatureResolver(const CargoManifest& m) {
+    for (const CargoFeature& f : m.features) {
+      explicit_.emplace(f.name, &f);
+      for (const std::string& entry : f.enables) {
+        if (entry.starts_with("dep:")) dep_syntax_.insert(std::string_view(entry).substr(4));
+      }
+    }
+    for (const CargoDependency& d : m.dependencies) {
+      dependencies_.insert(d.key);
+      if (d.optional && d.kind != DependencyKind::kDev) optional_.insert(d.key);
+    }
+  }
+
+  // Enables `entry` (any [features] entry syntax) and what it implies.
+  void Enable(std::string_view entry) {
+    pending_.push_back(entry);
+    while (!pending_.empty()) {
+      std::string_view e = pending_.back();
+      pending_.pop_back();
+      Process(e);
+    }
+  }
+
+  void EnableAll() {
+    for (const auto& [name, feature] : explicit_) Enable(name);
+    for (std::string_view dep : optional_) {
+      if (HasImplicitFeature(dep)) Enable(dep);
+    }
+  }
+
+  CargoFeatureSet Finish() && {
+    CargoFeatureSet out;
+    out.features.assign(features_.begin(), features_.end());
+    out.optional_dependencies.assign(enabled_deps_.begin(), enabled_deps_.end());
+    out.unknown = std::move(unknown_);
+    return out;
+  }
+
+  bool HasExplicit(std::string_view name) const { return explicit_.contains(name); }
+
+ private:
+  bool HasImplicitFeature(std::string_view dep) const {
+    return optional_.contains(dep) && !dep_syntax_.contains(dep) && !explicit_.contains(dep);
+  }
+
+  void EnableDependency(std::string_view dep) {
+    enabled_deps_.emplace(dep);
+    if (HasImplicitFeature(dep)) features_.emplace(dep);
+  }
+
+  void Unknown(std::string_view entry) {
+    for (const std::string& u : unknown_) {
+      if (u == entry) return;
+    }
+    unknown_.emplace_back(entry);
+  }
+
+  void Process(std::string_view entry) {
+    if (entry.starts_with("dep:")) {
+      std::string_view dep = entry.substr(4);
+      if (optional_.contains(dep)) {
+        enabled_deps_.emplace(dep);
+      } else {
+        Unknown(entry);
+      }
+      return;
+    }
+    if (size_t slash = entry.find('/'); slash != std::string_view::npos) {
+      std::string_view dep = entry.substr(0, slash);
+      bool weak = dep.ends_with('?');
+      if (weak) dep.remove_suffix(1);
+      if (!dependencies_.contains(dep)) {
+        Unknown(entry);
+      } else if (!weak && optional_.contains(dep)) {
+        EnableDependency(dep);
+      }
+      return;
+    }
+    if (auto it = explicit_.find(entry); it != explicit_.end()) {
+      if (features_.emplace(entry).second) {
+        for (const std::string& e : it->second->enables) pending_.push_back(e);
+      }
+      return;
+    }
+    if (HasImplicitFeature(entry)) {
+      EnableDependency(entry);
+      return;
+    }
+    Unknown(entry);
+  }
+
+  std::map<std::string_view, const CargoFeature*> explicit_;
+  std::set<std::string_view> dep_syntax_;    // x of every `dep:x` entry
+  std::set<std::string_view> dependencies_;  // every dependency key
+  std::set<std::string_view> optional_;      // optional normal/build dependency keys
+  std::set<std::string, std::less<>> features_;
+  std::set<std::string, std::less<>> enabled_deps_;
+  std::vector<std::string> unknown_;
+  std::vector<std::string_view> pending_;
+};
+
 }  // namespace
+
+CargoFeatureSet ResolveFeatures(const CargoManifest& manifest, const CargoFeatureRequest& request) {
+  FeatureResolver resolver(manifest);
+  if (request.all_features) resolver.EnableAll();
+  if (request.default_features && resolver.HasExplicit("default")) resolver.Enable("default");
+  for (const std::string& f : request.features) resolver.Enable(f);
+  return std::move(resolver).Finish();
+}
 
 Result<TomlValue> ParseToml(std::string_view text, std::string_view file_name) {
   return TomlParser(text, file_name).Parse();

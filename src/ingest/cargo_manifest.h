@@ -11,8 +11,10 @@
 // table defined twice, extending an inline table) are errors.
 //
 // ParseCargoManifest turns a document into a CargoManifest: [package],
-// [lib], [[bin]], [[example]], [[test]], [[bench]], [workspace] and every
-// dependency table (normal, dev, build, and target-specific ones).
+// [lib], [[bin]], [[example]], [[test]], [[bench]], [workspace], [features]
+// and every dependency table (normal, dev, build, and target-specific ones).
+// ResolveFeatures then computes which features a build turns on (what cargo
+// passes to rustc as `--cfg feature="..."`).
 //
 // Errors are InvalidArgument with "FILE:LINE: what", e.g.
 // "Cargo.toml:3: expected `=`", where FILE is the name the caller passed.
@@ -112,6 +114,14 @@ struct CargoWorkspaceSpec {
   int line = 0;
 };
 
+// One [features] entry, e.g.
+//   perf-literal = ["aho-corasick", "dep:memchr", "regex-syntax/std", "serde?/rc"]
+struct CargoFeature {
+  std::string name;
+  std::vector<std::string> enables;  // the entries, as written
+  int line = 0;
+};
+
 struct CargoManifest {
   std::optional<CargoPackageSpec> package;  // [package] (or legacy [project])
   std::optional<CargoTargetSpec> lib;
@@ -121,7 +131,49 @@ struct CargoManifest {
   // dev_dependencies / build_dependencies spellings) and their
   // [target.<spec>.*] forms, in that order.
   std::vector<CargoDependency> dependencies;
+  std::vector<CargoFeature> features;  // [features], in document order
 };
+
+// The features a build asks for, as on cargo's command line. The default
+// value is a plain `cargo build`.
+struct CargoFeatureRequest {
+  bool default_features = true;  // false: --no-default-features
+  bool all_features = false;     // --all-features
+  // --features: feature names, optional dependency names, `dep:x`, `x/feat`.
+  std::vector<std::string> features;
+};
+
+// The outcome of ResolveFeatures. No list has duplicates.
+struct CargoFeatureSet {
+  // The enabled features of the package, sorted: each is one
+  // `feature = "name"` cfg.
+  // Includes `default` when it is enabled, and the implicit feature of every
+  // enabled optional dependency that has one.
+  std::vector<std::string> features;
+  // The optional dependencies turned on, sorted, by dependency key (the name
+  // the code uses, as in CargoDependency::key).
+  std::vector<std::string> optional_dependencies;
+  // Entries that name nothing in the manifest (cargo rejects them): a feature
+  // that does not exist, `dep:x` with no optional dependency x, `x/feat` with
+  // no dependency x. They enable nothing. In the order met.
+  std::vector<std::string> unknown;
+};
+
+// Computes the features `request` enables, following cargo's rules:
+// - `default` is enabled unless default_features is false (nothing when the
+//   package has no `default` feature); all_features enables every feature,
+//   explicit and implicit.
+// - Enabling a feature enables its entries transitively: a name enables that
+//   feature; `dep:x` enables the optional dependency x only; `x/feat`
+//   enables dependency x when it is optional (and its implicit feature, if
+//   any); `x?/feat` enables nothing here.
+// - An optional dependency x (normal or build, any target) has an implicit
+//   feature `x`, unless some [features] entry says `dep:x` or a feature is
+//   explicitly named x. Enabling the feature enables the dependency.
+// Workspace-wide unification (another package enabling features of this one)
+// is the caller's business. Pure; never fails.
+CargoFeatureSet ResolveFeatures(const CargoManifest& manifest,
+                                const CargoFeatureRequest& request = {});
 
 // Parses Cargo.toml text. Fails on TOML syntax errors and on fields of the
 // wrong type (a non-string package name, a [[bin]] that is not a table, ...);

@@ -5,7 +5,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+
+#include "resolve/cfg.h"
 
 namespace ferrograph {
 namespace {
@@ -487,6 +490,287 @@ TEST(CargoManifestTest, ParsesEveryRegistryManifest) {
     ++parsed;
   }
   EXPECT_GE(parsed, 100);
+}
+
+// ---------------------------------------------------------------------------
+// [features] and ResolveFeatures.
+
+CargoManifest MustParseManifest(std::string_view text) {
+  Result<CargoManifest> r = ParseCargoManifest(text, "Cargo.toml");
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : CargoManifest{};
+}
+
+// A manifest shipped under /usr/share/cargo/registry; nullopt when absent.
+std::optional<CargoManifest> RegistryManifest(std::string_view crate) {
+  std::string path = "/usr/share/cargo/registry/" + std::string(crate) + "/Cargo.toml";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  Result<CargoManifest> m = ParseCargoManifest(text.str(), path);
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  if (!m.ok()) return std::nullopt;
+  return *m;
+}
+
+TEST(CargoFeaturesTest, ParsesFeaturesInOrder) {
+  CargoManifest m = MustParseManifest(
+      "[package]\nname = \"x\"\n"
+      "[features]\n"
+      "default = [\"std\", \"dep:memchr\"]\n"
+      "std = []\n"
+      "serde = [\n  \"dep:serde\",\n  \"memchr?/std\",\n]\n");
+  ASSERT_EQ(m.features.size(), 3u);
+  EXPECT_EQ(m.features[0].name, "default");
+  EXPECT_THAT(m.features[0].enables, ElementsAre("std", "dep:memchr"));
+  EXPECT_EQ(m.features[0].line, 4);
+  EXPECT_EQ(m.features[1].name, "std");
+  EXPECT_TRUE(m.features[1].enables.empty());
+  EXPECT_EQ(m.features[2].name, "serde");
+  EXPECT_THAT(m.features[2].enables, ElementsAre("dep:serde", "memchr?/std"));
+  EXPECT_EQ(m.features[2].line, 6);
+
+  CargoManifest dotted = MustParseManifest("features.std = [\"alloc\"]\nfeatures.alloc = []\n");
+  ASSERT_EQ(dotted.features.size(), 2u);
+  EXPECT_EQ(dotted.features[0].name, "std");
+  EXPECT_THAT(dotted.features[0].enables, ElementsAre("alloc"));
+}
+
+TEST(CargoFeaturesTest, ReportsFeatureTypeErrors) {
+  auto error = [](std::string_view text) {
+    Result<CargoManifest> r = ParseCargoManifest(text, "Cargo.toml");
+    EXPECT_FALSE(r.ok());
+    return r.ok() ? "" : r.status().message();
+  };
+  EXPECT_EQ(error("features = 1\n"), "Cargo.toml:1: `features` must be a table, found integer");
+  EXPECT_EQ(error("[features]\nstd = \"alloc\"\n"),
+            "Cargo.toml:2: `features.std` must be an array of strings, found string");
+  EXPECT_EQ(error("[features]\nstd = [\"alloc\", 1]\n"),
+            "Cargo.toml:2: `features.std` must be an array of strings, found integer");
+}
+
+TEST(CargoFeaturesTest, NoFeaturesTableEnablesNothing) {
+  CargoManifest m = MustParseManifest(
+      "[package]\nname = \"x\"\n[dependencies]\nlog = { version = \"0.4\", optional = true }\n");
+  CargoFeatureSet set = ResolveFeatures(m);
+  EXPECT_TRUE(set.features.empty());
+  EXPECT_TRUE(set.optional_dependencies.empty());
+  EXPECT_TRUE(set.unknown.empty());
+  // The implicit feature of the optional dependency can be asked for.
+  CargoFeatureRequest request;
+  request.features = {"log"};
+  set = ResolveFeatures(m, request);
+  EXPECT_THAT(set.features, ElementsAre("log"));
+  EXPECT_THAT(set.optional_dependencies, ElementsAre("log"));
+}
+
+TEST(CargoFeaturesTest, DefaultEnablesTransitively) {
+  CargoManifest m = MustParseManifest(
+      "[package]\nname = \"x\"\n"
+      "[features]\n"
+      "default = [\"std\"]\n"
+      "std = [\"alloc\"]\n"
+      "alloc = [\"race\"]\n"
+      "race = []\n"
+      "unstable = []\n");
+  EXPECT_THAT(ResolveFeatures(m).features, ElementsAre("alloc", "default", "race", "std"));
+
+  CargoFeatureRequest none;
+  none.default_features = false;
+  EXPECT_TRUE(ResolveFeatures(m, none).features.empty());
+
+  CargoFeatureRequest alloc_only;
+  alloc_only.default_features = false;
+  alloc_only.features = {"alloc"};
+  EXPECT_THAT(ResolveFeatures(m, alloc_only).features, ElementsAre("alloc", "race"));
+
+  CargoFeatureRequest all;
+  all.all_features = true;
+  all.default_features = false;
+  EXPECT_THAT(ResolveFeatures(m, all).features,
+              ElementsAre("alloc", "default", "race", "std", "unstable"));
+}
+
+TEST(CargoFeaturesTest, OptionalDependenciesAndImplicitFeatures) {
+  CargoManifest m = MustParseManifest(
+      "[package]\nname = \"x\"\n"
+      "[dependencies]\n"
+      "plain = { version = \"1\", optional = true }\n"   // implicit feature `plain`
+      "hidden = { version = \"1\", optional = true }\n"  // `dep:hidden` below: no feature
+      "via-slash = { version = \"1\", optional = true }\n"
+      "weak = { version = \"1\", optional = true }\n"
+      "required = \"1\"\n"
+      "renamed = { package = \"real-name\", version = \"1\", optional = true }\n"
+      "[build-dependencies]\n"
+      "cc = { version = \"1\", optional = true }\n"
+      "[target.'cfg(unix)'.dependencies]\n"
+      "libc = { version = \"0.2\", optional = true }\n"
+      "[dev-dependencies]\n"  // cargo rejects optional dev-dependencies; no feature
+      "quickcheck = { version = \"1\", optional = true }\n"
+      "[features]\n"
+      "default = [\"a\", \"b\", \"c\", \"d\", \"e\"]\n"
+      "a = [\"plain\"]\n"
+      "b = [\"dep:hidden\"]\n"
+      "c = [\"via-slash/std\"]\n"
+      "d = [\"weak?/std\", \"required/std\"]\n"
+      "e = [\"renamed\"]\n"
+      "never = [\"libc\", \"cc\"]\n");
+  CargoFeatureSet set = ResolveFeatures(m);
+  EXPECT_THAT(set.features,
+              ElementsAre("a", "b", "c", "d", "default", "e", "plain", "renamed", "via-slash"));
+  EXPECT_THAT(set.optional_dependencies, ElementsAre("hidden", "plain", "renamed", "via-slash"));
+  EXPECT_TRUE(set.unknown.empty()) << ::testing::PrintToString(set.unknown);
+
+  CargoFeatureRequest all;
+  all.all_features = true;
+  set = ResolveFeatures(m, all);
+  EXPECT_THAT(set.features, ElementsAre("a", "b", "c", "cc", "d", "default", "e", "libc", "never",
+                                        "plain", "renamed", "via-slash", "weak"));
+  EXPECT_THAT(set.optional_dependencies,
+              ElementsAre("cc", "hidden", "libc", "plain", "renamed", "via-slash", "weak"));
+
+  // `dep:hidden` removed the implicit feature: asking for it is unknown.
+  CargoFeatureRequest ask;
+  ask.default_features = false;
+  ask.features = {"hidden"};
+  set = ResolveFeatures(m, ask);
+  EXPECT_TRUE(set.features.empty());
+  EXPECT_TRUE(set.optional_dependencies.empty());
+  EXPECT_THAT(set.unknown, ElementsAre("hidden"));
+}
+
+TEST(CargoFeaturesTest, SlashEnablesOnlyTheDependencyUnderDepSyntax) {
+  CargoManifest m = MustParseManifest(
+      "[package]\nname = \"x\"\n"
+      "[dependencies]\n"
+      "serde = { version = \"1\", optional = true }\n"
+      "[features]\n"
+      "default = [\"derive\"]\n"
+      "derive = [\"serde/derive\"]\n"
+      "serde = [\"dep:serde\", \"serde/std\"]\n");  // an explicit feature named like the dep
+  CargoFeatureSet set = ResolveFeatures(m);
+  EXPECT_THAT(set.features, ElementsAre("default", "derive"));
+  EXPECT_THAT(set.optional_dependencies, ElementsAre("serde"));
+}
+
+TEST(CargoFeaturesTest, UnknownEntriesAndCycles) {
+  CargoManifest m = MustParseManifest(
+      "[package]\nname = \"x\"\n"
+      "[dependencies]\n"
+      "required = \"1\"\n"
+      "[features]\n"
+      "default = [\"a\", \"typo\", \"dep:nope\", \"nope/x\", \"nope?/x\", \"required\", "
+      "\"dep:required\"]\n"
+      "a = [\"b\", \"typo\"]\n"
+      "b = [\"a\"]\n");
+  CargoFeatureSet set = ResolveFeatures(m);
+  EXPECT_THAT(set.features, ElementsAre("a", "b", "default"));
+  EXPECT_TRUE(set.optional_dependencies.empty());
+  EXPECT_THAT(set.unknown, ::testing::UnorderedElementsAre("typo", "dep:nope", "nope/x", "nope?/x",
+                                                           "required", "dep:required"));
+}
+
+// Default feature sets of real crates, checked by hand against their
+// Cargo.toml files.
+TEST(CargoFeaturesTest, RegistryCratesDefaultFeatures) {
+  std::optional<CargoManifest> regex = RegistryManifest("regex-1.7.1");
+  if (!regex) GTEST_SKIP() << "regex-1.7.1 is not in /usr/share/cargo/registry";
+  CargoFeatureSet set = ResolveFeatures(*regex);
+  EXPECT_THAT(set.features,
+              ElementsAre("aho-corasick", "default", "memchr", "perf", "perf-cache", "perf-dfa",
+                          "perf-inline", "perf-literal", "std", "unicode", "unicode-age",
+                          "unicode-bool", "unicode-case", "unicode-gencat", "unicode-perl",
+                          "unicode-script", "unicode-segment"));
+  EXPECT_THAT(set.optional_dependencies, ElementsAre("aho-corasick", "memchr"));
+  EXPECT_TRUE(set.unknown.empty()) << ::testing::PrintToString(set.unknown);
+
+  CargoFeatureRequest no_default;
+  no_default.default_features = false;
+  no_default.features = {"std"};
+  EXPECT_THAT(ResolveFeatures(*regex, no_default).features, ElementsAre("std"));
+
+  std::optional<CargoManifest> once_cell = RegistryManifest("once_cell-1.17.0");
+  ASSERT_TRUE(once_cell.has_value());
+  set = ResolveFeatures(*once_cell);
+  EXPECT_THAT(set.features, ElementsAre("alloc", "default", "race", "std"));
+  EXPECT_TRUE(set.optional_dependencies.empty());
+  CargoFeatureRequest parking_lot;
+  parking_lot.features = {"parking_lot"};
+  set = ResolveFeatures(*once_cell, parking_lot);
+  EXPECT_THAT(set.features,
+              ElementsAre("alloc", "default", "parking_lot", "parking_lot_core", "race", "std"));
+  EXPECT_THAT(set.optional_dependencies, ElementsAre("parking_lot_core"));
+
+  std::optional<CargoManifest> memchr = RegistryManifest("memchr-2.5.0");
+  ASSERT_TRUE(memchr.has_value());
+  set = ResolveFeatures(*memchr);
+  EXPECT_THAT(set.features, ElementsAre("default", "std"));
+  EXPECT_TRUE(set.optional_dependencies.empty());
+  CargoFeatureRequest std_dep;
+  std_dep.features = {"rustc-dep-of-std"};
+  set = ResolveFeatures(*memchr, std_dep);
+  EXPECT_THAT(set.features,
+              ElementsAre("compiler_builtins", "core", "default", "rustc-dep-of-std", "std"));
+  EXPECT_THAT(set.optional_dependencies, ElementsAre("compiler_builtins", "core"));
+
+  std::optional<CargoManifest> serde = RegistryManifest("serde-1.0.152");
+  ASSERT_TRUE(serde.has_value());
+  set = ResolveFeatures(*serde);
+  EXPECT_THAT(set.features, ElementsAre("default", "std"));
+  CargoFeatureRequest derive;
+  derive.features = {"derive"};
+  set = ResolveFeatures(*serde, derive);
+  EXPECT_THAT(set.features, ElementsAre("default", "derive", "serde_derive", "std"));
+  EXPECT_THAT(set.optional_dependencies, ElementsAre("serde_derive"));
+}
+
+// The whole path: a manifest's default features decide which `mod imp` of
+// once_cell and regex compiles.
+TEST(CargoFeaturesTest, DrivesCfgEvaluation) {
+  std::optional<CargoManifest> once_cell = RegistryManifest("once_cell-1.17.0");
+  if (!once_cell) GTEST_SKIP() << "once_cell-1.17.0 is not in /usr/share/cargo/registry";
+  CfgSet cfg = CfgSet::HostDefault();
+  for (const std::string& f : ResolveFeatures(*once_cell).features) cfg.AddFeature(f);
+  EXPECT_EQ(EvaluateCfg("all(feature = \"critical-section\", not(feature = \"std\"))", cfg),
+            CfgValue::kFalse);
+  EXPECT_EQ(EvaluateCfg("all(feature = \"std\", feature = \"parking_lot\")", cfg),
+            CfgValue::kFalse);
+  EXPECT_EQ(EvaluateCfg("all(feature = \"std\", not(feature = \"parking_lot\"))", cfg),
+            CfgValue::kTrue);
+
+  std::optional<CargoManifest> regex = RegistryManifest("regex-1.7.1");
+  ASSERT_TRUE(regex.has_value());
+  CfgSet regex_cfg = CfgSet::HostDefault();
+  for (const std::string& f : ResolveFeatures(*regex).features) regex_cfg.AddFeature(f);
+  EXPECT_EQ(EvaluateCfg("feature = \"perf-literal\"", regex_cfg), CfgValue::kTrue);
+  EXPECT_EQ(EvaluateCfg("not(feature = \"perf-literal\")", regex_cfg), CfgValue::kFalse);
+  EXPECT_EQ(EvaluateCfg("feature = \"pattern\"", regex_cfg), CfgValue::kFalse);
+}
+
+// Every registry manifest resolves its default features without naming
+// anything its manifest lacks.
+TEST(CargoFeaturesTest, RegistryDefaultsNameNothingUnknown) {
+  namespace fs = std::filesystem;
+  const fs::path registry = "/usr/share/cargo/registry";
+  std::error_code ec;
+  if (!fs::is_directory(registry, ec)) GTEST_SKIP() << "no " << registry;
+  int with_features = 0;
+  for (const fs::directory_entry& dir : fs::directory_iterator(registry, ec)) {
+    fs::path path = dir.path() / "Cargo.toml";
+    std::ifstream in(path, std::ios::binary);
+    if (!in) continue;
+    std::stringstream text;
+    text << in.rdbuf();
+    Result<CargoManifest> m = ParseCargoManifest(text.str(), path.string());
+    if (!m.ok() || !m->package) continue;
+    if (!m->features.empty()) ++with_features;
+    CargoFeatureRequest all;
+    all.all_features = true;
+    CargoFeatureSet set = ResolveFeatures(*m, all);
+    EXPECT_TRUE(set.unknown.empty()) << path << ": " << ::testing::PrintToString(set.unknown);
+  }
+  EXPECT_GE(with_features, 20);
 }
 
 }  // namespace
