@@ -300,6 +300,43 @@ void ExpectValidDot(const std::string& dot, const fs::path& scratch) {
 }
 
 // path and graph need only the containment and impl edges.
+// `pub use` re-exports: `show` finds an item under its public path (direct,
+// renamed, through a glob, and a method of a re-exported type) and lists
+// the public paths it is reachable under.
+TEST_F(CliTest, ShowFindsItemsUnderTheirReExportedPaths) {
+  Write("ws/Cargo.toml", "[package]\nname = \"lib\"\nversion = \"0.1.0\"\n");
+  Write("ws/src/lib.rs",
+        "mod imp;\nmod hidden;\npub use imp::Engine;\npub use imp::Config as Settings;\n"
+        "pub mod bytes { pub use crate::hidden::*; }\n");
+  Write("ws/src/imp.rs",
+        "pub struct Engine;\nimpl Engine { pub fn start(&self) {} }\npub struct Config;\n");
+  Write("ws/src/hidden.rs", "pub struct Engine;\nfn private_helper() {}\n");
+  RunResult idx = Ferrograph("index '" + (dir_ / "ws").string() + "' " + Db());
+  ASSERT_EQ(idx.code, 0) << idx.err;
+
+  RunResult direct = Ferrograph("show lib::Engine --no-source " + Db());
+  ASSERT_EQ(direct.code, 0) << direct.err;
+  EXPECT_THAT(direct.out, HasSubstr("struct lib::imp::Engine"));
+  EXPECT_THAT(direct.out, HasSubstr("public path: lib::Engine"));
+
+  RunResult renamed = Ferrograph("show lib::Settings --json --no-source " + Db());
+  ASSERT_EQ(renamed.code, 0) << renamed.err;
+  json j = json::parse(renamed.out);
+  EXPECT_EQ(j["path"], "lib::imp::Config");
+  EXPECT_EQ(j["public_paths"], json::array({"lib::Settings"}));
+
+  RunResult glob = Ferrograph("show lib::bytes::Engine --no-source " + Db());
+  ASSERT_EQ(glob.code, 0) << glob.err;
+  EXPECT_THAT(glob.out, HasSubstr("struct lib::hidden::Engine"));
+
+  RunResult method = Ferrograph("show lib::Engine::start --no-source " + Db());
+  ASSERT_EQ(method.code, 0) << method.err;
+  EXPECT_THAT(method.out, HasSubstr("method lib::imp::Engine::start"));
+
+  // A private item is not reachable through the glob.
+  EXPECT_EQ(Ferrograph("show lib::bytes::private_helper " + Db()).code, 1);
+}
+
 TEST_F(CliTest, PathAndGraphOverContainmentAndImpls) {
   Write("ws/Cargo.toml", "[package]\nname = \"geo\"\nversion = \"0.1.0\"\n");
   Write("ws/src/lib.rs", "pub mod shapes;\npub mod other;\npub trait Shape {}\n");

@@ -42,7 +42,7 @@ CHECK_CRATES = [
     "memchr-2.5.0", "itoa-1.0.1", "cfg-if-1.0.0", "log-0.4.17", "once_cell-1.17.0",
     "smallvec-1.9.0", "either-1.6.1", "scopeguard-1.1.0", "arrayvec-0.7.2",
     "unicode-width-0.1.10", "lazy_static-1.4.0", "bytes-1.2.1", "crossbeam-utils-0.8.12",
-    "bitflags-1.3.2",
+    "bitflags-1.3.2", "aho-corasick-0.7.19", "regex-syntax-0.6.27", "regex-1.7.1",
 ]
 
 TARGETS = {"items recall": 99.0, "items precision": 99.0, "IMPLEMENTS": 98.0, "IMPL_FOR": 98.0,
@@ -175,8 +175,12 @@ def main():
             print("no ferrograph binary at %s" % a.ferrograph, file=sys.stderr)
             return 2
         if not shutil.which("cargo") and not os.path.exists(os.path.expanduser("~/.cargo/bin/cargo")):
-            print("cargo not found", file=sys.stderr)
-            return 2
+            # The oracle is rustc itself; without it there is nothing to
+            # compare against. 77 tells ctest to report the test as skipped.
+            print("cargo not found (neither on PATH nor in ~/.cargo/bin): the accuracy "
+                  "targets need rustc/cargo to build the ground truth; skipped",
+                  file=sys.stderr)
+            return 77
         summary, complete = pipeline(a, a.crates or CHECK_CRATES)
     failed = judge(summary, a.resolved_recall)
     if not complete:

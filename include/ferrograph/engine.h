@@ -84,6 +84,9 @@ struct NodeDetails {
   };
   std::vector<Link> out_edges;  // from this node
   std::vector<Link> in_edges;   // to this node
+  // Other paths the item is public under, through `pub use` re-exports
+  // ("regex::Regex" for regex::re_unicode::Regex), sorted.
+  std::vector<std::string> public_paths;
 };
 
 class Engine {
@@ -100,7 +103,9 @@ class Engine {
   Result<IndexReport> Index(const std::string& root, const IndexOptions& options);
 
   Result<GraphStats> Stats();
-  // Nodes matching a canonical path, a path suffix ("Regex::new") or a name.
+  // Nodes matching a canonical path, a path suffix ("Regex::new") or a name;
+  // failing those, a path through `pub use` re-exports ("regex::Regex" for
+  // regex::re_unicode::Regex).
   Result<std::vector<Node>> Find(const std::string& query, int limit = 50);
   Result<NodeDetails> Describe(const NodeId& id);
   // Writes every current node and edge as JSON Lines (see README).
@@ -127,6 +132,7 @@ class Engine {
 
  private:
   explicit Engine(std::unique_ptr<Store> store);
+  Result<std::vector<Node>> FindThroughReExports(const std::string& query, int limit);
   std::unique_ptr<Store> store_;
 };
 

@@ -564,6 +564,7 @@ int CmdShow(const Args& args) {
                          {"other_path", l.other.path},
                          {"other_id", l.other.id.str()}});
     j["edges"] = edges;
+    j["public_paths"] = d->public_paths;
     if (source) j["source"] = d->source ? json(*d->source) : json(nullptr);
     std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return kExitOk;
@@ -582,6 +583,7 @@ int CmdShow(const Args& args) {
   if (!n.in_macro.empty()) fmt::print("  written inside: {}!{{ ... }}\n", n.in_macro);
   fmt::print("  content hash: {}\n  id: {}\n", n.content_hash.str(), n.id.str());
   if (d->container) fmt::print("  in: {} {}\n", KindName(d->container->kind), d->container->path);
+  for (const std::string& p : d->public_paths) fmt::print("  public path: {}\n", p);
   if (!n.docs.empty()) {
     fmt::print("  docs:\n");
     size_t start = 0;
@@ -598,13 +600,28 @@ int CmdShow(const Args& args) {
       fmt::print("    {:<13} {}  (line {})\n", KindName(c.kind), c.name, c.span.start_line);
   }
   if (!d->out_edges.empty() || !d->in_edges.empty()) {
+    // At most kPerGroup edges of each kind and direction; `callers`,
+    // `callees`, `uses`, `impls` and --json give them all.
+    constexpr size_t kPerGroup = 12;
     fmt::print("  edges ({}):\n", d->out_edges.size() + d->in_edges.size());
-    for (const NodeDetails::Link& l : d->out_edges)
-      fmt::print("    {:<13} -> {} {}\n", KindName(l.edge.kind), KindName(l.other.kind),
-                 l.other.path);
-    for (const NodeDetails::Link& l : d->in_edges)
-      fmt::print("    {:<13} <- {} {}\n", KindName(l.edge.kind), KindName(l.other.kind),
-                 l.other.path);
+    for (const auto* links : {&d->out_edges, &d->in_edges}) {
+      const char* arrow = links == &d->out_edges ? "->" : "<-";
+      for (size_t i = 0; i < links->size();) {
+        EdgeKind kind = (*links)[i].edge.kind;
+        size_t end = i;
+        while (end < links->size() && (*links)[end].edge.kind == kind) ++end;
+        for (size_t k = i; k < end && k < i + kPerGroup; ++k) {
+          const NodeDetails::Link& l = (*links)[k];
+          std::string site = l.edge.line ? fmt::format("  (line {})", l.edge.line) : "";
+          if (kind != EdgeKind::kCalls) site.clear();
+          fmt::print("    {:<13} {} {} {}{}\n", KindName(kind), arrow, KindName(l.other.kind),
+                     l.other.path, site);
+        }
+        if (end - i > kPerGroup)
+          fmt::print("    {:<13} {} ... and {} more\n", KindName(kind), arrow, end - i - kPerGroup);
+        i = end;
+      }
+    }
   }
   if (source && d->source) {
     fmt::print("  source:\n");

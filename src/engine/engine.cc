@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 #include <unordered_map>
 
 #include "ingest/indexer.h"
@@ -43,7 +45,96 @@ Result<std::vector<Node>> Engine::Find(const std::string& query, int limit) {
     FG_ASSIGN_OR_RETURN(std::optional<Node> n, store_->GetNode(*id));
     if (n) return std::vector<Node>{*n};
   }
-  return store_->FindNodes(query, limit);
+  FG_ASSIGN_OR_RETURN(std::vector<Node> found, store_->FindNodes(query, limit));
+  if (!found.empty() || query.find("::") == std::string::npos) return found;
+  return FindThroughReExports(query, limit);
+}
+
+namespace {
+
+std::vector<std::string> SplitSegments(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t cut = path.find("::", start);
+    out.push_back(path.substr(start, cut == std::string::npos ? std::string::npos : cut - start));
+    if (cut == std::string::npos) break;
+    start = cut + 2;
+  }
+  return out;
+}
+
+// The name a `use` edge binds: its alias, else the imported item's name.
+std::string ImportedName(const Edge& e, const Node& target) {
+  if (!e.props.empty()) {
+    json props = json::parse(e.props, nullptr, /*allow_exceptions=*/false);
+    if (props.is_object() && props.contains("alias") && props["alias"].is_string())
+      return props["alias"].get<std::string>();
+  }
+  return target.name;
+}
+
+}  // namespace
+
+Result<std::vector<Node>> Engine::FindThroughReExports(const std::string& query, int limit) {
+  // Walks the path a segment at a time from the crates named by its first
+  // segment: a segment is a child of the current module (or type), or a
+  // name a `use` in it imports (following IMPORTS edges).
+  std::vector<std::string> segs = SplitSegments(query);
+  if (segs.size() < 2) return std::vector<Node>();
+  FG_ASSIGN_OR_RETURN(std::vector<Node> roots, store_->FindNodes(segs[0], 50));
+  std::vector<Node> current;
+  for (Node& n : roots)
+    if (n.kind == NodeKind::kCrate && n.name == segs[0]) current.push_back(std::move(n));
+  constexpr size_t kMaxFrontier = 64;
+  for (size_t i = 1; i < segs.size() && !current.empty(); ++i) {
+    std::vector<Node> next;
+    std::set<NodeId> seen;
+    auto take = [&](Node n) {
+      if (seen.insert(n.id).second && next.size() < kMaxFrontier) next.push_back(std::move(n));
+    };
+    for (const Node& at : current) {
+      FG_ASSIGN_OR_RETURN(std::vector<Edge> down, store_->EdgesFrom(at.id, EdgeKind::kContains));
+      // A type's associated items live in its impls: `regex::Regex::new`.
+      FG_ASSIGN_OR_RETURN(std::vector<Edge> impls, store_->EdgesTo(at.id, EdgeKind::kImplFor));
+      for (const Edge& impl : impls) {
+        FG_ASSIGN_OR_RETURN(std::vector<Edge> items,
+                            store_->EdgesFrom(impl.src, EdgeKind::kContains));
+        for (Edge& item : items)
+          if (item.dst != at.id) down.push_back(std::move(item));
+      }
+      for (const Edge& e : down) {
+        FG_ASSIGN_OR_RETURN(std::optional<Node> child, store_->GetNode(e.dst));
+        if (!child) continue;
+        if (child->kind == NodeKind::kUse) {
+          FG_ASSIGN_OR_RETURN(std::vector<Edge> imports,
+                              store_->EdgesFrom(child->id, EdgeKind::kImports));
+          for (const Edge& imp : imports) {
+            FG_ASSIGN_OR_RETURN(std::optional<Node> target, store_->GetNode(imp.dst));
+            if (!target) continue;
+            if (imp.props.find("\"glob\":true") != std::string::npos) {
+              // `pub use m::*`: the public items of m, under their names.
+              FG_ASSIGN_OR_RETURN(std::vector<Edge> inner,
+                                  store_->EdgesFrom(target->id, EdgeKind::kContains));
+              for (const Edge& ie : inner) {
+                FG_ASSIGN_OR_RETURN(std::optional<Node> item, store_->GetNode(ie.dst));
+                if (item && item->name == segs[i] && item->visibility == Visibility::kPublic &&
+                    item->kind != NodeKind::kUse)
+                  take(std::move(*item));
+              }
+            } else if (ImportedName(imp, *target) == segs[i]) {
+              take(std::move(*target));
+            }
+          }
+        } else if (child->name == segs[i] && child->kind != NodeKind::kImpl) {
+          take(std::move(*child));
+        }
+      }
+    }
+    current = std::move(next);
+  }
+  if (static_cast<int>(current.size()) > limit) current.resize(static_cast<size_t>(limit));
+  return current;
 }
 
 Result<NodeDetails> Engine::Describe(const NodeId& id) {
@@ -81,6 +172,18 @@ Result<NodeDetails> Engine::Describe(const NodeId& id) {
       return std::tie(a.edge.kind, a.other.path) < std::tie(b.edge.kind, b.other.path);
     });
   }
+  // Public re-exports: a `pub use` importing this node makes it reachable
+  // from the use's module under the imported name.
+  for (const NodeDetails::Link& l : d.in_edges) {
+    if (l.edge.kind != EdgeKind::kImports || l.other.visibility != Visibility::kPublic) continue;
+    FG_ASSIGN_OR_RETURN(std::optional<Node> module, store_->GetNode(l.other.parent));
+    if (!module || (module->kind != NodeKind::kCrate && module->visibility != Visibility::kPublic))
+      continue;
+    d.public_paths.push_back(module->path + "::" + ImportedName(l.edge, d.node));
+  }
+  std::sort(d.public_paths.begin(), d.public_paths.end());
+  d.public_paths.erase(std::unique(d.public_paths.begin(), d.public_paths.end()),
+                       d.public_paths.end());
   return d;
 }
 
