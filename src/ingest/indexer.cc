@@ -484,6 +484,10 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
   input.crate_name = crate_name;
   input.crate_id = MakeNodeId(key, crate_name, NodeKind::kCrate, 0);
   input.edition_2015 = target.package->edition == "2015";
+  // The build modelled: the host's cfgs and the package's default features.
+  CfgSet cfg = CfgSet::HostDefault();
+  for (const std::string& f : target.package->features) cfg.AddFeature(f);
+  input.cfg = &cfg;
   for (const auto& [dep_key, pkg_name] : target.package->dependencies) {
     // `core`, `alloc` and `std` always name the sysroot crates; a Cargo
     // dependency under such a key is the rustc-std-workspace shim that only

@@ -749,6 +749,7 @@ class Discoverer {
         pkg.dependencies.emplace(CrateNameOf(d.key), package);
       }
     }
+    pkg.features = ResolveFeatures(m).features;
     ws_->packages.push_back(std::move(pkg));
   }
 

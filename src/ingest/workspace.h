@@ -50,6 +50,9 @@ struct Package {
   // package name ("serde_json"), from [dependencies], [dev-dependencies],
   // [build-dependencies] and target-specific tables.
   std::map<std::string, std::string> dependencies;
+  // The features a plain `cargo build` enables (its `feature = "..."` cfgs),
+  // sorted: `default` and what it turns on, transitively.
+  std::vector<std::string> features;
 };
 
 struct Workspace {

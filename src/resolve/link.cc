@@ -9,6 +9,7 @@
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "hash/blake3_hasher.h"
@@ -178,6 +179,7 @@ class Linker {
         auto parent = module_of_path.find(cut == std::string::npos ? "" : m.path.substr(0, cut));
         m.parent = parent == module_of_path.end() ? 0 : parent->second;
         m.id = lf.module_id;
+        m.cfg_off = cfg_off_.count(lf.module_id) > 0;
         auto vis = mod_visibility.find(m.path);
         m.visibility = lf.synthesized                ? Visibility::kPublic
                        : vis == mod_visibility.end() ? Visibility::kPrivate
@@ -225,6 +227,12 @@ class Linker {
         bool direct = scope >= 0;
         int mod = direct ? scope : fi.module[static_cast<size_t>(parent)];
         fi.module[i] = mod;
+        // Under a false cfg: its own, its parent's, or its file module's.
+        if (in_.cfg != nullptr &&
+            ((parent >= 0 ? cfg_off_.count(lf.nodes[static_cast<size_t>(parent)].id) > 0
+                          : cfg_off_.count(lf.module_id) > 0) ||
+             (!node.cfgs.empty() && EvaluateCfgs(node.cfgs, *in_.cfg) == CfgValue::kFalse)))
+          cfg_off_.insert(node.id);
         if (needs_block[i]) {
           ModuleInput b;
           b.block = true;
@@ -243,6 +251,7 @@ class Linker {
             m.parent = mod;
             m.id = node.id;
             m.visibility = node.visibility;
+            m.cfg_off = cfg_off_.count(node.id) > 0;
             inline_module[i] = static_cast<int>(crate_input_.modules.size());
             module_of_path.emplace(node.path, inline_module[i]);
             crate_input_.modules.push_back(std::move(m));
@@ -259,6 +268,7 @@ class Linker {
         it.id = node.id;
         it.macro_export =
             std::find(node.attrs.begin(), node.attrs.end(), "macro_export") != node.attrs.end();
+        it.cfg_off = cfg_off_.count(node.id) > 0;
         if (!direct) {
           // An enum's variant or a trait's associated item.
           if (parent < 0 || position[parent] < 0 ||
@@ -652,7 +662,7 @@ class Linker {
     const auto& index = methods ? methods_by_name_ : functions_by_name_;
     if (!by_name_built_) BuildNameIndex();
     auto it = index.find(name);
-    if (it != index.end()) candidates = it->second;
+    if (it != index.end()) candidates = PreferCfgOn(it->second);
     if (candidates.empty() || candidates.size() > kMaxNameOnlyCandidates) {
       ++stats_.calls_unresolved;
       return;
@@ -681,8 +691,18 @@ class Linker {
   }
 
   // Emits the edges for one resolved set of callees.
-  void Callees(const NodeId& src, const std::vector<NodeId>& found, std::string_view how,
-               uint32_t line, EdgeSink& sink) {
+  // Drops candidates under a false cfg when some remain.
+  std::vector<NodeId> PreferCfgOn(std::vector<NodeId> ids) const {
+    if (cfg_off_.empty() || ids.size() < 2) return ids;
+    std::vector<NodeId> on;
+    for (const NodeId& id : ids)
+      if (!cfg_off_.count(id)) on.push_back(id);
+    return on.empty() ? ids : on;
+  }
+
+  void Callees(const NodeId& src, std::vector<NodeId> found, std::string_view how, uint32_t line,
+               EdgeSink& sink) {
+    found = PreferCfgOn(std::move(found));
     if (found.size() == 1) {
       if (how == "exact") ++stats_.calls_exact;
       if (how == "import") ++stats_.calls_import;
@@ -758,7 +778,7 @@ class Linker {
 
   // The single callee `name` names on a value of type v, if exactly one.
   std::optional<NodeId> UniqueMember(const TypeValue& v, std::string_view name) {
-    std::vector<NodeId> found = TypeMembers(v.target, name);
+    std::vector<NodeId> found = PreferCfgOn(TypeMembers(v.target, name));
     if (found.size() != 1) return std::nullopt;
     return found[0];
   }
@@ -775,7 +795,7 @@ class Linker {
     if (path.empty()) return v;
     if (path.size() == 2 && (path[0] == "Self" || IsGenericOf(f, item, path[0], nullptr))) {
       TypeTarget t = ResolveType(f, item, PathSegments{path[0]});
-      std::vector<NodeId> found = TypeMembers(t, path[1]);
+      std::vector<NodeId> found = PreferCfgOn(TypeMembers(t, path[1]));
       if (found.size() == 1) return ReturnOf(found[0]);
       return v;
     }
@@ -795,7 +815,7 @@ class Linker {
       t.kind = TypeTarget::kItem;
       t.id = r.id;
       t.node_kind = r.node_kind;
-      std::vector<NodeId> found = TypeMembers(t, path.back());
+      std::vector<NodeId> found = PreferCfgOn(TypeMembers(t, path.back()));
       if (found.size() == 1) return ReturnOf(found[0]);
     }
     return v;
@@ -969,6 +989,8 @@ class Linker {
   std::map<std::string, std::vector<NodeId>, std::less<>> functions_by_name_;
   std::map<std::string, std::vector<NodeId>, std::less<>> methods_by_name_;
   std::map<std::string, Node> externals_;
+  // Items (and modules) under a false #[cfg] of in_.cfg.
+  std::unordered_set<NodeId, FixedBytesHash> cfg_off_;
   LinkStats stats_;
 };
 

@@ -51,6 +51,7 @@
 #include "ferrograph/graph.h"
 #include "ferrograph/stats.h"
 #include "graph/extract.h"
+#include "resolve/cfg.h"
 #include "resolve/resolver.h"
 
 namespace ferrograph {
@@ -78,6 +79,11 @@ struct LinkInput {
   NodeId crate_id;
   bool edition_2015 = false;
   std::vector<CrateDependency> dependencies;
+  // The build whose #[cfg]s are modelled: where a name is defined several
+  // times under different cfgs, the definition whose cfg holds wins, and
+  // call candidates under a false cfg are dropped when others remain. Null:
+  // every cfg counts as true.
+  const CfgSet* cfg = nullptr;
 };
 
 using LinkStats = CallResolutionStats;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,23 @@ class CrateFixture {
     f.source = std::move(source);
   }
 
+  void SetCfg(CfgSet cfg) { cfg_ = std::move(cfg); }
+
+  // "path@line" of the node an edge reaches, for same-path definitions.
+  std::string DstWithLine(std::string_view kind, std::string_view src,
+                          std::string_view dst = "") const {
+    for (const Edge& e : raw_)
+      if (KindName(e.kind) == kind && Name(e.src) == src && (dst.empty() || Name(e.dst) == dst)) {
+        for (const File& f : files_)
+          for (const Node& n : f.nodes)
+            if (n.id == e.dst) return n.path + "@" + std::to_string(n.span.start_line);
+      }
+    return "";
+  }
+
   void Link() {
     RustParser parser;
+    if (cfg_) input_.cfg = &*cfg_;
     input_.crate_key = kCrate;
     input_.crate_name = kCrate;
     input_.crate_id = MakeNodeId(kCrate, kCrate, NodeKind::kCrate, 0);
@@ -49,6 +65,7 @@ class CrateFixture {
         n.visibility = it.visibility;
         n.attrs = it.attrs;
         n.derives = it.derives;
+        n.cfgs = it.cfgs;
         n.id = MakeNodeId(kCrate, n.path, n.kind, static_cast<uint32_t>(i));
         names_[n.id] = n.path;
         f.nodes.push_back(std::move(n));
@@ -70,6 +87,7 @@ class CrateFixture {
     result_ = LinkCrate(input_, link);
     for (const Node& n : result_.externals) names_[n.id] = n.path;
     for (const LinkFile& lf : link) {
+      raw_.insert(raw_.end(), lf.edges.begin(), lf.edges.end());
       for (const Edge& e : lf.edges) {
         std::string text = std::string(KindName(e.kind)) + " " + Name(e.src) + " -> " + Name(e.dst);
         if (!e.props.empty()) text += " " + e.props;
@@ -102,6 +120,8 @@ class CrateFixture {
     std::vector<Node> nodes;
   };
   std::vector<File> files_;
+  std::optional<CfgSet> cfg_;
+  std::vector<Edge> raw_;
   LinkInput input_;
   LinkResult result_;
   std::map<NodeId, std::string> names_;
@@ -242,6 +262,41 @@ impl<I: Input> Bounded<I> { pub fn size(&self) -> usize { self.input.len() } }
   // The alias itself is what signatures use.
   EXPECT_THAT(c.EdgesOf("USES_TYPE"),
               Contains(R"(USES_TYPE demo::parse -> demo::ParseStream {"role":"param"})"));
+}
+
+// A name defined under opposite cfgs resolves to the definition the modelled
+// build compiles; without a build (no CfgSet) the first one wins.
+TEST(LinkTest, DefinitionsUnderAFalseCfgLoseToTheirAlternatives) {
+  const char* src = R"(
+#[cfg(miri)]
+mod imp { pub fn go() {} }
+#[cfg(not(miri))]
+mod imp { pub fn go() {} }
+#[cfg(feature = "fast")]
+fn pick() {}
+#[cfg(not(feature = "fast"))]
+fn pick() {}
+pub fn run() { imp::go(); pick(); }
+)";
+  CrateFixture plain;
+  plain.AddFile(kCrate, src);
+  plain.Link();
+  EXPECT_EQ(plain.DstWithLine("CALLS", "demo::run", "demo::imp::go"), "demo::imp::go@3");
+
+  CrateFixture host;
+  host.AddFile(kCrate, src);
+  host.SetCfg(CfgSet::HostDefault());
+  host.Link();
+  EXPECT_EQ(host.DstWithLine("CALLS", "demo::run", "demo::imp::go"), "demo::imp::go@5");
+  EXPECT_EQ(host.DstWithLine("CALLS", "demo::run", "demo::pick"), "demo::pick@8");
+
+  CfgSet fast = CfgSet::HostDefault();
+  fast.AddFeature("fast");
+  CrateFixture with_feature;
+  with_feature.AddFile(kCrate, src);
+  with_feature.SetCfg(fast);
+  with_feature.Link();
+  EXPECT_EQ(with_feature.DstWithLine("CALLS", "demo::run", "demo::pick"), "demo::pick@6");
 }
 
 TEST(LinkTest, TraitMethodsThroughImplsDefaultsAndBounds) {

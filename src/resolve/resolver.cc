@@ -240,6 +240,7 @@ class ResolvedCrate::Impl {
     int module = 0;
     int parent = -1;  // item index of the enum/trait
     bool macro_export = false;
+    bool cfg_off = false;
   };
   struct Module {
     uint32_t name = kNoStr;
@@ -248,6 +249,7 @@ class ResolvedCrate::Impl {
     int depth = 0;
     bool block = false;
     bool macro_use = false;
+    bool cfg_off = false;
     Visibility visibility = Visibility::kPrivate;
     NodeId id;
     std::string path;
@@ -271,6 +273,19 @@ class ResolvedCrate::Impl {
   };
 
   void Build(const CrateInput& input);
+  // Whether a definition of this crate is under a false #[cfg].
+  bool CfgOff(const Def& d) const {
+    if (d.crate != this) return false;
+    if (d.kind == DefKind::kItem) return d.index < items_.size() && items_[d.index].cfg_off;
+    if (d.kind == DefKind::kModule) return d.index < modules_.size() && modules_[d.index].cfg_off;
+    return false;
+  }
+  // Binds an item or module declared in a module: the first declaration of
+  // a name wins, unless it is cfg-off and the new one is not.
+  void BindItem(std::unordered_map<uint64_t, Binding>& names, uint64_t key, Binding b) {
+    auto [it, added] = names.try_emplace(key, b);
+    if (!added && CfgOff(it->second.def) && !CfgOff(b.def)) it->second = b;
+  }
   Walk WalkPath(int module, std::span<const std::string_view> segs, Namespace ns, bool force) const;
   Resolution ToResolution(const Walk& w) const;
   Resolution ResolvePublic(int module, std::span<const std::string> path, Namespace ns) const;
@@ -633,6 +648,7 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
     m.parent = i == 0 ? -1 : (in.parent >= 0 && static_cast<size_t>(in.parent) < i ? in.parent : 0);
     m.block = i > 0 && in.block;
     m.macro_use = in.macro_use;
+    m.cfg_off = in.cfg_off;
     m.visibility = in.visibility;
     m.id = in.id;
     m.path = in.path;
@@ -644,10 +660,9 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
   for (size_t i = 1; i < modules_.size(); ++i) {
     Module& m = modules_[i];
     if (m.block) continue;
-    modules_[m.parent].names.try_emplace(
-        Key(m.name, Namespace::kType),
-        Binding{Def{DefKind::kModule, this, static_cast<uint32_t>(i)},
-                ScopeOf(m.visibility, m.parent), ResolvedVia::kItem});
+    BindItem(modules_[m.parent].names, Key(m.name, Namespace::kType),
+             Binding{Def{DefKind::kModule, this, static_cast<uint32_t>(i)},
+                     ScopeOf(m.visibility, m.parent), ResolvedVia::kItem});
   }
   // Items.
   for (size_t mi = 0; mi < input.modules.size(); ++mi) {
@@ -663,6 +678,7 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
       item.id = it.id;
       item.module = static_cast<int>(mi);
       item.macro_export = it.macro_export;
+      item.cfg_off = it.cfg_off;
       const uint32_t index = static_cast<uint32_t>(items_.size());
       if (it.parent >= 0 && static_cast<size_t>(it.parent) < k) {
         item.parent = static_cast<int>(base + it.parent);
@@ -685,9 +701,8 @@ void ResolvedCrate::Impl::Build(const CrateInput& input) {
       }
       for (int ns = 0; ns < kNamespaceCount; ++ns) {
         if (!InNamespace(it.kind, static_cast<Namespace>(ns))) continue;
-        m.names.try_emplace(
-            Key(item.name, static_cast<Namespace>(ns)),
-            Binding{Def{DefKind::kItem, this, index}, item.scope, ResolvedVia::kItem});
+        BindItem(m.names, Key(item.name, static_cast<Namespace>(ns)),
+                 Binding{Def{DefKind::kItem, this, index}, item.scope, ResolvedVia::kItem});
       }
     }
   }

@@ -65,6 +65,10 @@ struct ItemInput {
   // `use Enum::*`); a parent must precede its children.
   int parent = -1;
   bool macro_export = false;  // a macro_rules! with #[macro_export]
+  // Its #[cfg] is false for the build being modelled. Such an item still
+  // binds its name, but an item of the same name whose cfg holds wins
+  // (`#[cfg(miri)] mod imp;` / `#[cfg(not(miri))] mod imp;`).
+  bool cfg_off = false;
 };
 
 class ResolvedCrate;
@@ -80,6 +84,7 @@ struct ModuleInput {
   Visibility visibility = Visibility::kPrivate;
   bool block = false;
   bool macro_use = false;  // #[macro_use] on the `mod`: its textual macros reach the parent
+  bool cfg_off = false;    // as ItemInput::cfg_off
   std::vector<ItemInput> items;
   std::vector<UseImport> imports;  // UseImport::item and ::line are not used
 };
