@@ -487,6 +487,7 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
   // The build modelled: the host's cfgs and the package's default features.
   CfgSet cfg = CfgSet::HostDefault();
   for (const std::string& f : target.package->features) cfg.AddFeature(f);
+  for (const std::string& c : target.package->build_cfgs) cfg.Set(c);
   input.cfg = &cfg;
   for (const auto& [dep_key, pkg_name] : target.package->dependencies) {
     // `core`, `alloc` and `std` always name the sysroot crates; a Cargo

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -750,6 +751,10 @@ class Discoverer {
       }
     }
     pkg.features = ResolveFeatures(m).features;
+    if (std::ifstream in(dir / "build.rs", std::ios::binary); in) {
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      pkg.build_cfgs = BuildScriptCfgs(text);
+    }
     ws_->packages.push_back(std::move(pkg));
   }
 
@@ -860,6 +865,52 @@ ModuleFileCandidates ModuleFileFor(
   out.candidates.push_back(Normalize(base / (n + ".rs")).string());
   out.candidates.push_back(Normalize(base / n / "mod.rs").string());
   return out;
+}
+
+std::vector<std::string> BuildScriptCfgs(std::string_view text) {
+  std::set<std::string> out;
+  auto ident_at = [&](size_t pos) {
+    size_t end = pos;
+    while (end < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_'))
+      ++end;
+    return std::string(text.substr(pos, end - pos));
+  };
+  // A string literal's text starting at `pos` (just after the quote),
+  // with everything but identifier characters turned into '_'.
+  auto literal_at = [&](size_t pos) {
+    std::string s;
+    for (size_t i = pos; i < text.size() && text[i] != '"' && s.size() < 64; ++i)
+      s.push_back(std::isalnum(static_cast<unsigned char>(text[i])) ? text[i] : '_');
+    return s;
+  };
+  for (size_t at = text.find("rustc-cfg="); at != std::string_view::npos;
+       at = text.find("rustc-cfg=", at + 1)) {
+    std::string name = ident_at(at + 10);
+    if (!name.empty()) out.insert(name);
+  }
+  struct Call {
+    std::string_view prefix;  // `NAME("` as written
+    std::string_view cfg_prefix;
+  };
+  for (Call c : {Call{"emit(\"", ""}, Call{"emit_sysroot_crate(\"", "has_"},
+                 Call{"emit_has_type(\"", "has_"}, Call{"emit_has_path(\"", "has_"}}) {
+    for (size_t at = text.find(c.prefix); at != std::string_view::npos;
+         at = text.find(c.prefix, at + 1)) {
+      std::string name = literal_at(at + c.prefix.size());
+      if (!name.empty()) out.insert(std::string(c.cfg_prefix) + name);
+    }
+  }
+  for (size_t at = text.find("emit_rustc_version("); at != std::string_view::npos;
+       at = text.find("emit_rustc_version(", at + 1)) {
+    size_t p = at + 19;
+    std::string major = ident_at(p);
+    p += major.size();
+    while (p < text.size() && (text[p] == ',' || text[p] == ' ')) ++p;
+    std::string minor = ident_at(p);
+    if (!major.empty() && !minor.empty()) out.insert("rustc_" + major + "_" + minor);
+  }
+  return {out.begin(), out.end()};
 }
 
 }  // namespace ferrograph

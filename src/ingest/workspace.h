@@ -53,7 +53,15 @@ struct Package {
   // The features a plain `cargo build` enables (its `feature = "..."` cfgs),
   // sorted: `default` and what it turns on, transitively.
   std::vector<std::string> features;
+  // Custom cfgs its build script (build.rs) can set: `rustc-cfg=NAME`
+  // printed, autocfg's emit("NAME"), emit_sysroot_crate/has_type/
+  // rustc_version. Modelled as set, as on a current toolchain; sorted.
+  std::vector<std::string> build_cfgs;
 };
+
+// The custom cfg names a build script's source can emit (see
+// Package::build_cfgs), found by scanning its text; sorted, unique.
+std::vector<std::string> BuildScriptCfgs(std::string_view build_rs);
 
 struct Workspace {
   std::string root;  // absolute, normalized: the directory indexed

@@ -682,5 +682,22 @@ TEST(WorkspaceModuleFileTest, PathsAreNormalized) {
               ElementsAre("/p/src/foo.rs", "/p/src/foo/mod.rs"));
 }
 
+TEST(BuildScriptCfgsTest, FindsTheCfgsABuildScriptCanEmit) {
+  EXPECT_THAT(BuildScriptCfgs(R"(
+fn main() {
+    println!("cargo:rustc-cfg=memchr_runtime_simd");
+    println!("cargo:rustc-cfg={}", name);  // not a literal: skipped
+    let ac = autocfg::new();
+    ac.emit_sysroot_crate("std");
+    ac.emit_has_type("i128");
+    ac.emit_rustc_version(1, 36);
+    autocfg::emit("has_foo");
+}
+)"),
+              ::testing::ElementsAre("has_foo", "has_i128", "has_std", "memchr_runtime_simd",
+                                     "rustc_1_36"));
+  EXPECT_TRUE(BuildScriptCfgs("fn main() {}").empty());
+}
+
 }  // namespace
 }  // namespace ferrograph

@@ -83,6 +83,69 @@ std::string JsonString(std::string_view s) {
   return out;
 }
 
+// Whether every cfg option a predicate mentions is one the modelled build
+// decides: rustc's own (and docs.rs's `docsrs`), or one the build sets. A
+// custom name nobody sets (`loom`, a build script's cfg we could not see)
+// leaves the predicate undecided rather than false.
+bool DecidedBy(std::string_view pred, const CfgSet& set) {
+  static constexpr std::string_view kRustc[] = {"all",
+                                                "any",
+                                                "not",
+                                                "true",
+                                                "false",
+                                                "unix",
+                                                "windows",
+                                                "test",
+                                                "doc",
+                                                "doctest",
+                                                "miri",
+                                                "debug_assertions",
+                                                "overflow_checks",
+                                                "proc_macro",
+                                                "panic",
+                                                "feature",
+                                                "target_os",
+                                                "target_family",
+                                                "target_arch",
+                                                "target_pointer_width",
+                                                "target_endian",
+                                                "target_env",
+                                                "target_vendor",
+                                                "target_abi",
+                                                "target_has_atomic",
+                                                "target_feature",
+                                                "target_thread_local",
+                                                "relocation_model",
+                                                "sanitize",
+                                                "docsrs",
+                                                "ub_checks",
+                                                "fmt_debug"};
+  for (size_t i = 0; i < pred.size();) {
+    char c = pred[i];
+    if (c == '"') {  // skip a string literal
+      for (++i; i < pred.size() && pred[i] != '"'; ++i)
+        if (pred[i] == '\\') ++i;
+      ++i;
+      continue;
+    }
+    if (!(std::isalpha(static_cast<unsigned char>(c)) || c == '_')) {
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < pred.size() &&
+           (std::isalnum(static_cast<unsigned char>(pred[end])) || pred[end] == '_'))
+      ++end;
+    std::string_view name = pred.substr(i, end - i);
+    i = end;
+    if (name == "r" && i < pred.size() && (pred[i] == '#' || pred[i] == '"'))
+      continue;  // a raw string r"..." / r#"..."#
+    if (std::find(std::begin(kRustc), std::end(kRustc), name) != std::end(kRustc)) continue;
+    if (!set.IsSet(name)) return false;
+  }
+  return true;
+}
+
 // What a type position names, in the context of an item.
 struct TypeTarget {
   enum Kind { kNone, kItem, kExternal, kGeneric } kind = kNone;
@@ -231,7 +294,7 @@ class Linker {
         if (in_.cfg != nullptr &&
             ((parent >= 0 ? cfg_off_.count(lf.nodes[static_cast<size_t>(parent)].id) > 0
                           : cfg_off_.count(lf.module_id) > 0) ||
-             (!node.cfgs.empty() && EvaluateCfgs(node.cfgs, *in_.cfg) == CfgValue::kFalse)))
+             (!node.cfgs.empty() && CfgFalse(node.cfgs))))
           cfg_off_.insert(node.id);
         if (needs_block[i]) {
           ModuleInput b;
@@ -691,6 +754,13 @@ class Linker {
   }
 
   // Emits the edges for one resolved set of callees.
+  // Some cfg of an item is decidedly false for the modelled build.
+  bool CfgFalse(const std::vector<std::string>& cfgs) const {
+    for (const std::string& c : cfgs)
+      if (DecidedBy(c, *in_.cfg) && EvaluateCfg(c, *in_.cfg) == CfgValue::kFalse) return true;
+    return false;
+  }
+
   // Drops candidates under a false cfg when some remain.
   std::vector<NodeId> PreferCfgOn(std::vector<NodeId> ids) const {
     if (cfg_off_.empty() || ids.size() < 2) return ids;

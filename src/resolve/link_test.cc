@@ -299,6 +299,32 @@ pub fn run() { imp::go(); pick(); }
   EXPECT_EQ(with_feature.DstWithLine("CALLS", "demo::run", "demo::pick"), "demo::pick@6");
 }
 
+// A custom cfg the build does not set (a build script's `has_std`) leaves
+// the definitions undecided: the first one stays, as without a build; once
+// the build sets it, the cfg decides.
+TEST(LinkTest, CustomCfgsNobodySetsAreUndecided) {
+  const char* src = R"(
+#[cfg(not(has_std))]
+pub struct Map { b: u8 }
+#[cfg(has_std)]
+pub struct Map { a: u8 }
+pub fn make(m: Map) {}
+)";
+  CrateFixture host;
+  host.AddFile(kCrate, src);
+  host.SetCfg(CfgSet::HostDefault());
+  host.Link();
+  EXPECT_EQ(host.DstWithLine("USES_TYPE", "demo::make", "demo::Map"), "demo::Map@2");
+
+  CrateFixture probed;
+  probed.AddFile(kCrate, src);
+  CfgSet with = CfgSet::HostDefault();
+  with.Set("has_std");
+  probed.SetCfg(with);
+  probed.Link();
+  EXPECT_EQ(probed.DstWithLine("USES_TYPE", "demo::make", "demo::Map"), "demo::Map@4");
+}
+
 TEST(LinkTest, TraitMethodsThroughImplsDefaultsAndBounds) {
   CrateFixture c;
   c.AddFile(kCrate, R"(
