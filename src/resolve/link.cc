@@ -353,6 +353,12 @@ class Linker {
                     : fi.block[parent] >= 0      ? fi.block[parent]
                                                  : -1;
         if (scope < 0) continue;
+        // A `use` under its own false #[cfg] does not exist for the build
+        // (serde's `#[cfg(not(feature = "std"))] pub use core::*;` beside
+        // `#[cfg(feature = "std")] pub use std::*;`). One merely inside a
+        // cfg-off module (tests) still serves that module's references.
+        const Node& use_node = lf.nodes[static_cast<size_t>(imp.item)];
+        if (in_.cfg != nullptr && !use_node.cfgs.empty() && CfgFalse(use_node.cfgs)) continue;
         auto& imports = crate_input_.modules[static_cast<size_t>(scope)].imports;
         fi.import_slot[k] = {scope, imports.size()};
         imports.push_back(imp);

@@ -302,6 +302,35 @@ pub fn run() { imp::go(); pick(); }
 // A custom cfg the build does not set (a build script's `has_std`) leaves
 // the definitions undecided: the first one stays, as without a build; once
 // the build sets it, the cfg decides.
+// Globs under opposite cfgs: only the one the build compiles imports.
+TEST(LinkTest, UsesUnderAFalseCfgImportNothing) {
+  const char* src = R"(
+mod lib {
+    #[cfg(not(feature = "std"))]
+    pub use core::*;
+    #[cfg(feature = "std")]
+    pub use std::*;
+}
+use lib::fmt::Debug;
+pub struct X;
+impl Debug for X { fn fmt(&self, f: &mut lib::fmt::Formatter) -> lib::fmt::Result { Ok(()) } }
+)";
+  CrateFixture plain;
+  plain.AddFile(kCrate, src);
+  plain.Link();
+  // Two external globs: which one is meant is undecidable without a build.
+  EXPECT_THAT(plain.EdgesOf("IMPLEMENTS"), Not(Contains(testing::HasSubstr("::fmt::Debug"))));
+
+  CfgSet std_build = CfgSet::HostDefault();
+  std_build.AddFeature("std");
+  CrateFixture built;
+  built.AddFile(kCrate, src);
+  built.SetCfg(std_build);
+  built.Link();
+  EXPECT_THAT(built.EdgesOf("IMPLEMENTS"),
+              Contains("IMPLEMENTS demo::impl Debug for X -> std::fmt::Debug"));
+}
+
 TEST(LinkTest, CustomCfgsNobodySetsAreUndecided) {
   const char* src = R"(
 #[cfg(not(has_std))]

@@ -512,6 +512,16 @@ ResolvedCrate::Impl::Walk ResolvedCrate::Impl::WalkPath(int module,
         w.state = Walk::kIndeterminate;
         return w;
       }
+      if (l == Lookup::kNotFound && c == this && modules_[cur.index].external_globs.size() == 1) {
+        // `lib::fmt` where `mod lib { pub use std::*; }`: the module's only
+        // glob of an external module is the only place left.
+        w.state = Walk::kFound;
+        w.external = modules_[cur.index].external_globs[0];
+        for (size_t j = i; j < n; ++j) w.external += "::" + std::string(segs[j]);
+        w.via = ResolvedVia::kExternalGlob;
+        w.consumed = n;
+        return w;
+      }
       if (l == Lookup::kNotFound || (c != this && b->scope != kScopePublic)) {
         w.consumed = i;
         return w;
