@@ -50,6 +50,10 @@ struct IndexOptions {
   size_t queue_capacity = 256;
   // Index examples/ targets of packages.
   bool include_examples = true;
+  // Resolve names into IMPLEMENTS, CALLS, USES_TYPE, ... edges. Off, only
+  // the items and their containment are indexed (what the speed benchmark
+  // compares against).
+  bool resolve = true;
   // Called from the indexing thread, at most every few milliseconds.
   std::function<void(const IndexProgress&)> on_progress;
 };
@@ -67,6 +71,7 @@ struct IndexReport {
   std::optional<VersionInfo> version;  // nullopt when nothing changed
   std::vector<std::string> warnings;   // "src/x.rs:12:5: syntax error", ...
   CallResolutionStats links;           // call sites of the re-resolved crates
+  double resolve_seconds = 0;          // of `seconds`, spent resolving (indexing thread)
   double seconds = 0;
 };
 

@@ -62,7 +62,7 @@ Exit codes: 0 ok, 1 error, 2 usage.
 const std::map<std::string, std::string>& CommandHelp() {
   static const auto* help = new std::map<std::string, std::string>{
       {"index", R"(Usage: ferrograph index PATH [--db FILE] [--jobs N] [--max-file-bytes N]
-                       [--no-examples] [--json] [--quiet]
+                       [--no-examples] [--no-resolve] [--json] [--quiet]
 
 Indexes the Rust code at PATH (a Cargo workspace, a package, a directory of
 packages, or a directory of .rs files) into the database as one new version.
@@ -73,6 +73,8 @@ nothing is written when nothing changed.
   --jobs N              parser threads (default: all cores)
   --max-file-bytes N    skip files larger than N bytes (default 16777216)
   --no-examples         do not index examples/ targets
+  --no-resolve          items and containment only: no name resolution, so no
+                        IMPLEMENTS, CALLS, USES_TYPE, IMPORTS, ... edges
   --json                print the report as JSON
   --quiet               no progress line and no warnings list
 )"},
@@ -200,7 +202,9 @@ bool TakesValue(const std::string& opt) {
 
 const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
   static const auto* allowed = new std::map<std::string, std::vector<std::string>>{
-      {"index", {"--db", "--jobs", "--max-file-bytes", "--no-examples", "--json", "--quiet"}},
+      {"index",
+       {"--db", "--jobs", "--max-file-bytes", "--no-examples", "--no-resolve", "--json",
+        "--quiet"}},
       {"stats", {"--db", "--json"}},
       {"show", {"--db", "--kind", "--no-source", "--json"}},
       {"export", {"--db", "-o", "--output"}},
@@ -359,6 +363,7 @@ int CmdIndex(const Args& args) {
     options.max_file_bytes = *n;
   }
   options.include_examples = !args.flags.count("--no-examples");
+  options.resolve = !args.flags.count("--no-resolve");
   bool json_out = args.flags.count("--json");
   bool quiet = args.flags.count("--quiet");
   bool tty = isatty(STDERR_FILENO) && !quiet;
@@ -394,6 +399,15 @@ int CmdIndex(const Args& args) {
               {"files_failed", r.files_failed},
               {"bytes_parsed", r.bytes_parsed},
               {"seconds", r.seconds},
+              {"resolve_seconds", r.resolve_seconds},
+              {"calls",
+               {{"sites", r.links.calls},
+                {"exact", r.links.calls_exact},
+                {"import", r.links.calls_import},
+                {"method", r.links.calls_method},
+                {"name_only", r.links.calls_name_only},
+                {"external", r.links.calls_external},
+                {"unresolved", r.links.calls_unresolved}}},
               {"delta", DeltaJson(r.delta)},
               {"version", r.version ? VersionJson(*r.version) : json(nullptr)},
               {"nodes", stats->nodes},
@@ -419,6 +433,13 @@ int CmdIndex(const Args& args) {
   fmt::print("  delta: +{} -{} ~{} nodes ({} moved), +{} -{} edges\n", r.delta.nodes_added,
              r.delta.nodes_removed, r.delta.nodes_changed, r.delta.nodes_moved, r.delta.edges_added,
              r.delta.edges_removed);
+  if (r.links.calls > 0)
+    fmt::print(
+        "  call sites resolved: {} (exact {}, import {}, method {}, name only {}, external {}, "
+        "unresolved {}); resolution {:.2f} s\n",
+        r.links.calls, r.links.calls_exact, r.links.calls_import, r.links.calls_method,
+        r.links.calls_name_only, r.links.calls_external, r.links.calls_unresolved,
+        r.resolve_seconds);
   fmt::print("  graph: {} nodes, {} edges\n", stats->nodes, stats->edges);
   PrintCounts("nodes", stats->nodes_by_kind);
   PrintCounts("edges", stats->edges_by_kind);

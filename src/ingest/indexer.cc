@@ -711,7 +711,12 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
       std::vector<ModRef> ignored;
       wf.update = BuildFile(target, wf.ctx, state, &ignored);
     }
-    std::optional<FileUpdate> externals = ResolveCrate(target, walked);
+    std::optional<FileUpdate> externals;
+    if (options_.resolve) {
+      const uint64_t start = SystemClock()->MonotonicNanos();
+      externals = ResolveCrate(target, walked);
+      report_.resolve_seconds += static_cast<double>(SystemClock()->MonotonicNanos() - start) / 1e9;
+    }
     for (WalkedFile& wf : walked)
       FG_RETURN_IF_ERROR(Write(std::move(*wf.update)).WithContext("writing " + wf.state->rel));
     if (externals) {
