@@ -601,12 +601,30 @@ class Linker {
 
   // ---- edges
 
+  // Collects one file's edges, each (kind, src, dst, line, props) once.
   struct EdgeSink {
+    struct Key {
+      NodeId src, dst;
+      uint32_t line;
+      uint32_t props;  // interned
+      EdgeKind kind;
+      bool operator==(const Key&) const = default;
+    };
+    struct KeyHash {
+      size_t operator()(const Key& k) const {
+        size_t h = FixedBytesHash()(k.src) * 31 + FixedBytesHash()(k.dst);
+        return h ^ (static_cast<size_t>(k.line) << 20) ^ (static_cast<size_t>(k.props) << 8) ^
+               static_cast<size_t>(k.kind);
+      }
+    };
     LinkFile& file;
-    std::set<std::tuple<EdgeKind, NodeId, NodeId, uint32_t, std::string>> seen;
+    std::unordered_set<Key, KeyHash> seen;
+    std::unordered_map<std::string, uint32_t> props_ids;
     void Add(EdgeKind kind, const NodeId& src, const NodeId& dst, uint32_t line,
              std::string props) {
-      if (!seen.emplace(kind, src, dst, line, props).second) return;
+      uint32_t pid =
+          props_ids.try_emplace(props, static_cast<uint32_t>(props_ids.size())).first->second;
+      if (!seen.insert(Key{src, dst, line, pid, kind}).second) return;
       Edge e;
       e.kind = kind;
       e.src = src;
@@ -622,7 +640,7 @@ class Linker {
     LinkFile& lf = files_[f];
     const FileExtraction& ex = *lf.extraction;
     FileInfo& fi = info_[f];
-    EdgeSink sink{lf, {}};
+    EdgeSink sink{lf, {}, {}};
     const size_t n = ex.items.size();
 
     // IMPLEMENTS / IMPL_FOR, derives, HAS_GENERIC.

@@ -801,10 +801,12 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key) {
 
   for (const Edge& e : update.edges) {
     if (e.kind == EdgeKind::kContains) continue;  // carried by Node::parent
-    auto it = current.find(EdgeKey(e));
-    if (it != current.end() && !it->second.empty()) {
-      it->second.pop_back();
-      continue;
+    if (!current.empty()) {  // empty in bulk mode and for a new file: no key needed
+      auto it = current.find(EdgeKey(e));
+      if (it != current.end() && !it->second.empty()) {
+        it->second.pop_back();
+        continue;
+      }
     }
     st.insert_edge.Bind(1, KindName(e.kind))
         .Bind(2, e.src)
