@@ -18,10 +18,15 @@ fg="$root/build/ferrograph"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 step "$fg" index "$crate" --db "$db"
 step "$fg" stats --db "$db"
-step "$fg" show regex::re_unicode::Regex --db "$db" --no-source
+# Its public path (a `pub use` re-export) finds it too.
+step "$fg" show regex::Regex --db "$db" --no-source
 step "$fg" show regex::re_unicode::Regex::is_match --db "$db"
 step "$fg" impls std::fmt::Display --db "$db"
 step "$fg" impls regex::re_unicode::Regex --db "$db"
+step "$fg" callers regex::re_unicode::Regex::is_match_at --depth 2 --db "$db"
+step "$fg" callees regex::re_unicode::Regex::new --depth 2 --db "$db"
+step "$fg" uses regex::re_unicode::Regex --db "$db"
+step "$fg" path regex::re_unicode::Regex::new regex::exec::ExecBuilder::build --db "$db"
 # An ambiguous name lists its candidates (and exits 1).
 step "$fg" show Regex::is_match --db "$db" || true
 export="$root/build/demo/regex.jsonl"
