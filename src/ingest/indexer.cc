@@ -10,6 +10,7 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -190,7 +191,16 @@ class Indexer {
   };
   // Resolves the crate's impls and derives into IMPLEMENTS / IMPL_FOR edges
   // on the files' updates; returns the crate's external nodes' update.
-  std::optional<FileUpdate> ResolveCrate(const TargetPlan& target, std::vector<WalkedFile>& files);
+  std::optional<FileUpdate> ResolveCrate(const TargetPlan& target, std::vector<WalkedFile>& files,
+                                         int depth = 0);
+  // The linked library of workspace package `package_name` (unique by
+  // name), for the crates that depend on it: linked earlier in this run, or
+  // now from its files without writing anything (it was unchanged). Null
+  // when there is no such single package or library.
+  std::shared_ptr<const LinkedCrate> LinkedLibOf(const std::string& package_name, int depth);
+  std::shared_ptr<const LinkedCrate> LinkUnchangedLib(const TargetPlan& target, int depth);
+  // crate key of a library target -> its linked crate.
+  std::map<std::string, std::shared_ptr<const LinkedCrate>> linked_libs_;
   Status WriteCrateOnly(const TargetPlan& target);
   void AddWarning(std::string w) { report_.warnings.push_back(std::move(w)); }
   void Progress(bool force);
@@ -299,6 +309,25 @@ Status Indexer::Plan(const Workspace& ws) {
     plan.files.assign(files.begin(), files.end());
     plans_.push_back(std::move(plan));
   }
+  // Dependencies first: a crate's workspace dependencies are then linked
+  // before it, and need no second pass over their files.
+  std::multimap<std::string, size_t> by_name;
+  for (size_t i = 0; i < plans_.size(); ++i) by_name.emplace(plans_[i].package->name, i);
+  std::vector<int> state(plans_.size(), 0);  // 0 new, 1 in progress, 2 placed
+  std::vector<PackagePlan> ordered;
+  ordered.reserve(plans_.size());
+  std::function<void(size_t)> place = [&](size_t i) {
+    if (state[i] != 0) return;  // placed, or a cycle: keep the order found
+    state[i] = 1;
+    for (const auto& [key, package] : plans_[i].package->dependencies) {
+      if (by_name.count(package) != 1 || plans_[i].package->inactive.count(key)) continue;
+      place(by_name.find(package)->second);
+    }
+    state[i] = 2;
+    ordered.push_back(std::move(plans_[i]));
+  };
+  for (size_t i = 0; i < plans_.size(); ++i) place(i);
+  plans_ = std::move(ordered);
   return Status::OK();
 }
 
@@ -476,7 +505,7 @@ std::string CrateIdent(std::string name) {
 }  // namespace
 
 std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
-                                                std::vector<WalkedFile>& files) {
+                                                std::vector<WalkedFile>& files, int depth) {
   const std::string& key = target.crate_key;
   const std::string& crate_name = target.target.crate_name;
   LinkInput input;
@@ -497,6 +526,17 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
     CrateDependency d;
     d.name = CrateIdent(dep_key);
     d.external_name = CrateIdent(pkg_name);
+    // A crate of the workspace resolves into its items; one the library is
+    // not built with (a dev-dependency, which may depend back on this
+    // package, or an optional one left off) stays external.
+    if (target.package->inactive.count(dep_key)) {
+      input.dependencies.push_back(std::move(d));
+      continue;
+    }
+    if (std::shared_ptr<const LinkedCrate> dep = LinkedLibOf(pkg_name, depth)) {
+      d.crate = ResolverOf(*dep);
+      input.linked_dependencies.push_back(dep);
+    }
     input.dependencies.push_back(std::move(d));
   }
   if (target.target.kind != TargetKind::kLib) {
@@ -504,6 +544,10 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
       if (t.kind == TargetKind::kLib && t.crate_name != crate_name) {
         CrateDependency d;
         d.name = t.crate_name;
+        if (std::shared_ptr<const LinkedCrate> lib = LinkedLibOf(target.package->name, depth)) {
+          d.crate = ResolverOf(*lib);
+          input.linked_dependencies.push_back(lib);
+        }
         input.dependencies.push_back(std::move(d));
       }
     }
@@ -526,6 +570,7 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
     lf.nodes = std::span<const Node>(u.nodes).subspan(offset, lf.extraction->items.size());
   }
   LinkResult linked = LinkCrate(input, link);
+  if (target.target.kind == TargetKind::kLib) linked_libs_[key] = linked.linked;
   for (size_t f = 0; f < files.size(); ++f) {
     std::vector<Edge>& edges = files[f].update->edges;
     edges.insert(edges.end(), std::make_move_iterator(link[f].edges.begin()),
@@ -554,6 +599,77 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
   u.file.hash = HashBytes(u.text);
   u.file.size = u.text.size();
   return u;
+}
+
+std::shared_ptr<const LinkedCrate> Indexer::LinkedLibOf(const std::string& package_name,
+                                                        int depth) {
+  const TargetPlan* lib = nullptr;
+  int packages = 0;
+  for (const PackagePlan& plan : plans_) {
+    if (plan.package->name != package_name) continue;
+    ++packages;
+    for (const TargetPlan& t : plan.targets)
+      if (t.target.kind == TargetKind::kLib) lib = &t;
+  }
+  if (packages != 1 || lib == nullptr) return nullptr;
+  auto it = linked_libs_.find(lib->crate_key);
+  if (it != linked_libs_.end()) return it->second;
+  // Dependency chains are short; a cycle (or a pathological chain) ends here.
+  if (depth >= 8) return nullptr;
+  std::shared_ptr<const LinkedCrate> linked = LinkUnchangedLib(*lib, depth + 1);
+  linked_libs_[lib->crate_key] = linked;
+  return linked;
+}
+
+std::shared_ptr<const LinkedCrate> Indexer::LinkUnchangedLib(const TargetPlan& target, int depth) {
+  // Walks the library's module tree from its files on disk, as ProcessTarget
+  // does, but writes nothing and reports nothing: only the resolver needs it.
+  const std::string& key = target.crate_key;
+  if (target.target.kind != TargetKind::kLib || target.target.root_file.empty()) return nullptr;
+  linked_libs_[key] = nullptr;  // a dependency cycle sees no library
+  const size_t warnings = report_.warnings.size();
+  std::deque<std::pair<std::string, ModuleContext>> pending;
+  pending.emplace_back(target.target.root_file,
+                       ModuleContext{target.target.crate_name, true, 0, true, false});
+  std::set<std::string> visited;
+  std::deque<FileState> states;  // stable addresses for the walked files
+  std::vector<WalkedFile> walked;
+  while (!pending.empty()) {
+    auto [abs, ctx] = std::move(pending.front());
+    pending.pop_front();
+    if (!visited.insert(abs).second) continue;
+    FileState& state = states.emplace_back(ReadFile(0, abs, parser_, /*force_parse=*/true));
+    if (!state.status.ok()) continue;
+    if (!state.parsed) {
+      state.extraction = ParseAndExtract(state.source, parser_);
+      state.parsed = true;
+    }
+    std::vector<ModRef> mods;
+    WalkedFile wf;
+    wf.state = &state;
+    wf.ctx = ctx;
+    wf.update = BuildFile(target, ctx, state, &mods);
+    walked.push_back(std::move(wf));
+    for (const ModRef& m : mods) {
+      ModuleFileCandidates c =
+          ModuleFileFor(abs, ctx.like_mod_rs, m.enclosing, m.name, m.path_attr);
+      std::error_code ec;
+      for (const std::string& cand : c.candidates) {
+        if (!fs::is_regular_file(cand, ec)) continue;
+        bool mod_rs = c.from_path_attr || fs::path(cand).filename() == "mod.rs";
+        pending.emplace_back(cand, ModuleContext{Join(ctx.module_path, m.rel), mod_rs,
+                                                 m.disambiguator, false, false});
+        break;
+      }
+    }
+  }
+  const CallResolutionStats links = report_.links;
+  const double seconds = report_.resolve_seconds;
+  ResolveCrate(target, walked, depth);  // fills linked_libs_[key]; its edges are dropped
+  report_.links = links;
+  report_.resolve_seconds = seconds;
+  report_.warnings.resize(warnings);
+  return linked_libs_[key];
 }
 
 Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,

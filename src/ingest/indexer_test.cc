@@ -347,6 +347,51 @@ TEST_F(IndexerTest, IndexesEveryMemberOfAWorkspace) {
   EXPECT_EQ(nodes["beta::main"], "function");
 }
 
+// Workspace crates resolve into each other's items through their Cargo
+// dependencies (renamed ones included), whichever crate the walk meets first,
+// and the same edges come out when only the dependent crate changed (the
+// unchanged dependency is linked from its files without being written).
+TEST_F(IndexerTest, WorkspaceCratesResolveIntoTheirDependencies) {
+  Write("Cargo.toml", "[workspace]\nmembers = [\"app\", \"zbase\"]\n");
+  Write("app/Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\n"
+        "[dependencies]\ncore_lib = { path = \"../zbase\", package = \"zbase\" }\n");
+  Write("app/src/lib.rs",
+        "use core_lib::Engine;\n"
+        "pub struct Mine;\n"
+        "impl core_lib::Plugin for Mine {}\n"
+        "pub fn start() { let e = Engine::new(); e.run(); core_lib::helper(); }\n");
+  Write("zbase/Cargo.toml", "[package]\nname = \"zbase\"\nversion = \"0.1.0\"\n");
+  Write("zbase/src/lib.rs",
+        "mod engine;\npub use engine::Engine;\npub trait Plugin {}\npub fn helper() {}\n");
+  Write("zbase/src/engine.rs",
+        "pub struct Engine;\nimpl Engine {\n    pub fn new() -> Engine { Engine }\n"
+        "    pub fn run(&self) {}\n}\n");
+  Index();
+  const std::vector<std::string> expected = {
+      "CALLS app::start -> zbase::engine::Engine::new",
+      "CALLS app::start -> zbase::engine::Engine::run",
+      "CALLS app::start -> zbase::helper",
+      "IMPLEMENTS app::impl core_lib::Plugin for Mine -> zbase::Plugin",
+      "IMPORTS app::use core_lib::Engine -> zbase::engine::Engine",
+  };
+  std::set<std::string> first = Resolved();
+  EXPECT_THAT(first, IsSupersetOf(expected));
+  for (const std::string& e : first) EXPECT_THAT(e, Not(HasSubstr("-> core_lib::"))) << e;
+
+  // Only app changes: zbase is unchanged and not rewritten, yet app's
+  // edges into it are the same.
+  Write("app/src/lib.rs",
+        "use core_lib::Engine;\n"
+        "pub struct Mine;\n"
+        "impl core_lib::Plugin for Mine {}\n"
+        "pub fn start() { let e = Engine::new(); e.run(); core_lib::helper(); }\n"
+        "pub fn more() {}\n");
+  IndexReport r = Index();
+  EXPECT_EQ(r.files_parsed, 1);
+  EXPECT_THAT(Resolved(), IsSupersetOf(expected));
+}
+
 TEST_F(IndexerTest, PlainDirectoryIndexesEveryFileAsAModule) {
   Write("util.rs", "pub fn helper() {}\n");
   Write("deep/nested.rs", "pub struct Deep;\n");

@@ -747,10 +747,18 @@ class Discoverer {
             if (wd.key == d.key) package = wd.package;
           }
         }
-        pkg.dependencies.emplace(CrateNameOf(d.key), package);
+        if (pkg.dependencies.emplace(CrateNameOf(d.key), package).second &&
+            kind == DependencyKind::kDev)
+          pkg.inactive.insert(CrateNameOf(d.key));
       }
     }
-    pkg.features = ResolveFeatures(m).features;
+    CargoFeatureSet features = ResolveFeatures(m);
+    pkg.features = std::move(features.features);
+    for (const CargoDependency& d : m.dependencies) {
+      if (d.optional && !std::binary_search(features.optional_dependencies.begin(),
+                                            features.optional_dependencies.end(), d.key))
+        pkg.inactive.insert(CrateNameOf(d.key));
+    }
     if (std::ifstream in(dir / "build.rs", std::ios::binary); in) {
       std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       pkg.build_cfgs = BuildScriptCfgs(text);

@@ -25,6 +25,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ struct Package {
   // package name ("serde_json"), from [dependencies], [dev-dependencies],
   // [build-dependencies] and target-specific tables.
   std::map<std::string, std::string> dependencies;
+  // Keys of `dependencies` the library is not built with: those only
+  // [dev-dependencies] declare (tests, benches and examples use them), and
+  // optional ones the default features leave off.
+  std::set<std::string> inactive;
   // The features a plain `cargo build` enables (its `feature = "..."` cfgs),
   // sorted: `default` and what it turns on, transitively.
   std::vector<std::string> features;

@@ -86,6 +86,29 @@ std::vector<std::string> TargetSummary(const Package& p) {
   return out;
 }
 
+// What the library is built with: default features, the optional
+// dependencies they turn on, build-script cfgs; dev-dependencies and
+// optional dependencies left off are inactive.
+TEST(WorkspaceTest, RecordsTheDefaultBuildOfAPackage) {
+  TempTree t;
+  t.Write("Cargo.toml",
+          "[package]\nname = \"p\"\nversion = \"0.1.0\"\n"
+          "[features]\ndefault = [\"fast\"]\nfast = [\"dep:simd\"]\nslow = [\"extra\"]\n"
+          "[dependencies]\nsimd = { version = \"1\", optional = true }\n"
+          "extra = { version = \"1\", optional = true }\nplain = \"1\"\n"
+          "[dev-dependencies]\ntester = \"1\"\nplain = \"1\"\n");
+  t.Write("src/lib.rs", "");
+  t.Write("build.rs", "fn main() { println!(\"cargo:rustc-cfg=has_simd\"); }\n");
+  Result<Workspace> ws = DiscoverWorkspace(t.root().string());
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  ASSERT_EQ(ws->packages.size(), 1u);
+  const Package& p = ws->packages[0];
+  EXPECT_THAT(p.features, ElementsAre("default", "fast"));
+  EXPECT_THAT(p.build_cfgs, ElementsAre("has_simd"));
+  EXPECT_EQ(p.inactive, (std::set<std::string>{"extra", "tester"}));
+  EXPECT_EQ(p.dependencies.count("simd"), 1u);
+}
+
 TEST(WorkspaceTest, ExpandsGlobbedMembersHonouringExclude) {
   fs::path root = FixtureDir("globbed");
   Result<Workspace> ws = DiscoverWorkspace(root.string());

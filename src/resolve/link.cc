@@ -163,6 +163,23 @@ struct Members {
   std::vector<NodeId> traits;                                           // traits it implements
 };
 
+}  // namespace
+
+// A crate's associated-item tables, for itself and the crates that depend on
+// it (their calls into its types and traits).
+struct LinkedCrate {
+  std::shared_ptr<const ResolvedCrate> crate;
+  std::unordered_map<NodeId, Members, FixedBytesHash> members;
+  std::unordered_map<NodeId, std::map<std::string, std::vector<NodeId>, std::less<>>,
+                     FixedBytesHash>
+      trait_items;
+  std::unordered_map<NodeId, std::vector<NodeId>, FixedBytesHash> supertraits;
+};
+
+std::shared_ptr<const ResolvedCrate> ResolverOf(const LinkedCrate& linked) { return linked.crate; }
+
+namespace {
+
 class Linker {
  public:
   Linker(const LinkInput& input, std::span<LinkFile> files) : in_(input), files_(files) {}
@@ -170,9 +187,11 @@ class Linker {
   LinkResult Run() {
     BuildModules();
     crate_ = ResolvedCrate::Build(crate_input_);
+    tables_->crate = crate_;
     IndexImplsAndTraits();
     for (size_t f = 0; f < files_.size(); ++f) LinkFileEdges(f);
     LinkResult out;
+    out.linked = tables_;
     out.stats = stats_;
     out.externals.reserve(externals_.size());
     for (auto& [path, n] : externals_) out.externals.push_back(std::move(n));
@@ -561,17 +580,21 @@ class Linker {
   void TraitMembers(const NodeId& trait, std::string_view name, std::vector<NodeId>* out,
                     int depth = 0) const {
     if (depth > 8) return;
-    auto t = trait_items_.find(trait);
-    if (t != trait_items_.end()) {
+    for (const LinkedCrate* c : Tables()) {
+      auto t = c->trait_items.find(trait);
+      if (t == c->trait_items.end()) continue;
       auto it = t->second.find(name);
       if (it != t->second.end()) {
         out->insert(out->end(), it->second.begin(), it->second.end());
         return;
       }
     }
-    auto s = supertraits_.find(trait);
-    if (s == supertraits_.end()) return;
-    for (const NodeId& super : s->second) TraitMembers(super, name, out, depth + 1);
+    for (const LinkedCrate* c : Tables()) {
+      auto s = c->supertraits.find(trait);
+      if (s == c->supertraits.end()) continue;
+      for (const NodeId& super : s->second) TraitMembers(super, name, out, depth + 1);
+      return;
+    }
   }
 
   // Associated items named `name` of a type: inherent impls first, then
@@ -586,13 +609,17 @@ class Linker {
         TraitMembers(t.id, name, &out);
         return out;
       }
-      auto m = members_.find(t.id);
-      if (m == members_.end()) return out;
-      auto it = m->second.inherent.find(name);
-      if (it != m->second.inherent.end()) return it->second;
-      it = m->second.from_traits.find(name);
-      if (it != m->second.from_traits.end()) return it->second;
-      for (const NodeId& tr : m->second.traits) TraitMembers(tr, name, &out);
+      // This crate's impls of the type, then those of the crates it
+      // depends on (the type's own crate among them).
+      std::vector<const Members*> all;
+      for (const LinkedCrate* c : Tables())
+        if (auto m = c->members.find(t.id); m != c->members.end()) all.push_back(&m->second);
+      for (const Members* m : all)
+        if (auto it = m->inherent.find(name); it != m->inherent.end()) return it->second;
+      for (const Members* m : all)
+        if (auto it = m->from_traits.find(name); it != m->from_traits.end()) return it->second;
+      for (const Members* m : all)
+        for (const NodeId& tr : m->traits) TraitMembers(tr, name, &out);
     }
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -1067,11 +1094,18 @@ class Linker {
   std::vector<FileInfo> info_;
   std::vector<int> file_module_;
   std::map<std::pair<size_t, int>, ImplInfo> impls_;
-  std::unordered_map<NodeId, Members, FixedBytesHash> members_;
-  std::unordered_map<NodeId, std::map<std::string, std::vector<NodeId>, std::less<>>,
-                     FixedBytesHash>
-      trait_items_;
-  std::unordered_map<NodeId, std::vector<NodeId>, FixedBytesHash> supertraits_;
+  // This crate's tables (shared with its dependents once linked), and the
+  // tables to search: its own first, then its dependencies'.
+  std::shared_ptr<LinkedCrate> tables_ = std::make_shared<LinkedCrate>();
+  std::unordered_map<NodeId, Members, FixedBytesHash>& members_ = tables_->members;
+  decltype(LinkedCrate::trait_items)& trait_items_ = tables_->trait_items;
+  decltype(LinkedCrate::supertraits)& supertraits_ = tables_->supertraits;
+  std::vector<const LinkedCrate*> Tables() const {
+    std::vector<const LinkedCrate*> out{tables_.get()};
+    for (const auto& d : in_.linked_dependencies)
+      if (d) out.push_back(d.get());
+    return out;
+  }
   // alias -> the aliased type's ref.
   std::unordered_map<NodeId, std::pair<size_t, int>, FixedBytesHash> aliases_;
   // fn -> its return type's ref; struct -> field name -> the field type's ref.

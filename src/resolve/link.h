@@ -44,6 +44,7 @@
 #define FERROGRAPH_RESOLVE_LINK_H_
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -73,6 +74,12 @@ struct LinkFile {
   std::vector<Edge> edges;
 };
 
+// A linked crate, as its dependents see it: its resolver and the items its
+// impls and traits attach to types (for `dep::Type::f()` and methods on a
+// dependency's types). Immutable; shared between threads freely.
+struct LinkedCrate;
+std::shared_ptr<const ResolvedCrate> ResolverOf(const LinkedCrate& linked);
+
 struct LinkInput {
   std::string crate_key;  // the store's crate key (seeds external node ids)
   std::string crate_name;
@@ -84,6 +91,9 @@ struct LinkInput {
   // call candidates under a false cfg are dropped when others remain. Null:
   // every cfg counts as true.
   const CfgSet* cfg = nullptr;
+  // Crates of the workspace this one depends on, already linked (their
+  // resolvers go into `dependencies` too, under the names the code uses).
+  std::vector<std::shared_ptr<const LinkedCrate>> linked_dependencies;
 };
 
 using LinkStats = CallResolutionStats;
@@ -91,6 +101,7 @@ using LinkStats = CallResolutionStats;
 struct LinkResult {
   std::vector<Node> externals;  // sorted by path, unique
   LinkStats stats;
+  std::shared_ptr<const LinkedCrate> linked;  // for the crates that depend on this one
 };
 
 LinkResult LinkCrate(const LinkInput& input, std::span<LinkFile> files);

@@ -24,6 +24,19 @@ constexpr char kCrate[] = "demo";
 // paths are the module's path joined with the item's rel_path.
 class CrateFixture {
  public:
+  explicit CrateFixture(std::string name = kCrate) : name_(std::move(name)) {}
+
+  // A workspace crate this one depends on, linked already; `key` is the
+  // name the code uses for it.
+  void AddDependency(const std::string& key, const CrateFixture& dep) {
+    CrateDependency d;
+    d.name = key;
+    d.crate = ResolverOf(*dep.result().linked);
+    input_.dependencies.push_back(std::move(d));
+    input_.linked_dependencies.push_back(dep.result().linked);
+    for (const auto& [id, name] : dep.names_) names_.emplace(id, name);
+  }
+
   // Files in module-tree order: the crate root first.
   void AddFile(std::string module_path, std::string source) {
     auto& f = files_.emplace_back();
@@ -48,10 +61,10 @@ class CrateFixture {
   void Link() {
     RustParser parser;
     if (cfg_) input_.cfg = &*cfg_;
-    input_.crate_key = kCrate;
-    input_.crate_name = kCrate;
-    input_.crate_id = MakeNodeId(kCrate, kCrate, NodeKind::kCrate, 0);
-    names_[input_.crate_id] = kCrate;
+    input_.crate_key = name_.c_str();
+    input_.crate_name = name_.c_str();
+    input_.crate_id = MakeNodeId(name_.c_str(), name_.c_str(), NodeKind::kCrate, 0);
+    names_[input_.crate_id] = name_.c_str();
     for (File& f : files_) {
       f.extraction = ParseAndExtract(f.source, parser);
       for (size_t i = 0; i < f.extraction.items.size(); ++i) {
@@ -60,13 +73,13 @@ class CrateFixture {
         n.kind = it.kind;
         n.name = it.name;
         n.path = f.module_path + "::" + it.rel_path;
-        n.crate_name = kCrate;
+        n.crate_name = name_.c_str();
         n.span = it.span;
         n.visibility = it.visibility;
         n.attrs = it.attrs;
         n.derives = it.derives;
         n.cfgs = it.cfgs;
-        n.id = MakeNodeId(kCrate, n.path, n.kind, static_cast<uint32_t>(i));
+        n.id = MakeNodeId(name_.c_str(), n.path, n.kind, static_cast<uint32_t>(i));
         names_[n.id] = n.path;
         f.nodes.push_back(std::move(n));
       }
@@ -78,7 +91,7 @@ class CrateFixture {
       link[i].module_path = f.module_path;
       link[i].is_crate_root = i == 0;
       link[i].module_id =
-          i == 0 ? input_.crate_id : MakeNodeId(kCrate, f.module_path, NodeKind::kModule, 0);
+          i == 0 ? input_.crate_id : MakeNodeId(name_.c_str(), f.module_path, NodeKind::kModule, 0);
       names_[link[i].module_id] = f.module_path;
       // The `mod x;` item of the parent names the same module.
       link[i].extraction = &f.extraction;
@@ -119,6 +132,7 @@ class CrateFixture {
     FileExtraction extraction;
     std::vector<Node> nodes;
   };
+  std::string name_;
   std::vector<File> files_;
   std::optional<CfgSet> cfg_;
   std::vector<Edge> raw_;
@@ -352,6 +366,51 @@ pub fn make(m: Map) {}
   probed.SetCfg(with);
   probed.Link();
   EXPECT_EQ(probed.DstWithLine("USES_TYPE", "demo::make", "demo::Map"), "demo::Map@4");
+}
+
+// Items of a workspace crate resolve into that crate's nodes: paths through
+// the dependency's name, its re-exports, methods on its types (found in its
+// impls) and its traits.
+TEST(LinkTest, WorkspaceDependenciesResolveIntoTheirItems) {
+  CrateFixture base("base");
+  base.AddFile("base", R"(
+mod engine;
+pub use engine::Engine;
+pub trait Plugin { fn name(&self) -> &str; fn describe(&self) -> u32 { 0 } }
+)");
+  base.AddFile("base::engine", R"(
+pub struct Engine;
+impl Engine {
+    pub fn new() -> Engine { Engine }
+    pub fn run(&self) {}
+}
+)");
+  base.Link();
+  CrateFixture app("app");
+  app.AddFile("app", R"(
+use base::{Engine, Plugin};
+pub struct Mine;
+impl Plugin for Mine { fn name(&self) -> &str { "mine" } }
+pub fn start(p: &Mine) {
+    let e = Engine::new();
+    e.run();
+    p.describe();
+    base::Engine::new().run();
+}
+)");
+  app.AddDependency("base", base);
+  app.Link();
+  EXPECT_THAT(app.EdgesOf("CALLS"),
+              IsSupersetOf({
+                  R"(CALLS app::start -> base::engine::Engine::new {"resolved":"import"})",
+                  R"(CALLS app::start -> base::engine::Engine::run {"resolved":"method"})",
+                  R"(CALLS app::start -> base::Plugin::describe {"resolved":"method"})",
+                  R"(CALLS app::start -> base::engine::Engine::new {"resolved":"exact"})",
+              }));
+  EXPECT_THAT(app.EdgesOf("IMPLEMENTS"),
+              Contains("IMPLEMENTS app::impl Plugin for Mine -> base::Plugin"));
+  // Nothing of base became an external node.
+  for (const Node& n : app.result().externals) EXPECT_NE(n.crate_name, "base") << n.path;
 }
 
 TEST(LinkTest, TraitMethodsThroughImplsDefaultsAndBounds) {
