@@ -199,6 +199,8 @@ class Indexer {
   // when there is no such single package or library.
   std::shared_ptr<const LinkedCrate> LinkedLibOf(const std::string& package_name, int depth);
   std::shared_ptr<const LinkedCrate> LinkUnchangedLib(const TargetPlan& target, int depth);
+  // Packages whose library was resolved again in this run.
+  std::set<std::string> relinked_packages_;
   // crate key of a library target -> its linked crate.
   std::map<std::string, std::shared_ptr<const LinkedCrate>> linked_libs_;
   Status WriteCrateOnly(const TargetPlan& target);
@@ -814,6 +816,17 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
     const std::string& rel = it->first.second;
     if (rel != "." && rel != kExternalFile && !files_reached_.count(it->first)) changed = true;
   }
+  // A workspace library it is built with was resolved again (it changed):
+  // its edges into that library must be resolved again too.
+  if (!changed && options_.resolve) {
+    if (target.target.kind != TargetKind::kLib && relinked_packages_.count(target.package->name))
+      changed = true;
+    for (const auto& [dep_key, pkg_name] : target.package->dependencies)
+      if (!target.package->inactive.count(dep_key) && relinked_packages_.count(pkg_name))
+        changed = true;
+  }
+  if (changed && target.target.kind == TargetKind::kLib)
+    relinked_packages_.insert(target.package->name);
   if (!changed) {
     if (previous_.count({key, kExternalFile})) files_reached_.insert({key, kExternalFile});
   } else {

@@ -390,6 +390,17 @@ TEST_F(IndexerTest, WorkspaceCratesResolveIntoTheirDependencies) {
   IndexReport r = Index();
   EXPECT_EQ(r.files_parsed, 1);
   EXPECT_THAT(Resolved(), IsSupersetOf(expected));
+
+  // Only zbase changes (`run` becomes `go`): app, unchanged, is resolved
+  // again, so no edge of it points at the closed `run`.
+  Write("zbase/src/engine.rs",
+        "pub struct Engine;\nimpl Engine {\n    pub fn new() -> Engine { Engine }\n"
+        "    pub fn go(&self) {}\n}\n");
+  Index();
+  std::set<std::string> after = Resolved();
+  EXPECT_THAT(after, ::testing::Contains("CALLS app::start -> zbase::engine::Engine::new"));
+  for (const std::string& e : after) EXPECT_THAT(e, Not(HasSubstr("Engine::run"))) << e;
+  for (const std::string& e : after) EXPECT_THAT(e, Not(HasSubstr("-> ?"))) << e;
 }
 
 TEST_F(IndexerTest, PlainDirectoryIndexesEveryFileAsAModule) {
