@@ -68,6 +68,13 @@ std::optional<NodeKind> ParseNodeKind(std::string_view name);
 std::optional<EdgeKind> ParseEdgeKind(std::string_view name);
 std::optional<Visibility> ParseVisibility(std::string_view name);
 
+// Canonical paths: "a::b::C" -> {"a", "b", "C"}; a `<X as a::T>` segment
+// stays whole ("m::<X as a::T>::f" -> {"m", "<X as a::T>", "f"}); spaces
+// outside `<...>` are dropped.
+std::vector<std::string> SplitPath(std::string_view path);
+// The last segment of a path ("C" for "a::b::C"), by the same rules.
+std::string_view LastPathSegment(std::string_view path);
+
 // A half-open byte range with 1-based inclusive lines.
 struct Span {
   uint32_t start_byte = 0;

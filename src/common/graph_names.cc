@@ -1,5 +1,6 @@
 // Text names of the graph vocabulary (include/ferrograph/graph.h).
 #include <array>
+#include <cctype>
 
 #include "ferrograph/graph.h"
 
@@ -40,6 +41,37 @@ std::optional<EdgeKind> ParseEdgeKind(std::string_view name) {
 }
 std::optional<Visibility> ParseVisibility(std::string_view name) {
   return Lookup<Visibility>(kVisibilityNames, name);
+}
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  std::string cur;
+  int depth = 0;
+  for (size_t i = 0; i < path.size(); ++i) {
+    char c = path[i];
+    if (c == '<') ++depth;
+    if (c == '>' && depth > 0) --depth;
+    if (depth == 0 && c == ':' && i + 1 < path.size() && path[i + 1] == ':') {
+      out.push_back(std::move(cur));
+      cur.clear();
+      ++i;
+      continue;
+    }
+    if (depth > 0 || !std::isspace(static_cast<unsigned char>(c))) cur.push_back(c);
+  }
+  out.push_back(std::move(cur));
+  return out;
+}
+
+std::string_view LastPathSegment(std::string_view path) {
+  int depth = 0;
+  for (size_t i = path.size(); i-- > 0;) {
+    char c = path[i];
+    if (c == '>') ++depth;
+    if (c == '<' && depth > 0) --depth;
+    if (depth == 0 && c == ':' && i > 0 && path[i - 1] == ':') return path.substr(i + 1);
+  }
+  return path;
 }
 
 }  // namespace ferrograph

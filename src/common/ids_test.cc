@@ -44,5 +44,19 @@ TEST(IdsTest, KindNamesRoundTrip) {
   EXPECT_FALSE(ParseNodeKind("nope").has_value());
 }
 
+TEST(IdsTest, PathsSplitOutsideAngleBrackets) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(SplitPath("regex::re_unicode::Regex"), (V{"regex", "re_unicode", "Regex"}));
+  EXPECT_EQ(SplitPath("m::<X as std::fmt::Display>::fmt"),
+            (V{"m", "<X as std::fmt::Display>", "fmt"}));
+  EXPECT_EQ(SplitPath("serde :: Serialize"), (V{"serde", "Serialize"}));
+  EXPECT_EQ(SplitPath("::std::io"), (V{"", "std", "io"}));
+  EXPECT_EQ(SplitPath("Vec"), (V{"Vec"}));
+  EXPECT_EQ(LastPathSegment("a::b::C"), "C");
+  EXPECT_EQ(LastPathSegment("m::<X as std::fmt::Display>::fmt"), "fmt");
+  EXPECT_EQ(LastPathSegment("m::impl Tr<a::B> for X"), "impl Tr<a::B> for X");
+  EXPECT_EQ(LastPathSegment("C"), "C");
+}
+
 }  // namespace
 }  // namespace ferrograph

@@ -52,18 +52,6 @@ Result<std::vector<Node>> Engine::Find(const std::string& query, int limit) {
 
 namespace {
 
-std::vector<std::string> SplitSegments(const std::string& path) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    size_t cut = path.find("::", start);
-    out.push_back(path.substr(start, cut == std::string::npos ? std::string::npos : cut - start));
-    if (cut == std::string::npos) break;
-    start = cut + 2;
-  }
-  return out;
-}
-
 // The name a `use` edge binds: its alias, else the imported item's name.
 std::string ImportedName(const Edge& e, const Node& target) {
   if (!e.props.empty()) {
@@ -80,7 +68,7 @@ Result<std::vector<Node>> Engine::FindThroughReExports(const std::string& query,
   // Walks the path a segment at a time from the crates named by its first
   // segment: a segment is a child of the current module (or type), or a
   // name a `use` in it imports (following IMPORTS edges).
-  std::vector<std::string> segs = SplitSegments(query);
+  std::vector<std::string> segs = SplitPath(query);
   if (segs.size() < 2) return std::vector<Node>();
   FG_ASSIGN_OR_RETURN(std::vector<Node> roots, store_->FindNodes(segs[0], 50));
   std::vector<Node> current;

@@ -128,10 +128,7 @@ std::string Join(const std::string& module_path, const std::string& rel) {
   return rel.empty() ? module_path : module_path + "::" + rel;
 }
 
-std::string LastSegment(const std::string& path) {
-  size_t p = path.rfind("::");
-  return p == std::string::npos ? path : path.substr(p + 2);
-}
+std::string LastSegment(const std::string& path) { return std::string(LastPathSegment(path)); }
 
 // The disambiguator of an item: 0 for the first of its (path, kind) under an
 // undisambiguated parent, so that common ids never depend on it; otherwise

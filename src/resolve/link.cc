@@ -17,31 +17,7 @@
 namespace ferrograph {
 namespace {
 
-std::string LastSegment(std::string_view path) {
-  size_t cut = path.rfind("::");
-  return std::string(cut == std::string_view::npos ? path : path.substr(cut + 2));
-}
-
-// "a::b::C" / "a::<X as T>::f" -> segments, `<...>` kept whole.
-std::vector<std::string> SplitPath(std::string_view text) {
-  std::vector<std::string> out;
-  std::string cur;
-  int depth = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '<') ++depth;
-    if (c == '>' && depth > 0) --depth;
-    if (depth == 0 && c == ':' && i + 1 < text.size() && text[i + 1] == ':') {
-      out.push_back(std::move(cur));
-      cur.clear();
-      ++i;
-      continue;
-    }
-    if (!std::isspace(static_cast<unsigned char>(c))) cur.push_back(c);
-  }
-  out.push_back(std::move(cur));
-  return out;
-}
+std::string LastSegment(std::string_view path) { return std::string(LastPathSegment(path)); }
 
 bool IsTypeKind(NodeKind k) {
   return k == NodeKind::kStruct || k == NodeKind::kEnum || k == NodeKind::kUnion ||
