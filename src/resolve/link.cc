@@ -171,6 +171,8 @@ class Linker {
     out.stats = stats_;
     out.externals.reserve(externals_.size());
     for (auto& [path, n] : externals_) out.externals.push_back(std::move(n));
+    std::sort(out.externals.begin(), out.externals.end(),
+              [](const Node& a, const Node& b) { return a.path < b.path; });
     return out;
   }
 
@@ -554,7 +556,7 @@ class Linker {
 
   // Items named `name` of trait `trait` and its supertraits.
   void TraitMembers(const NodeId& trait, std::string_view name, std::vector<NodeId>* out,
-                    int depth = 0) const {
+                    int depth = 0) {
     if (depth > 8) return;
     for (const LinkedCrate* c : Tables()) {
       auto t = c->trait_items.find(trait);
@@ -1076,12 +1078,15 @@ class Linker {
   std::unordered_map<NodeId, Members, FixedBytesHash>& members_ = tables_->members;
   decltype(LinkedCrate::trait_items)& trait_items_ = tables_->trait_items;
   decltype(LinkedCrate::supertraits)& supertraits_ = tables_->supertraits;
-  std::vector<const LinkedCrate*> Tables() const {
-    std::vector<const LinkedCrate*> out{tables_.get()};
-    for (const auto& d : in_.linked_dependencies)
-      if (d) out.push_back(d.get());
-    return out;
+  const std::vector<const LinkedCrate*>& Tables() {
+    if (tables_list_.empty()) {
+      tables_list_.push_back(tables_.get());
+      for (const auto& d : in_.linked_dependencies)
+        if (d) tables_list_.push_back(d.get());
+    }
+    return tables_list_;
   }
+  std::vector<const LinkedCrate*> tables_list_;
   // alias -> the aliased type's ref.
   std::unordered_map<NodeId, std::pair<size_t, int>, FixedBytesHash> aliases_;
   // fn -> its return type's ref; struct -> field name -> the field type's ref.
@@ -1092,7 +1097,7 @@ class Linker {
   bool by_name_built_ = false;
   std::map<std::string, std::vector<NodeId>, std::less<>> functions_by_name_;
   std::map<std::string, std::vector<NodeId>, std::less<>> methods_by_name_;
-  std::map<std::string, Node> externals_;
+  std::unordered_map<std::string, Node> externals_;  // by path
   // Items (and modules) under a false #[cfg] of in_.cfg.
   std::unordered_set<NodeId, FixedBytesHash> cfg_off_;
   LinkStats stats_;
