@@ -71,7 +71,7 @@ struct IndexReport {
   std::optional<VersionInfo> version;  // nullopt when nothing changed
   std::vector<std::string> warnings;   // "src/x.rs:12:5: syntax error", ...
   CallResolutionStats links;           // call sites of the re-resolved crates
-  double resolve_seconds = 0;          // of `seconds`, spent resolving (indexing thread)
+  double resolve_seconds = 0;          // spent resolving, on the linker thread (overlaps the rest)
   double seconds = 0;
 };
 

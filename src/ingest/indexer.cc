@@ -165,7 +165,10 @@ class Indexer {
  public:
   Indexer(Store& store, std::string root, const IndexOptions& options)
       : store_(store), root_(std::move(root)), options_(options) {}
-  ~Indexer() { StopWriter(); }  // joins the writer on every path out of Run()
+  ~Indexer() {  // joins the linker and the writer on every path out of Run()
+    StopLinker();
+    StopWriter();
+  }
 
   Result<IndexReport> Run();
 
@@ -177,8 +180,9 @@ class Indexer {
   Status ProcessPackage(PackagePlan& plan, std::unordered_map<std::string, FileState>& states);
   Status ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
                        std::unordered_map<std::string, FileState>& states);
+  // `quiet`: no warnings for the file's syntax errors (a second pass).
   FileUpdate BuildFile(const TargetPlan& target, const ModuleContext& ctx, FileState& state,
-                       std::vector<ModRef>* mods);
+                       std::vector<ModRef>* mods, bool quiet = false);
   // One file of the crate being indexed, in module-tree order.
   struct WalkedFile {
     FileState* state = nullptr;
@@ -186,10 +190,33 @@ class Indexer {
     bool unchanged = false;
     std::optional<FileUpdate> update;  // built for changed (or re-resolved) files
   };
-  // Resolves the crate's impls and derives into IMPLEMENTS / IMPL_FOR edges
-  // on the files' updates; returns the crate's external nodes' update.
-  std::optional<FileUpdate> ResolveCrate(const TargetPlan& target, std::vector<WalkedFile>& files,
+  // One file of a crate to link, owned: the linker thread works on it while
+  // the indexing thread goes on.
+  struct CrateFile {
+    ModuleContext ctx;
+    FileExtraction extraction;
+    FileUpdate update;
+  };
+  struct LinkJob {
+    const TargetPlan* target = nullptr;
+    std::vector<CrateFile> files;
+  };
+  // Resolves the crate's references into edges on the files' updates
+  // (resolve/link.h); returns the crate's external nodes' update. Runs on
+  // the linker thread.
+  std::optional<FileUpdate> ResolveCrate(const TargetPlan& target, std::vector<CrateFile>& files,
                                          int depth = 0);
+  // The linker thread: resolves each crate handed over (in order, so that a
+  // crate's workspace dependencies are linked before it) and writes it.
+  Status LinkAndWrite(LinkJob& job);
+  void StartLinker();
+  Status StopLinker();
+  BoundedQueue<LinkJob> link_queue_{4};
+  std::thread linker_;
+  std::mutex linker_mu_;
+  Status linker_status_;  // guarded by linker_mu_
+  std::atomic<bool> linker_failed_{false};
+  RustParser link_parser_;  // for dependencies linked from their files
   // The linked library of workspace package `package_name` (unique by
   // name), for the crates that depend on it: linked earlier in this run, or
   // now from its files without writing anything (it was unchanged). Null
@@ -387,7 +414,7 @@ Status Indexer::WriteCrateOnly(const TargetPlan& target) {
 }
 
 FileUpdate Indexer::BuildFile(const TargetPlan& target, const ModuleContext& ctx, FileState& state,
-                              std::vector<ModRef>* mods) {
+                              std::vector<ModRef>* mods, bool quiet) {
   const std::string& key = target.crate_key;
   const std::string& crate_name = target.target.crate_name;
   FileExtraction& ex = state.extraction;
@@ -482,7 +509,7 @@ FileUpdate Indexer::BuildFile(const TargetPlan& target, const ModuleContext& ctx
   u.file.mods_json = ModsToJson(*mods);
 
   int shown = 0;
-  for (const Diagnostic& d : ex.diagnostics) {
+  for (const Diagnostic& d : quiet ? std::vector<Diagnostic>() : ex.diagnostics) {
     if (shown++ == kMaxDiagnosticsPerFile) {
       AddWarning(state.rel + ": " + std::to_string(ex.diagnostics.size() - kMaxDiagnosticsPerFile) +
                  " more syntax errors");
@@ -504,7 +531,7 @@ std::string CrateIdent(std::string name) {
 }  // namespace
 
 std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
-                                                std::vector<WalkedFile>& files, int depth) {
+                                                std::vector<CrateFile>& files, int depth) {
   const std::string& key = target.crate_key;
   const std::string& crate_name = target.target.crate_name;
   LinkInput input;
@@ -554,24 +581,24 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
 
   std::vector<LinkFile> link(files.size());
   for (size_t f = 0; f < files.size(); ++f) {
-    WalkedFile& wf = files[f];
-    const FileUpdate& u = *wf.update;
-    size_t offset = (wf.ctx.is_crate_root || wf.ctx.synthesized) ? 1 : 0;
+    CrateFile& cf = files[f];
+    const FileUpdate& u = cf.update;
+    size_t offset = (cf.ctx.is_crate_root || cf.ctx.synthesized) ? 1 : 0;
     LinkFile& lf = link[f];
     lf.path = u.file.path;
-    lf.module_path = wf.ctx.module_path;
-    lf.module_id = wf.ctx.is_crate_root ? input.crate_id
-                                        : MakeNodeId(key, wf.ctx.module_path, NodeKind::kModule,
-                                                     wf.ctx.disambiguator);
-    lf.is_crate_root = wf.ctx.is_crate_root;
-    lf.synthesized = wf.ctx.synthesized;
-    lf.extraction = &wf.state->extraction;
-    lf.nodes = std::span<const Node>(u.nodes).subspan(offset, lf.extraction->items.size());
+    lf.module_path = cf.ctx.module_path;
+    lf.module_id = cf.ctx.is_crate_root ? input.crate_id
+                                        : MakeNodeId(key, cf.ctx.module_path, NodeKind::kModule,
+                                                     cf.ctx.disambiguator);
+    lf.is_crate_root = cf.ctx.is_crate_root;
+    lf.synthesized = cf.ctx.synthesized;
+    lf.extraction = &cf.extraction;
+    lf.nodes = std::span<const Node>(u.nodes).subspan(offset, cf.extraction.items.size());
   }
   LinkResult linked = LinkCrate(input, link);
   if (target.target.kind == TargetKind::kLib) linked_libs_[key] = linked.linked;
   for (size_t f = 0; f < files.size(); ++f) {
-    std::vector<Edge>& edges = files[f].update->edges;
+    std::vector<Edge>& edges = files[f].update.edges;
     edges.insert(edges.end(), std::make_move_iterator(link[f].edges.begin()),
                  std::make_move_iterator(link[f].edges.end()));
   }
@@ -600,6 +627,50 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
   return u;
 }
 
+Status Indexer::LinkAndWrite(LinkJob& job) {
+  const TargetPlan& target = *job.target;
+  const uint64_t start = SystemClock()->MonotonicNanos();
+  std::optional<FileUpdate> externals = ResolveCrate(target, job.files);
+  report_.resolve_seconds += static_cast<double>(SystemClock()->MonotonicNanos() - start) / 1e9;
+  for (CrateFile& cf : job.files) {
+    std::string path = cf.update.file.path;
+    FG_RETURN_IF_ERROR(Write(std::move(cf.update)).WithContext("writing " + path));
+  }
+  if (!externals) {
+    // No external node (any more): an empty pseudo file closes earlier ones.
+    if (!previous_.count({target.crate_key, kExternalFile})) return Status::OK();
+    FileUpdate u;
+    u.file.crate_key = target.crate_key;
+    u.file.path = kExternalFile;
+    u.file.module_path = target.target.crate_name;
+    u.file.mods_json = "[]";
+    u.file.hash = HashBytes(u.text);
+    externals = std::move(u);
+  }
+  return Write(std::move(*externals));
+}
+
+void Indexer::StartLinker() {
+  linker_ = std::thread([this] {
+    while (std::optional<LinkJob> job = link_queue_.Pop()) {
+      if (linker_failed_.load()) continue;  // drain; the run is failing
+      Status st = LinkAndWrite(*job).WithContext("linking crate " + job->target->target.crate_name);
+      if (!st.ok()) {
+        std::lock_guard<std::mutex> lock(linker_mu_);
+        linker_status_ = st;
+        linker_failed_.store(true);
+      }
+    }
+  });
+}
+
+Status Indexer::StopLinker() {
+  link_queue_.Close();
+  if (linker_.joinable()) linker_.join();
+  std::lock_guard<std::mutex> lock(linker_mu_);
+  return linker_status_;
+}
+
 std::shared_ptr<const LinkedCrate> Indexer::LinkedLibOf(const std::string& package_name,
                                                         int depth) {
   const TargetPlan* lib = nullptr;
@@ -626,29 +697,24 @@ std::shared_ptr<const LinkedCrate> Indexer::LinkUnchangedLib(const TargetPlan& t
   const std::string& key = target.crate_key;
   if (target.target.kind != TargetKind::kLib || target.target.root_file.empty()) return nullptr;
   linked_libs_[key] = nullptr;  // a dependency cycle sees no library
-  const size_t warnings = report_.warnings.size();
   std::deque<std::pair<std::string, ModuleContext>> pending;
   pending.emplace_back(target.target.root_file,
                        ModuleContext{target.target.crate_name, true, 0, true, false});
   std::set<std::string> visited;
-  std::deque<FileState> states;  // stable addresses for the walked files
-  std::vector<WalkedFile> walked;
+  std::vector<CrateFile> walked;
   while (!pending.empty()) {
     auto [abs, ctx] = std::move(pending.front());
     pending.pop_front();
     if (!visited.insert(abs).second) continue;
-    FileState& state = states.emplace_back(ReadFile(0, abs, parser_, /*force_parse=*/true));
+    FileState state = ReadFile(0, abs, link_parser_, /*force_parse=*/true);
     if (!state.status.ok()) continue;
-    if (!state.parsed) {
-      state.extraction = ParseAndExtract(state.source, parser_);
-      state.parsed = true;
-    }
+    if (!state.parsed) state.extraction = ParseAndExtract(state.source, link_parser_);
     std::vector<ModRef> mods;
-    WalkedFile wf;
-    wf.state = &state;
-    wf.ctx = ctx;
-    wf.update = BuildFile(target, ctx, state, &mods);
-    walked.push_back(std::move(wf));
+    CrateFile cf;
+    cf.ctx = ctx;
+    cf.update = BuildFile(target, ctx, state, &mods, /*quiet=*/true);
+    cf.extraction = std::move(state.extraction);
+    walked.push_back(std::move(cf));
     for (const ModRef& m : mods) {
       ModuleFileCandidates c =
           ModuleFileFor(abs, ctx.like_mod_rs, m.enclosing, m.name, m.path_attr);
@@ -667,7 +733,6 @@ std::shared_ptr<const LinkedCrate> Indexer::LinkUnchangedLib(const TargetPlan& t
   ResolveCrate(target, walked, depth);  // fills linked_libs_[key]; its edges are dropped
   report_.links = links;
   report_.resolve_seconds = seconds;
-  report_.warnings.resize(warnings);
   return linked_libs_[key];
 }
 
@@ -837,17 +902,25 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
       std::vector<ModRef> ignored;
       wf.update = BuildFile(target, wf.ctx, state, &ignored);
     }
-    std::optional<FileUpdate> externals;
-    if (options_.resolve) {
-      const uint64_t start = SystemClock()->MonotonicNanos();
-      externals = ResolveCrate(target, walked);
-      report_.resolve_seconds += static_cast<double>(SystemClock()->MonotonicNanos() - start) / 1e9;
-    }
-    for (WalkedFile& wf : walked)
-      FG_RETURN_IF_ERROR(Write(std::move(*wf.update)).WithContext("writing " + wf.state->rel));
-    if (externals) {
+    if (!options_.resolve) {
+      for (WalkedFile& wf : walked)
+        FG_RETURN_IF_ERROR(Write(std::move(*wf.update)).WithContext("writing " + wf.state->rel));
+    } else {
+      // The linker thread resolves the crate and writes it, while this
+      // thread walks the next one.
       files_reached_.insert({key, kExternalFile});
-      FG_RETURN_IF_ERROR(Write(std::move(*externals)));
+      LinkJob job;
+      job.target = &target;
+      job.files.reserve(walked.size());
+      for (WalkedFile& wf : walked) {
+        CrateFile cf;
+        cf.ctx = wf.ctx;
+        cf.extraction = std::move(wf.state->extraction);
+        cf.update = std::move(*wf.update);
+        job.files.push_back(std::move(cf));
+      }
+      if (linker_failed_.load()) return StopLinker();
+      if (!link_queue_.Push(std::move(job))) return Status::Internal("the linker has stopped");
     }
   }
   // BuildFile consumed the extractions; another crate sharing a file (a lib
@@ -907,6 +980,7 @@ Result<IndexReport> Indexer::Run() {
 
   FG_ASSIGN_OR_RETURN(txn_, store_.BeginWrite());
   StartWriter();
+  StartLinker();
 
   int jobs = options_.jobs > 0 ? options_.jobs
                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -972,8 +1046,10 @@ Result<IndexReport> Indexer::Run() {
   feeder.join();
   for (auto& w : workers) w.join();
   if (failure.ok()) drain_ready();
+  Status linked = StopLinker();
   Status written = StopWriter();
   FG_RETURN_IF_ERROR(failure);
+  FG_RETURN_IF_ERROR(linked);
   FG_RETURN_IF_ERROR(written);
 
   // Files and crates that are gone.
