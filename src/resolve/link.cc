@@ -528,7 +528,6 @@ class Linker {
         auto s = fi.self_of.find(ii);
         if (s != fi.self_of.end() && !s->second->empty()) {
           impl.self = ResolveType(f, ii, *s->second);
-          impl.self_written = true;
         }
         auto t = fi.trait_of.find(ii);
         if (t != fi.trait_of.end() && !t->second->empty()) {
@@ -1059,7 +1058,6 @@ class Linker {
 
   struct ImplInfo {
     TypeTarget self;
-    bool self_written = false;
     bool has_trait = false;
     Resolution trait_resolution;
     std::optional<NodeId> trait;  // a trait of the index
