@@ -1848,27 +1848,16 @@ def report(results, out):
         out.append("")
         out.append("Impl edges: %s." % edge_line(r["edges"]))
         out.append("")
-        if r["edge_examples"]:
-            out.append("<details><summary>impl edge misses and lenient matches</summary>")
+        for title, examples, counts in (
+                ("impl edge misses and lenient matches", r["edge_examples"], r["edges"]),
+                ("misses (rustdoc has, ferrograph lacks)", r["miss_examples"], r["misses"]),
+                ("unmatched ferrograph nodes", r["fp_examples"], r["false_positives"])):
+            if not examples:
+                continue
+            out.append("<details><summary>%s</summary>" % title)
             out.append("")
-            for k, ex in sorted(r["edge_examples"].items()):
-                out.append("- %s (%d): %s" % (k, r["edges"].get(k, 0), "; ".join(ex)))
-            out.append("")
-            out.append("</details>")
-            out.append("")
-        if r["miss_examples"]:
-            out.append("<details><summary>misses (rustdoc has, ferrograph lacks)</summary>")
-            out.append("")
-            for k, ex in sorted(r["miss_examples"].items()):
-                out.append("- %s (%d): %s" % (k, r["misses"].get(k, 0), "; ".join(ex)))
-            out.append("")
-            out.append("</details>")
-            out.append("")
-        if r["fp_examples"]:
-            out.append("<details><summary>unmatched ferrograph nodes</summary>")
-            out.append("")
-            for k, ex in sorted(r["fp_examples"].items()):
-                out.append("- %s (%d): %s" % (k, r["false_positives"].get(k, 0), "; ".join(ex)))
+            for k, ex in sorted(examples.items()):
+                out.append("- %s (%d): %s" % (k, counts.get(k, 0), "; ".join(ex)))
             out.append("")
             out.append("</details>")
             out.append("")
