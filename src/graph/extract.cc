@@ -135,6 +135,12 @@ enum class K : uint8_t {
   kParenthesizedExpression,
   kPrimitiveType,
   kUnitType,
+  kTupleStructPattern,
+  kRefPattern,
+  kMutPattern,
+  kLetCondition,
+  kMatchArm,
+  kMatchPattern,
 };
 
 struct NamedKind {
@@ -227,6 +233,12 @@ constexpr NamedKind kNamedKinds[] = {
     {"parenthesized_expression", K::kParenthesizedExpression},
     {"primitive_type", K::kPrimitiveType},
     {"unit_type", K::kUnitType},
+    {"tuple_struct_pattern", K::kTupleStructPattern},
+    {"ref_pattern", K::kRefPattern},
+    {"mut_pattern", K::kMutPattern},
+    {"let_condition", K::kLetCondition},
+    {"match_arm", K::kMatchArm},
+    {"match_pattern", K::kMatchPattern},
 };
 
 struct Grammar {
@@ -703,11 +715,14 @@ struct Scope {
 struct Binding {
   // kExpr: any other value whose type a receiver chain can tell
   // (`self.lexer.peek()`, `make()`, `p.inner`); node is the expression.
-  enum class Source : uint8_t { kNone, kType, kAssocCall, kStructLiteral, kExpr };
+  // kTupleField: bound by a tuple-struct or variant pattern written with its
+  // path (`Imp::Nfa(ref nfa) =>`): node is the path, `field` the position.
+  enum class Source : uint8_t { kNone, kType, kAssocCall, kStructLiteral, kExpr, kTupleField };
   std::string_view name;
   const FlatSyntaxTree* tree = nullptr;
   uint32_t node = 0;       // kType: a type; kAssocCall: the callee path; kStructLiteral: its name
   uint32_t from_byte = 0;  // in scope from here (the end of the `let`)
+  uint32_t field = 0;      // kTupleField
   Source source = Source::kNone;
 };
 
@@ -1793,6 +1808,9 @@ class Extractor {
       case K::kClosureParameters:
         if (tree_ == scope.fn->tree) BindParameters(i, tree_->operator[](i).end_byte);
         return;
+      case K::kTupleStructPattern:
+        if (tree_ == scope.fn->tree) BindTuplePattern(i);
+        return;
       default: return;
     }
   }
@@ -2142,6 +2160,16 @@ class Extractor {
       break;
     }
     if (b == nullptr) return false;
+    if (b->source == Binding::Source::kTupleField) {
+      // The pattern's path names the tuple struct or variant; the field's
+      // type is the receiver's.
+      PathSegments path;
+      if (!AppendPath(*b->tree, b->node, &path) || path.empty()) return false;
+      c->receiver_type = std::move(path);
+      c->receiver_steps.insert(c->receiver_steps.begin(),
+                               ReceiverStep{ReceiverStep::kField, std::to_string(b->field)});
+      return true;
+    }
     if (b->source != Binding::Source::kExpr) {
       ReceiverType(fn, name, at_byte, &c->receiver_type);
       return !c->receiver_type.empty();
@@ -2170,6 +2198,54 @@ class Extractor {
     return true;
   }
 
+  // `Path(a, ref b, mut c, _)`: each name bound to its field of Path.
+  void BindTuplePattern(uint32_t i) {
+    const FlatSyntaxTree& t = *tree_;
+    uint32_t type = t.ChildByField(i, G().f_type);
+    if (type == FlatSyntaxTree::kNone) return;
+    K tk = KindAt(t, type);
+    if (tk != K::kIdentifier && tk != K::kScopedIdentifier) return;
+    // In scope after the pattern in a match arm, but only after the value
+    // in `let PAT = VALUE;` and `if let PAT = VALUE` (the value may use the
+    // names the pattern shadows).
+    uint32_t from = t[i].end_byte;
+    uint32_t up = t[i].parent;
+    for (int depth = 0; up != FlatSyntaxTree::kNone && depth < 8; ++depth, up = t[up].parent) {
+      K k = KindAt(t, up);
+      if (k == K::kLetDeclaration || k == K::kLetCondition) {
+        from = t[up].end_byte;
+        break;
+      }
+      if (k == K::kMatchArm || k == K::kMatchPattern || k == K::kBlock) break;
+    }
+    uint32_t field = 0;
+    for (uint32_t c = t[type].next; c < t[i].next; c = t[c].next) {
+      if (!t[c].named) {
+        if (t.Text(c, source_) == "_") ++field;  // `_` is a field too; `(`, `,`, `)` are not
+        continue;
+      }
+      uint32_t name = c;
+      K k = KindAt(t, c);
+      if (k == K::kRefPattern || k == K::kMutPattern) {
+        name = FirstNamedChild(t, c);
+        if (name != FlatSyntaxTree::kNone && KindAt(t, name) == K::kMutableSpecifier)
+          name = t[name].next;
+        k = name == FlatSyntaxTree::kNone ? K::kOther : KindAt(t, name);
+      }
+      if (k == K::kIdentifier) {
+        Binding b;
+        b.name = t.Text(name, source_);
+        b.tree = tree_;
+        b.node = type;
+        b.field = field;
+        b.from_byte = from;
+        b.source = Binding::Source::kTupleField;
+        bindings_.push_back(b);
+      }
+      ++field;
+    }
+  }
+
   // The type of local `name` as bound latest before `at_byte`, if written.
   void ReceiverType(const FnContext& fn, std::string_view name, uint32_t at_byte,
                     PathSegments* out) const {
@@ -2184,7 +2260,8 @@ class Extractor {
           ok = AppendPath(*b.tree, b.tree->ChildByField(b.node, G().f_path), out);
           break;
         case Binding::Source::kStructLiteral: ok = AppendPath(*b.tree, b.node, out); break;
-        case Binding::Source::kExpr: break;
+        case Binding::Source::kExpr:
+        case Binding::Source::kTupleField: break;
       }
       if (!ok) out->clear();
       return;

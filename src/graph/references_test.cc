@@ -370,6 +370,23 @@ TEST(ReferencesTest, ReceiverChainsRecordTheirStepsFromTheBase) {
                                   "q:Q.inner.0 .get", "Parser::new() .run", "h().x .go", " .go"));
 }
 
+// Names bound by tuple-struct and variant patterns written with their path
+// are typed by that field: the path, then a field step.
+TEST(ReferencesTest, TuplePatternBindingsAreTypedByTheirField) {
+  FileExtraction fx = Extract(
+      "fn f(imp: &Imp, w: W) {\n  match *imp {\n    Imp::Nfa(ref nfa) => nfa.a(),\n"
+      "    Imp::Dfa(_, mut dfa) => dfa.b(),\n  }\n  let W(inner) = w;\n  inner.c();\n}");
+  EXPECT_THAT(Calls(fx), ElementsAre("nfa:Imp::Nfa.0.a()", "dfa:Imp::Dfa.1.b()", "inner:W.0.c()"));
+  FileExtraction nested = Extract(
+      "fn size(imp: &Imp) -> usize {\n  let a = match *imp {\n"
+      "    Imp::Nfa(ref nfa) => nfa.heap_bytes(),\n  };\n  a\n}");
+  EXPECT_THAT(Calls(nested), ElementsAre("nfa:Imp::Nfa.0.heap_bytes()"));
+  // The value of `if let` / `let` still sees the names the pattern shadows.
+  FileExtraction shadow =
+      Extract("fn g(rep: R) {\n  if let Some(rep) = rep.first() {\n    rep.second();\n  }\n}");
+  EXPECT_THAT(Calls(shadow), ElementsAre("rep:R.first()", "rep:Some.0.second()"));
+}
+
 TEST(ReferencesTest, BindingsDoNotLeakIntoNestedFns) {
   FileExtraction fx = Extract("fn outer(p: Parser) {\n  fn inner() { p.a(); }\n  p.b();\n}");
   ASSERT_EQ(fx.calls.size(), 2u);

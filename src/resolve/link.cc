@@ -511,7 +511,8 @@ class Linker {
             }
           continue;
         }
-        if (item.kind == NodeKind::kStruct || item.kind == NodeKind::kUnion) {
+        if (item.kind == NodeKind::kStruct || item.kind == NodeKind::kUnion ||
+            item.kind == NodeKind::kVariant) {
           auto& fields = fields_[NodeOf(f, ii).id];
           for (int c : fi.children[i]) {
             if (Item(f, c).kind != NodeKind::kField) continue;

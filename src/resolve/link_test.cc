@@ -413,6 +413,36 @@ pub fn start(p: &Mine) {
   for (const Node& n : app.result().externals) EXPECT_NE(n.crate_name, "base") << n.path;
 }
 
+// A name bound by a tuple-struct or variant pattern written with its path
+// takes the type of that field.
+TEST(LinkTest, PatternBindingsTakeTheirFieldsType) {
+  CrateFixture c;
+  c.AddFile(kCrate, R"(
+pub struct Nfa;
+impl Nfa { pub fn heap_bytes(&self) -> usize { 0 } }
+pub struct Dfa;
+impl Dfa { pub fn heap_bytes(&self) -> usize { 1 } }
+pub enum Imp { Nfa(Nfa), Dfa(u8, Dfa) }
+pub struct Wrapper(Dfa);
+pub fn size(imp: &Imp, w: Wrapper) -> usize {
+    let a = match *imp {
+        Imp::Nfa(ref nfa) => nfa.heap_bytes(),
+        Imp::Dfa(_, mut dfa) => dfa.heap_bytes(),
+    };
+    let Wrapper(inner) = w;
+    a + inner.heap_bytes()
+}
+)");
+  c.Link();
+  std::vector<std::string> calls = c.EdgesOf("CALLS");
+  EXPECT_THAT(calls, IsSupersetOf({
+                         R"(CALLS demo::size -> demo::Nfa::heap_bytes {"resolved":"method"})",
+                         R"(CALLS demo::size -> demo::Dfa::heap_bytes {"resolved":"method"})",
+                     }));
+  for (const std::string& e : calls) EXPECT_THAT(e, Not(testing::HasSubstr("name_only"))) << e;
+  EXPECT_EQ(c.line(R"(CALLS demo::size -> demo::Nfa::heap_bytes {"resolved":"method"})"), 10u);
+}
+
 TEST(LinkTest, TraitMethodsThroughImplsDefaultsAndBounds) {
   CrateFixture c;
   c.AddFile(kCrate, R"(
