@@ -223,6 +223,11 @@ class Indexer {
   // when there is no such single package or library.
   std::shared_ptr<const LinkedCrate> LinkedLibOf(const std::string& package_name, int depth);
   std::shared_ptr<const LinkedCrate> LinkUnchangedLib(const TargetPlan& target, int depth);
+  // The edges this run makes: kLinkVersion when resolving, 0 with
+  // --no-resolve; recorded in each version's summary.
+  static constexpr int64_t kLinkVersion = 2;
+  int64_t LinkVersion() const { return options_.resolve ? kLinkVersion : 0; }
+  bool relink_all_ = false;  // the stored edges came from another linker
   // Packages whose library was resolved again in this run.
   std::set<std::string> relinked_packages_;
   // crate key of a library target -> its linked crate.
@@ -878,6 +883,7 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
     const std::string& rel = it->first.second;
     if (rel != "." && rel != kExternalFile && !files_reached_.count(it->first)) changed = true;
   }
+  if (relink_all_) changed = true;
   // A workspace library it is built with was resolved again (it changed):
   // its edges into that library must be resolved again too.
   if (!changed && options_.resolve) {
@@ -975,6 +981,16 @@ Result<IndexReport> Indexer::Run() {
 
   FG_ASSIGN_OR_RETURN(std::vector<FileRecord> previous, store_.CurrentFiles());
   LoadPrevious(previous);
+  // Edges made by another linker (an older ferrograph, or --no-resolve):
+  // every crate is resolved again, changed or not.
+  FG_ASSIGN_OR_RETURN(std::vector<VersionInfo> versions, store_.Versions());
+  if (!versions.empty()) {
+    json last = json::parse(versions.back().summary, nullptr, /*allow_exceptions=*/false);
+    int64_t link = 1;  // summaries before the "link" key: impls only
+    if (last.is_object() && last.contains("link") && last["link"].is_number_integer())
+      link = last["link"].get<int64_t>();
+    relink_all_ = link != LinkVersion();
+  }
   FG_RETURN_IF_ERROR(Plan(ws));
   for (const PackagePlan& p : plans_) progress_.files_total += p.files.size();
 
@@ -1061,6 +1077,7 @@ Result<IndexReport> Indexer::Run() {
   report_.files_unchanged = report_.files_seen - report_.files_parsed - report_.files_failed;
   report_.delta = txn_->stats();
   json summary = {{"root", root_},
+                  {"link", LinkVersion()},
                   {"crates", report_.crates},
                   {"files_parsed", report_.files_parsed},
                   {"nodes_added", report_.delta.nodes_added},

@@ -44,10 +44,11 @@ class IndexerTest : public ::testing::Test {
     return std::move(s).value();
   }
 
-  IndexReport Index() {
+  IndexReport Index(bool resolve = true) {
     auto store = OpenStore();
     IndexOptions o;
     o.jobs = 2;
+    o.resolve = resolve;
     auto r = RunIndex(*store, root_.string(), o);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? std::move(r).value() : IndexReport();
@@ -401,6 +402,23 @@ TEST_F(IndexerTest, WorkspaceCratesResolveIntoTheirDependencies) {
   EXPECT_THAT(after, ::testing::Contains("CALLS app::start -> zbase::engine::Engine::new"));
   for (const std::string& e : after) EXPECT_THAT(e, Not(HasSubstr("Engine::run"))) << e;
   for (const std::string& e : after) EXPECT_THAT(e, Not(HasSubstr("-> ?"))) << e;
+}
+
+// Edges follow the linker that made them: an unchanged tree indexed first
+// without resolution, then with it, gets its edges (and loses them again).
+TEST_F(IndexerTest, SwitchingResolutionOnOrOffRelinksUnchangedCrates) {
+  Write("Cargo.toml", "[package]\nname = \"sw\"\nversion = \"0.1.0\"\n");
+  Write("src/lib.rs", "pub fn a() { b(); }\nfn b() {}\n");
+  Index(/*resolve=*/false);
+  EXPECT_THAT(Resolved(), Not(::testing::Contains("CALLS sw::a -> sw::b")));
+  IndexReport r = Index(/*resolve=*/true);
+  EXPECT_EQ(r.files_parsed, 0);  // the workers parsed nothing: unchanged
+  EXPECT_THAT(Resolved(), ::testing::Contains("CALLS sw::a -> sw::b"));
+  // Unchanged again, with the same linker: nothing is written.
+  IndexReport same = Index(/*resolve=*/true);
+  EXPECT_FALSE(same.version.has_value());
+  Index(/*resolve=*/false);
+  EXPECT_THAT(Resolved(), Not(::testing::Contains("CALLS sw::a -> sw::b")));
 }
 
 TEST_F(IndexerTest, PlainDirectoryIndexesEveryFileAsAModule) {
