@@ -168,6 +168,15 @@ DERIVE_MARKERS = {"StructuralPartialEq": "PartialEq", "StructuralEq": "Eq", "Tri
 MACRO_CALL_RE = re.compile(r"^\s*((?:::)?[A-Za-z_][\w]*(?:\s*::\s*[A-Za-z_]\w*)*)\s*!\s*[\(\[\{]")
 
 
+def read_jsonl(path):
+    """The JSON objects of a JSON Lines file, blank lines skipped."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                yield json.loads(line)
+
+
 def strip_raw(name):
     if name and name.startswith("r#"):
         return name[2:]
@@ -428,28 +437,23 @@ def load_export(path):
     see duplicate_ids), with parent keys from CONTAINS edges."""
     nodes, edges = {}, []
     by_id = collections.defaultdict(list)
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            o = json.loads(line)
-            if o.get("type") == "node":
-                n = Node()
-                n.id, n.kind, n.name, n.path = o["id"], o["kind"], strip_raw(o.get("name")), o.get("path")
-                n.crate, n.file = o.get("crate"), o.get("file")
-                n.line, n.end_line = o.get("line", 0), o.get("end_line", o.get("line", 0))
-                n.visibility = o.get("visibility")
-                n.cfg = o.get("cfg") or []
-                n.in_macro = o.get("in_macro")
-                n.derive = o.get("derive") or []
-                n.parent = None
-                n.children_files = set()
-                n.key = len(nodes)
-                nodes[n.key] = n
-                by_id[n.id].append(n)
-            elif o.get("type") == "edge":
-                edges.append(o)
+    for o in read_jsonl(path):
+        if o.get("type") == "node":
+            n = Node()
+            n.id, n.kind, n.name, n.path = o["id"], o["kind"], strip_raw(o.get("name")), o.get("path")
+            n.crate, n.file = o.get("crate"), o.get("file")
+            n.line, n.end_line = o.get("line", 0), o.get("end_line", o.get("line", 0))
+            n.visibility = o.get("visibility")
+            n.cfg = o.get("cfg") or []
+            n.in_macro = o.get("in_macro")
+            n.derive = o.get("derive") or []
+            n.parent = None
+            n.children_files = set()
+            n.key = len(nodes)
+            nodes[n.key] = n
+            by_id[n.id].append(n)
+        elif o.get("type") == "edge":
+            edges.append(o)
     for e in edges:
         if e.get("kind") == "CONTAINS":
             cs, ps = by_id.get(e.get("dst_id"), []), by_id.get(e.get("src_id"), [])
@@ -1189,29 +1193,24 @@ def load_calls_export(path):
     nodes = {}
     edges = []
     seen = set()
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line:
+    for o in read_jsonl(path):
+        if o.get("type") == "node":
+            nodes.setdefault(o["id"], o)
+        elif o.get("type") == "edge" and o.get("kind") == "CALLS":
+            props = o.get("props")
+            if isinstance(props, str):
+                try:
+                    props = json.loads(props)
+                except ValueError:
+                    props = {}
+            if isinstance(props, dict):
+                for k, v in props.items():
+                    o.setdefault(k, v)
+            key = (o.get("src_id"), o.get("dst_id"), o.get("file"), o.get("line"))
+            if key in seen:
                 continue
-            o = json.loads(line)
-            if o.get("type") == "node":
-                nodes.setdefault(o["id"], o)
-            elif o.get("type") == "edge" and o.get("kind") == "CALLS":
-                props = o.get("props")
-                if isinstance(props, str):
-                    try:
-                        props = json.loads(props)
-                    except ValueError:
-                        props = {}
-                if isinstance(props, dict):
-                    for k, v in props.items():
-                        o.setdefault(k, v)
-                key = (o.get("src_id"), o.get("dst_id"), o.get("file"), o.get("line"))
-                if key in seen:
-                    continue
-                seen.add(key)
-                edges.append(o)
+            seen.add(key)
+            edges.append(o)
     return nodes, edges
 
 
