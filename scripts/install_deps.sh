@@ -18,7 +18,7 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config git
   libsqlite3-dev sqlite3 libfmt-dev nlohmann-json3-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  librust-blake3-dev b3sum universal-ctags clang-format
+  librust-blake3-dev b3sum universal-ctags clang-format libhnswlib-dev
   time
   librust-regex-dev librust-tokio-dev librust-clap-dev librust-syn-dev
   librust-serde-dev librust-rayon-dev
