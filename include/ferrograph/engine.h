@@ -22,12 +22,14 @@
 #include "ferrograph/graph.h"
 #include "ferrograph/ids.h"
 #include "ferrograph/query.h"
+#include "ferrograph/search.h"
 #include "ferrograph/stats.h"
 #include "ferrograph/status.h"
 
 namespace ferrograph {
 
 class Store;
+class Searcher;
 
 // Where a workspace's database lives unless told otherwise:
 // ROOT/.ferrograph/graph.db (ROOT's directory when ROOT is a file).
@@ -54,6 +56,13 @@ struct IndexOptions {
   // the items and their containment are indexed (what the speed benchmark
   // compares against).
   bool resolve = true;
+  // Keep the search indexes current after the graph is written: the lexical
+  // index, and the vectors (and HNSW sidecar) of each embedder.
+  bool search_index = true;
+  // Embedder specs ("hash", "fasttext:FILE.bin", "openai:MODEL"); the
+  // database remembers them. Empty: the ones it was last indexed with
+  // ("hash" the first time). {"none"}: no vectors.
+  std::vector<std::string> embedders;
   // Called from the indexing thread, at most every few milliseconds.
   std::function<void(const IndexProgress&)> on_progress;
 };
@@ -73,6 +82,32 @@ struct IndexReport {
   CallResolutionStats links;           // call sites of the re-resolved crates
   double resolve_seconds = 0;          // spent resolving, on the linker thread (overlaps the rest)
   double seconds = 0;
+  // The search indexes (when IndexOptions.search_index).
+  struct Embedding {
+    std::string model_id;
+    int64_t embedded = 0;    // content newly embedded (each content hash once)
+    int64_t vectors = 0;     // the model's vectors now
+    int64_t text_bytes = 0;  // of text embedded
+    double embed_seconds = 0;
+    std::string vector_index;  // what happened to the HNSW sidecar
+    double vector_index_seconds = 0;
+  };
+  int64_t lexical_rows = 0;  // node rows added to the lexical index
+  std::vector<Embedding> embeddings;
+  double search_seconds = 0;  // lexical + embedding + sidecar
+};
+
+struct ModelTrainOptions {
+  std::string out_path;
+  int dim = 100;
+  int epochs = 5;
+};
+
+// What `gc` dropped.
+struct GcResult {
+  int64_t vectors_removed = 0;
+  int64_t models_removed = 0;
+  std::vector<std::string> files_removed;  // sidecars of dropped models
 };
 
 // A node with what surrounds it, for `show`.
@@ -113,6 +148,16 @@ class Engine {
   // regex::re_unicode::Regex).
   Result<std::vector<Node>> Find(const std::string& query, int limit = 50);
   Result<NodeDetails> Describe(const NodeId& id);
+  // Ranked search over the current graph (or as of request.as_of).
+  Result<SearchResponse> Search(const SearchRequest& request);
+  // Drops vectors of models no configured embedder makes and of content no
+  // stored node row has, and the sidecars of dropped models.
+  Result<GcResult> CollectGarbage();
+  // Trains fastText subword vectors on the current graph's searchable items
+  // (each item's docs, signature and body, once per content) and writes the
+  // model to options.out_path. Returns the number of items trained on.
+  Result<int64_t> TrainEmbeddingModel(const ModelTrainOptions& options);
+
   // Writes every current node and edge as JSON Lines (see README).
   Status Export(std::ostream& out);
 
@@ -136,9 +181,13 @@ class Engine {
   Result<Subgraph> Neighbourhood(const std::vector<NodeId>& roots, const SubgraphOptions& options);
 
  private:
-  explicit Engine(std::unique_ptr<Store> store);
+  Engine(std::unique_ptr<Store> store, Options options);
+  Result<std::vector<NodeId>> ImplementorSet(const std::string& trait);
+  Status UpdateSearch(const IndexOptions& options, IndexReport* report);
   Result<std::vector<Node>> FindThroughReExports(const std::string& query, int limit);
   std::unique_ptr<Store> store_;
+  Options options_;
+  std::unique_ptr<Searcher> searcher_;  // made on first search
 };
 
 }  // namespace ferrograph

@@ -48,6 +48,9 @@ Commands:
   uses TYPE         the functions, fields, aliases and impls that use a type
   path A B          a shortest path of edges from A to B (else either way)
   graph NAME        the neighbourhood of a node as Graphviz DOT (--depth N)
+  search QUERY      find the code about QUERY: lexical, vector and graph ranking
+  gc                drop vectors no configured model or stored code needs
+  model train       train a fastText embedding model on the indexed code
   help [COMMAND]    this text, or a command's
 
 Global options:
@@ -75,8 +78,49 @@ nothing is written when nothing changed.
   --no-examples         do not index examples/ targets
   --no-resolve          items and containment only: no name resolution, so no
                         IMPLEMENTS, CALLS, USES_TYPE, IMPORTS, ... edges
+  --embedder SPECS      comma-separated embedders for search, remembered by
+                        the database: hash (built in, the default),
+                        fasttext[:FILE.bin] (see `model train`; default FILE
+                        is fasttext.bin beside the database), openai[:MODEL]
+                        (FERROGRAPH_OPENAI_BASE_URL, OPENAI_API_KEY), or none
+  --no-search           skip the search indexes (lexical and vectors)
   --json                print the report as JSON
   --quiet               no progress line and no warnings list
+)"},
+      {"search", R"(Usage: ferrograph search QUERY [-k N] [--mode lexical|vector|hybrid]
+                        [--kind K1,K2] [--crate NAME] [--path PREFIX]
+                        [--implements TRAIT] [--embedder SPEC] [--db FILE] [--json]
+
+Finds the code about QUERY. lexical: BM25 over names, paths, signatures, docs
+and identifiers split on snake_case and CamelCase. vector: nearest items by
+embedding (the database's first embedder unless --embedder). hybrid (the
+default): reciprocal-rank fusion of both, plus a boost for items linked by
+calls, type uses and impls to the top hits (personalized PageRank). Each
+result says why it was chosen.
+
+  -k N               results (default 10)
+  --kind K1,K2       only these kinds (function, method, struct, enum, trait,
+                     impl, const, static, type_alias, macro, module, field,
+                     variant, union)
+  --crate NAME       only items of this crate
+  --path PREFIX      only this path and what is below it (regex::bytes)
+  --implements TRAIT only implementors of TRAIT, its impls and their items
+  --json             {"query","mode","model","vector_strategy","seconds",
+                      "results":[{"path","kind","file","line","signature",
+                      "score","why"}]}
+)"},
+      {"gc", R"(Usage: ferrograph gc [--db FILE] [--json]
+
+Drops the vectors of models that no configured embedder makes (see `index
+--embedder`) and of content that no stored version of any node has, and the
+vector index files of dropped models.
+)"},
+      {"model", R"(Usage: ferrograph model train [--db FILE] [-o FILE] [--dim N] [--epochs N]
+
+Trains fastText subword vectors on the indexed code's identifiers, docs and
+bodies (Debian's libfasttext; nothing is downloaded) and writes the model
+(default: fasttext.bin beside the database). Use it with
+`ferrograph index PATH --embedder fasttext:FILE`.
 )"},
       {"stats", R"(Usage: ferrograph stats [--db FILE] [--json]
 
@@ -197,14 +241,21 @@ struct Args {
 bool TakesValue(const std::string& opt) {
   return opt == "--db" || opt == "--jobs" || opt == "--max-file-bytes" || opt == "--kind" ||
          opt == "-o" || opt == "--output" || opt == "--depth" || opt == "--max-nodes" ||
-         opt == "--kinds" || opt == "--max-visited";
+         opt == "--kinds" || opt == "--max-visited" || opt == "-k" || opt == "--mode" ||
+         opt == "--crate" || opt == "--path" || opt == "--implements" || opt == "--embedder" ||
+         opt == "--dim" || opt == "--epochs";
 }
 
 const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
   static const auto* allowed = new std::map<std::string, std::vector<std::string>>{
       {"index",
-       {"--db", "--jobs", "--max-file-bytes", "--no-examples", "--no-resolve", "--json",
-        "--quiet"}},
+       {"--db", "--jobs", "--max-file-bytes", "--no-examples", "--no-resolve", "--json", "--quiet",
+        "--embedder", "--no-search"}},
+      {"search",
+       {"--db", "-k", "--mode", "--kind", "--crate", "--path", "--implements", "--embedder",
+        "--json"}},
+      {"gc", {"--db", "--json"}},
+      {"model", {"--db", "-o", "--output", "--dim", "--epochs"}},
       {"stats", {"--db", "--json"}},
       {"show", {"--db", "--kind", "--no-source", "--json"}},
       {"export", {"--db", "-o", "--output"}},
@@ -324,6 +375,12 @@ std::string HumanBytes(double b) {
   return fmt::format("{:.0f} B", b);
 }
 
+// Where `model train` writes and `--embedder fasttext` looks by default.
+std::string DefaultModelPath(const std::string& db) {
+  std::error_code ec;
+  return (fs::absolute(db, ec).parent_path() / "fasttext.bin").lexically_normal().string();
+}
+
 json VersionJson(const VersionInfo& v) {
   return {{"ordinal", v.ordinal}, {"version", v.uuid.str()}, {"time_ms", v.time_ms}};
 }
@@ -346,6 +403,45 @@ void PrintCounts(const char* title, const std::map<std::string, int64_t>& counts
   fmt::print("  {}: {}\n", title, line.empty() ? "none" : line);
 }
 
+// "hash,fasttext" -> {"hash", "fasttext:DBDIR/fasttext.bin"}; relative model
+// files made absolute (the database remembers the spec). nullopt when empty.
+std::optional<std::vector<std::string>> EmbedderSpecs(const std::string& text,
+                                                      const std::string& db) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string spec =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (spec.empty()) return std::nullopt;
+    if (spec == "fasttext") {
+      spec = "fasttext:" + DefaultModelPath(db);
+    } else if (spec.rfind("fasttext:", 0) == 0) {
+      std::error_code ec;
+      fs::path file = spec.substr(9);
+      if (!file.empty()) spec = "fasttext:" + fs::absolute(file, ec).lexically_normal().string();
+    }
+    out.push_back(spec);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+json EmbeddingsJson(const IndexReport& r) {
+  json out = json::array();
+  for (const IndexReport::Embedding& e : r.embeddings)
+    out.push_back({{"model", e.model_id},
+                   {"embedded", e.embedded},
+                   {"vectors", e.vectors},
+                   {"text_bytes", e.text_bytes},
+                   {"embed_seconds", e.embed_seconds},
+                   {"vector_index", e.vector_index},
+                   {"vector_index_seconds", e.vector_index_seconds}});
+  return out;
+}
+
 int CmdIndex(const Args& args) {
   if (args.positional.size() != 1) return Usage("index needs exactly one PATH", "index");
   const std::string& root = args.positional[0];
@@ -364,6 +460,17 @@ int CmdIndex(const Args& args) {
   }
   options.include_examples = !args.flags.count("--no-examples");
   options.resolve = !args.flags.count("--no-resolve");
+  options.search_index = !args.flags.count("--no-search");
+  std::string db = args.values.count("--db") ? args.values.at("--db") : DefaultDatabasePath(root);
+  if (auto it = args.values.find("--embedder"); it != args.values.end()) {
+    auto specs = EmbedderSpecs(it->second, db);
+    if (!specs)
+      return Usage(
+          "--embedder wants SPEC[,SPEC...]: hash, fasttext[:FILE], "
+          "openai[:MODEL] or none",
+          "index");
+    options.embedders = *specs;
+  }
   bool json_out = args.flags.count("--json");
   bool quiet = args.flags.count("--quiet");
   bool tty = isatty(STDERR_FILENO) && !quiet;
@@ -377,7 +484,6 @@ int CmdIndex(const Args& args) {
     };
   }
 
-  std::string db = args.values.count("--db") ? args.values.at("--db") : DefaultDatabasePath(root);
   Engine::Options eo;
   eo.db_path = db;
   auto engine = Engine::Open(eo);
@@ -409,6 +515,9 @@ int CmdIndex(const Args& args) {
                 {"external", r.links.calls_external},
                 {"unresolved", r.links.calls_unresolved}}},
               {"delta", DeltaJson(r.delta)},
+              {"search_seconds", r.search_seconds},
+              {"lexical_rows", r.lexical_rows},
+              {"embeddings", EmbeddingsJson(r)},
               {"version", r.version ? VersionJson(*r.version) : json(nullptr)},
               {"nodes", stats->nodes},
               {"edges", stats->edges},
@@ -441,6 +550,14 @@ int CmdIndex(const Args& args) {
         r.links.calls_name_only, r.links.calls_external, r.links.calls_unresolved,
         r.resolve_seconds);
   fmt::print("  graph: {} nodes, {} edges\n", stats->nodes, stats->edges);
+  if (options.search_index) {
+    fmt::print("  search: {} rows added to the lexical index; {:.2f} s\n", r.lexical_rows,
+               r.search_seconds);
+    for (const IndexReport::Embedding& e : r.embeddings)
+      fmt::print("    {}: embedded {} ({}) in {:.2f} s, {} vectors; vector index {} in {:.2f} s\n",
+                 e.model_id, e.embedded, HumanBytes(static_cast<double>(e.text_bytes)),
+                 e.embed_seconds, e.vectors, e.vector_index, e.vector_index_seconds);
+  }
   PrintCounts("nodes", stats->nodes_by_kind);
   PrintCounts("edges", stats->edges_by_kind);
   if (!r.warnings.empty()) {
@@ -1178,6 +1295,154 @@ int CmdGraph(const Args& args) {
   return kExitOk;
 }
 
+std::optional<std::vector<NodeKind>> ParseKindList(const std::string& text) {
+  std::vector<NodeKind> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string name =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    auto kind = ParseNodeKind(name);
+    if (!kind) return std::nullopt;
+    out.push_back(*kind);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+int CmdSearch(const Args& args) {
+  if (args.positional.empty()) return Usage("search needs a QUERY", "search");
+  SearchRequest req;
+  for (const std::string& word : args.positional)
+    req.query += (req.query.empty() ? "" : " ") + word;
+  if (auto it = args.values.find("-k"); it != args.values.end()) {
+    auto n = ParseCount(it->second);
+    if (!n || *n < 1 || *n > 1000) return Usage("-k wants a number from 1 to 1000", "search");
+    req.k = static_cast<int>(*n);
+  }
+  if (auto it = args.values.find("--mode"); it != args.values.end()) {
+    auto mode = ParseSearchMode(it->second);
+    if (!mode) return Usage("--mode wants lexical, vector or hybrid", "search");
+    req.mode = *mode;
+  }
+  if (auto it = args.values.find("--kind"); it != args.values.end()) {
+    auto kinds = ParseKindList(it->second);
+    if (!kinds) return Usage("--kind wants node kinds separated by commas", "search");
+    req.kinds = *kinds;
+  }
+  if (auto it = args.values.find("--crate"); it != args.values.end()) req.crate_name = it->second;
+  if (auto it = args.values.find("--path"); it != args.values.end()) req.path_prefix = it->second;
+  if (auto it = args.values.find("--implements"); it != args.values.end())
+    req.implements = it->second;
+  auto db = FindDatabase(args);
+  if (!db.ok()) return Fail(db.status());
+  if (auto it = args.values.find("--embedder"); it != args.values.end()) {
+    auto specs = EmbedderSpecs(it->second, *db);
+    if (!specs || specs->size() != 1 || specs->front() == "none")
+      return Usage("--embedder wants one SPEC: hash, fasttext[:FILE] or openai[:MODEL]", "search");
+    req.embedder = specs->front();
+  }
+  auto engine = OpenForReading(args);
+  if (!engine.ok()) return Fail(engine.status());
+  auto res = (*engine)->Search(req);
+  if (!res.ok()) return Fail(res.status());
+  auto why_text = [](const SearchHit& h) {
+    std::string w;
+    for (const std::string& part : h.why) w += (w.empty() ? "" : "; ") + part;
+    return w;
+  };
+  if (args.flags.count("--json")) {
+    json results = json::array();
+    for (const SearchHit& h : res->results)
+      results.push_back({{"path", h.node.path},
+                         {"kind", KindName(h.node.kind)},
+                         {"file", h.node.file},
+                         {"line", h.node.span.start_line},
+                         {"signature", h.node.signature},
+                         {"score", h.score},
+                         {"why", why_text(h)}});
+    json j = {{"query", req.query},      {"mode", SearchModeName(req.mode)},
+              {"model", res->model_id},  {"vector_strategy", res->vector_strategy},
+              {"seconds", res->seconds}, {"results", results}};
+    std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  if (res->results.empty()) {
+    fmt::print("no results for \"{}\"\n", req.query);
+    return kExitOk;
+  }
+  int i = 0;
+  for (const SearchHit& h : res->results) {
+    fmt::print("{:>2}. {}  {}  {}:{}  score {:.4f}\n", ++i, h.node.path, KindName(h.node.kind),
+               h.node.file, h.node.span.start_line, h.score);
+    if (!h.node.signature.empty()) {
+      std::string sig = h.node.signature;
+      if (sig.size() > 160) sig = sig.substr(0, 157) + "...";
+      fmt::print("    {}\n", sig);
+    }
+    fmt::print("    why: {}\n", why_text(h));
+  }
+  fmt::print("({} mode{}{}, {:.1f} ms)\n", SearchModeName(req.mode),
+             res->model_id.empty() ? "" : ", model " + res->model_id,
+             res->vector_strategy.empty() ? "" : ", " + res->vector_strategy, res->seconds * 1e3);
+  return kExitOk;
+}
+
+int CmdGc(const Args& args) {
+  if (!args.positional.empty()) return Usage("gc takes no arguments", "gc");
+  auto db = FindDatabase(args);
+  if (!db.ok()) return Fail(db.status());
+  Engine::Options eo;
+  eo.db_path = *db;
+  eo.read_only = false;
+  auto engine = Engine::Open(eo);
+  if (!engine.ok()) return Fail(engine.status());
+  auto r = (*engine)->CollectGarbage();
+  if (!r.ok()) return Fail(r.status());
+  if (args.flags.count("--json")) {
+    json j = {{"vectors_removed", r->vectors_removed},
+              {"models_removed", r->models_removed},
+              {"files_removed", r->files_removed}};
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  fmt::print("gc: removed {} vectors, {} models, {} vector index files\n", r->vectors_removed,
+             r->models_removed, r->files_removed.size());
+  return kExitOk;
+}
+
+int CmdModel(const Args& args) {
+  if (args.positional.empty() || args.positional[0] != "train" || args.positional.size() != 1)
+    return Usage("model wants a subcommand: train", "model");
+  auto db = FindDatabase(args);
+  if (!db.ok()) return Fail(db.status());
+  std::string out = DefaultModelPath(*db);
+  if (args.values.count("-o")) out = args.values.at("-o");
+  if (args.values.count("--output")) out = args.values.at("--output");
+  ModelTrainOptions options;
+  options.out_path = out;
+  if (auto it = args.values.find("--dim"); it != args.values.end()) {
+    auto n = ParseCount(it->second);
+    if (!n || *n < 2 || *n > 1024) return Usage("--dim wants a number from 2 to 1024", "model");
+    options.dim = static_cast<int>(*n);
+  }
+  if (auto it = args.values.find("--epochs"); it != args.values.end()) {
+    auto n = ParseCount(it->second);
+    if (!n || *n < 1 || *n > 1000) return Usage("--epochs wants a number from 1 to 1000", "model");
+    options.epochs = static_cast<int>(*n);
+  }
+  auto engine = OpenForReading(args);
+  if (!engine.ok()) return Fail(engine.status());
+  auto items = (*engine)->TrainEmbeddingModel(options);
+  if (!items.ok()) return Fail(items.status().WithContext("training " + out));
+  std::error_code ec;
+  std::string abs = fs::absolute(out, ec).lexically_normal().string();
+  fmt::print("trained {} on {} items -> {}\nuse it: ferrograph index PATH --embedder fasttext:{}\n",
+             "fastText", *items, abs, abs);
+  return kExitOk;
+}
+
 int CmdExport(const Args& args) {
   if (!args.positional.empty()) return Usage("export takes no arguments", "export");
   auto engine = OpenForReading(args);
@@ -1232,6 +1497,9 @@ int Main(int argc, char** argv) {
   if (args.command == "uses") return CmdUses(args);
   if (args.command == "path") return CmdPath(args);
   if (args.command == "graph") return CmdGraph(args);
+  if (args.command == "search") return CmdSearch(args);
+  if (args.command == "gc") return CmdGc(args);
+  if (args.command == "model") return CmdModel(args);
   return Usage("unknown command `" + args.command + "`", "");
 }
 

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "ingest/indexer.h"
+#include "search/searcher.h"
 #include "store/store.h"
 
 namespace ferrograph {
@@ -22,7 +23,8 @@ std::string DefaultDatabasePath(const std::string& root) {
   return (p / ".ferrograph" / "graph.db").string();
 }
 
-Engine::Engine(std::unique_ptr<Store> store) : store_(std::move(store)) {}
+Engine::Engine(std::unique_ptr<Store> store, Options options)
+    : store_(std::move(store)), options_(std::move(options)) {}
 Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::Open(const Options& options) {
@@ -31,11 +33,14 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Options& options) {
   so.read_only = options.read_only;
   so.create_if_missing = !options.read_only;
   FG_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options.db_path, so));
-  return std::unique_ptr<Engine>(new Engine(std::move(store)));
+  return std::unique_ptr<Engine>(new Engine(std::move(store), options));
 }
 
 Result<IndexReport> Engine::Index(const std::string& root, const IndexOptions& options) {
-  return RunIndex(*store_, root, options);
+  FG_ASSIGN_OR_RETURN(IndexReport report, RunIndex(*store_, root, options));
+  if (!options.search_index) return report;
+  FG_RETURN_IF_ERROR(UpdateSearch(options, &report).WithContext("updating the search indexes"));
+  return report;
 }
 
 Result<GraphStats> Engine::Stats() { return store_->Stats(); }

@@ -82,6 +82,12 @@ std::string_view Statement::TextView(int col) const {
   return std::string_view(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_.get(), col));
 }
 
+std::string_view Statement::BlobView(int col) const {
+  const void* p = sqlite3_column_blob(stmt_.get(), col);
+  if (!p) return {};
+  return std::string_view(static_cast<const char*>(p), sqlite3_column_bytes(stmt_.get(), col));
+}
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool read_only) {
   // Connections are never shared between threads (see sqlite.h), so the
   // global memory-statistics mutex is pure overhead; configure once, before

@@ -47,6 +47,9 @@ class Statement {
   bool IsNull(int col) const { return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL; }
   std::string Text(int col) const;
   std::string_view TextView(int col) const;
+  double Double(int col) const { return sqlite3_column_double(stmt_.get(), col); }
+  // The column's bytes as a blob (valid until the next Step or Reset).
+  std::string_view BlobView(int col) const;
   template <typename T>
   T Bytes(int col) const {
     T out;

@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/version_generator.h"
+#include "store/node_rows.h"
 #include "store/sqlite.h"
 
 namespace ferrograph {
@@ -90,6 +91,25 @@ CREATE VIEW all_edges AS
   SELECT kind, src, dst, file_key, line, props, valid_from, valid_to, rowid + 1099511627776 AS ord
     FROM edges;
 )sql",
+    // 2: search. Vectors keyed by (model, content hash); a lexical index over
+    // node rows (rowid = nodes.rowid, filled up to meta 'lexical_rowid').
+    R"sql(
+CREATE TABLE models(
+  id INTEGER PRIMARY KEY,
+  model_id TEXT NOT NULL UNIQUE,
+  dim INTEGER NOT NULL,
+  spec TEXT NOT NULL,
+  created_ms INTEGER NOT NULL);
+CREATE TABLE vectors(
+  id INTEGER PRIMARY KEY,
+  model INTEGER NOT NULL REFERENCES models(id),
+  content_hash BLOB NOT NULL,
+  vec BLOB NOT NULL,
+  UNIQUE(model, content_hash));
+CREATE INDEX files_key ON files(file_key) WHERE valid_to IS NULL;
+CREATE VIRTUAL TABLE lexical USING fts5(
+  name, path, signature, docs, idents, content='', tokenize='porter unicode61');
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -106,6 +126,7 @@ constexpr SecondaryIndex kSecondaryIndexes[] = {
     {"nodes_parent", "nodes(parent)"},
     {"nodes_file", "nodes(file_key) WHERE valid_to IS NULL"},
     {"nodes_name", "nodes(name)"},
+    {"nodes_content", "nodes(content_hash)"},
     {"edges_src", "edges(src, kind)"},
     {"edges_dst", "edges(dst, kind)"},
     {"edges_file", "edges(file_key) WHERE valid_to IS NULL"},
@@ -157,8 +178,10 @@ void ParseAttrsJson(std::string_view text, Node* n) {
   if (it != j.end() && it->is_string()) n->in_macro = it->get<std::string>();
 }
 
+}  // namespace
+
 // Reads the kNodeColumns of `st` starting at column `c`.
-Node ReadNode(const Statement& st, int c = 0) {
+Node ReadNode(const Statement& st, int c) {
   Node n;
   n.id = st.Bytes<NodeId>(c + 0);
   n.kind = ParseNodeKind(st.TextView(c + 1)).value_or(NodeKind::kExternal);
@@ -178,6 +201,8 @@ Node ReadNode(const Statement& st, int c = 0) {
   n.parent = st.Bytes<NodeId>(c + 15);
   return n;
 }
+
+namespace {
 
 Edge ReadEdge(const Statement& st) {
   Edge e;
@@ -285,9 +310,13 @@ Status Store::Migrate(bool read_only) {
     if (!probe.ok()) return refuse(probe.status());
     return Status::OK();
   }
-  if (read_only)
+  // A reader may create the schema of an empty file (a first index killed
+  // before its first commit): there is nothing in it to lose.
+  const bool lift_query_only = read_only && version == 0 && *tables == 0;
+  if (read_only && !lift_query_only)
     return Status::Unsupported(path_ + ": database needs a schema migration from version " +
-                               std::to_string(version) + "; open it for writing once");
+                               std::to_string(version) + "; run `ferrograph index` once");
+  if (lift_query_only) FG_RETURN_IF_ERROR(db.Exec("PRAGMA query_only=0"));
 
   FG_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   for (int64_t v = version; v < kSchemaVersion; ++v) {
@@ -306,6 +335,7 @@ Status Store::Migrate(bool read_only) {
     db.Exec("ROLLBACK");
     return s.WithContext("migrating schema");
   }
+  if (lift_query_only) FG_RETURN_IF_ERROR(db.Exec("PRAGMA query_only=1"));
   return Status::OK();
 }
 

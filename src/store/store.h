@@ -1,7 +1,7 @@
 // Store: the SQLite database that holds the versioned code graph. It is the
 // source of truth; every sidecar can be rebuilt from it.
 //
-// Layout (schema version 1, see store.cc for the DDL):
+// Layout (schema version 2, see store.cc for the DDL):
 //   versions  one row per committed ingest: ordinal, UUIDv7, time, summary
 //   files     per (crate, file): BLAKE3 of the bytes, module context, the
 //             file's `mod` declarations; versioned like nodes
@@ -10,6 +10,12 @@
 //             CONTAINS is not stored as edge rows but as each node's parent
 //   contents  file bytes, stored once per file hash; a node's source text
 //             is its span of its file's bytes
+//   models    embedding models seen: model id (with digest), dimension, spec
+//   vectors   one vector per (model, content hash): identical code is
+//             embedded once per model, and models never share rows
+//   lexical   FTS5 (contentless, porter stemming) over node rows: name,
+//             path, signature, docs, split identifiers; rowid = nodes.rowid,
+//             so an as-of search joins the node rows valid then
 // The current graph is the rows with valid_to IS NULL.
 //
 // Concurrency: one writer (WriteTxn, BEGIN IMMEDIATE) at a time; readers open
@@ -30,7 +36,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ferrograph/graph.h"
@@ -42,7 +50,7 @@ namespace ferrograph {
 
 class Database;
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // The files-table crate key of files that were read in a crate's directories
 // but that no module tree reaches: remembered by hash so that they are not
@@ -78,6 +86,51 @@ struct FileUpdate {
 
 class WriteTxn;
 
+// The node kinds that search indexes (lexically and by vector): items a
+// user looks for, not uses, generic params, external paths or crates.
+bool IsSearchableKind(NodeKind kind);
+
+// Which node rows a search may return.
+struct NodeFilter {
+  std::vector<NodeKind> kinds;  // empty: every searchable kind
+  std::string crate_name;       // "": any crate
+  std::string path_prefix;      // "": any; "a::b" admits a::b and a::b::*
+  // When set: only these nodes.
+  const std::vector<NodeId>* nodes = nullptr;
+  // Version ordinal to answer as of; nullopt: the current graph.
+  std::optional<int64_t> as_of;
+};
+
+struct ScoredNode {
+  Node node;
+  double score = 0;  // lexical: -bm25 (higher is better); vector: cosine
+  uint64_t vector_id = 0;
+};
+
+struct ModelRecord {
+  int64_t key = 0;  // models.id
+  std::string model_id;
+  int dim = 0;
+  std::string spec;
+};
+
+// A content hash that has no vector yet for some model, with the text to
+// embed: the item's docs, then its source (cut at a UTF-8 boundary).
+struct EmbedJob {
+  ContentHash content_hash;
+  std::string text;
+};
+
+struct VectorSetState {
+  int64_t count = 0;
+  int64_t max_id = 0;  // vector ids only grow: a stamp of the set with count
+};
+
+struct GcReport {
+  int64_t vectors_removed = 0;
+  int64_t models_removed = 0;
+};
+
 class Store {
  public:
   struct Options {
@@ -109,6 +162,54 @@ class Store {
   // error a callback returns.
   Status ForEachNode(const std::function<Status(const Node&)>& fn);
   Status ForEachEdge(const std::function<Status(const Edge&)>& fn);
+
+  // ---- search tables (search_tables.cc) ----
+  // Adds the node rows written since the last call to the lexical index, in
+  // one transaction; `split_identifiers` turns a name and signature into the
+  // space-separated sub-tokens of their identifiers. Returns rows added.
+  Result<int64_t> CatchUpLexical(
+      const std::function<std::string(std::string_view name, std::string_view signature)>&
+          split_identifiers);
+  // BM25 over the lexical index; `match` is an FTS5 query expression.
+  // Best first, at most `limit`.
+  Result<std::vector<ScoredNode>> LexicalSearch(const std::string& match, const NodeFilter& filter,
+                                                int limit);
+  // The model's row, created (with `dim` and `spec`) when new.
+  Result<ModelRecord> EnsureModel(const std::string& model_id, int dim, const std::string& spec);
+  Result<std::vector<ModelRecord>> Models();
+  Result<std::optional<ModelRecord>> FindModel(const std::string& model_id);
+  // Content of current searchable nodes without a vector of `model`, each
+  // content hash once, texts cut at `max_text_bytes`.
+  Result<std::vector<EmbedJob>> PendingEmbeddings(int64_t model, size_t max_text_bytes);
+  // Stores rows of dim floats for the content hashes (one transaction);
+  // existing (model, hash) rows are kept.
+  Status PutVectors(int64_t model, int dim, const std::vector<ContentHash>& hashes,
+                    const std::vector<float>& rows);
+  Result<VectorSetState> VectorState(int64_t model);
+  // Visits the model's vectors with id > after_id in id order.
+  Status ForEachVector(int64_t model, int64_t after_id,
+                       const std::function<Status(int64_t id, std::span<const float>)>& fn);
+  // The model's vectors of nodes the filter admits (sorted ids).
+  Result<std::vector<uint64_t>> VectorIdsMatching(int64_t model, const NodeFilter& filter);
+  // The nodes the filter admits whose content is vector `id` of `model`.
+  Result<std::vector<Node>> NodesWithVector(int64_t model, uint64_t id, const NodeFilter& filter);
+  // Of `ids`, the nodes the filter admits (any order).
+  Result<std::vector<Node>> NodesMatching(const std::vector<NodeId>& ids, const NodeFilter& filter);
+  // Stored edges of `kinds` with an end in `ids`, valid as of `as_of`
+  // (current when nullopt), plus each node's CONTAINS edge from its parent.
+  Result<std::vector<Edge>> EdgesTouching(const std::vector<NodeId>& ids,
+                                          const std::vector<EdgeKind>& kinds,
+                                          std::optional<int64_t> as_of);
+  // The id of the model's newest vector (0 when none): cheap, for noticing
+  // that vectors were added since an index was loaded.
+  Result<int64_t> LastVectorId(int64_t model);
+  // Drops vectors of models not in `keep_models` and of content that no
+  // node row (of any kept version) has; drops those models' rows.
+  Result<GcReport> CollectGarbage(const std::vector<std::string>& keep_models);
+  // A small key-value store for settings kept with the database
+  // ("embedders", ...).
+  Result<std::optional<std::string>> GetMeta(const std::string& key);
+  Status SetMeta(const std::string& key, const std::string& value);
 
   // ---- writes ----
   // Starts the one write transaction. Fails with IOError when another

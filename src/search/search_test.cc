@@ -1,0 +1,303 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "embed/embedder.h"
+#include "hash/blake3_hasher.h"
+#include "search/search_index.h"
+#include "search/searcher.h"
+#include "store/store.h"
+
+namespace ferrograph {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+// A little crate written straight into the store: items with real spans
+// of one file, and a CALLS edge.
+class SearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) /
+           ("search_test_" +
+            std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = (dir_ / "graph.db").string();
+    auto s = Store::Open(db_, Store::Options());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+
+  struct Item {
+    std::string path;
+    NodeKind kind;
+    std::string docs;
+    std::string source;
+  };
+
+  // Writes `items` as one file of crate "demo" (one version), with CALLS
+  // edges from->to, then updates the search indexes with `specs`.
+  void Write(const std::vector<Item>& items,
+             const std::vector<std::pair<std::string, std::string>>& calls,
+             const std::vector<std::string>& specs = {"hash"}) {
+    FileUpdate u;
+    u.file.crate_key = "demo";
+    u.file.path = "src/lib.rs";
+    u.file.module_path = "demo";
+    u.file.like_mod_rs = true;
+    u.file.mods_json = "[]";
+    Node crate;
+    crate.kind = NodeKind::kCrate;
+    crate.path = crate.name = crate.crate_name = "demo";
+    crate.file = "src/lib.rs";
+    crate.id = MakeNodeId("demo", "demo", NodeKind::kCrate, 0);
+    crate.content_hash = HashBytes("crate");
+    u.nodes.push_back(crate);
+    uint32_t line = 1;
+    for (const Item& it : items) {
+      Node n;
+      n.kind = it.kind;
+      n.path = it.path;
+      n.name = it.path.substr(it.path.rfind(':') + 1);
+      n.crate_name = "demo";
+      n.file = "src/lib.rs";
+      n.id = MakeNodeId("demo", it.path, it.kind, 0);
+      n.parent = crate.id;
+      n.docs = it.docs;
+      n.span.start_byte = static_cast<uint32_t>(u.text.size());
+      u.text += it.source;
+      n.span.end_byte = static_cast<uint32_t>(u.text.size());
+      u.text += "\n";
+      n.span.start_line = n.span.end_line = line++;
+      n.signature = it.source.substr(0, it.source.find('{'));
+      n.content_hash = HashBytes(it.docs + "|" + it.source);
+      ids_[it.path] = n.id;
+      u.nodes.push_back(n);
+    }
+    for (const auto& [from, to] : calls) {
+      Edge e;
+      e.kind = EdgeKind::kCalls;
+      e.src = ids_.at(from);
+      e.dst = ids_.at(to);
+      e.file = "src/lib.rs";
+      e.line = 1;
+      u.edges.push_back(e);
+    }
+    u.file.hash = HashBytes(u.text);
+    u.file.size = u.text.size();
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE(txn.ok()) << txn.status().ToString();
+    ASSERT_TRUE((*txn)->ApplyFile(u).ok());
+    ASSERT_TRUE((*txn)->Commit("{}").ok());
+    std::vector<EmbedderSpec> parsed;
+    for (const std::string& s : specs) {
+      auto spec = ParseEmbedderSpec(s);
+      ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+      parsed.push_back(*spec);
+    }
+    auto r = UpdateSearchIndex(*store_, db_, parsed, 2);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    report_ = *r;
+  }
+
+  std::vector<std::string> Paths(const SearchResponse& r) {
+    std::vector<std::string> out;
+    for (const SearchHit& h : r.results) out.push_back(h.node.path);
+    return out;
+  }
+
+  SearchResponse SearchOrDie(const SearchRequest& req, const std::vector<NodeId>* nodes = nullptr) {
+    Searcher searcher(*store_, db_, true);
+    auto r = searcher.Search(req, nodes);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : SearchResponse();
+  }
+
+  static std::vector<Item> Corpus() {
+    return {
+        {"demo::parse_unicode_class", NodeKind::kFunction, "Parses a Unicode class such as \\pL.",
+         "fn parse_unicode_class(&mut self) -> Result<ClassUnicode> { self.bump(); todo!() }"},
+        {"demo::compile_program", NodeKind::kFunction, "Compiles the regex into a program.",
+         "fn compile_program(expr: &Hir) -> Program { let mut c = Compiler::new(); c.emit(expr) }"},
+        {"demo::Compiler", NodeKind::kStruct, "The bytecode compiler.",
+         "struct Compiler { insts: Vec<Inst>, size_limit: usize }"},
+        {"demo::read_config_file", NodeKind::kFunction, "Loads settings from a TOML file on disk.",
+         "fn read_config_file(path: &Path) -> io::Result<Config> { fs::read_to_string(path) }"},
+        {"demo::emit_instruction", NodeKind::kFunction, "",
+         "fn emit_instruction(insts: &mut Vec<Inst>, inst: Inst) { insts.push(inst) }"},
+    };
+  }
+
+  fs::path dir_;
+  std::string db_;
+  std::unique_ptr<Store> store_;
+  std::map<std::string, NodeId> ids_;
+  SearchIndexReport report_;
+};
+
+TEST(LexicalMatchExpression, QuotesWordsAndDropsStopWords) {
+  EXPECT_EQ(LexicalMatchExpression("parse the Unicode class"),
+            "\"parse\" OR \"unicode\" OR \"class\"");
+  EXPECT_EQ(LexicalMatchExpression("HashMap"), "\"hashmap\" OR \"hash\" OR \"map\"");
+  EXPECT_EQ(LexicalMatchExpression("the of a"), "");
+}
+
+TEST(LexicalIdentifiers, SplitsMultiPartIdentifiers) {
+  EXPECT_EQ(LexicalIdentifiers("parse_unicode_class", "fn parse_unicode_class() -> ClassUnicode"),
+            "parse unicode class parse unicode class class unicode");
+  EXPECT_EQ(LexicalIdentifiers("new", "fn new()"), "");
+}
+
+TEST_F(SearchTest, LexicalFindsSplitIdentifiersAndStems) {
+  Write(Corpus(), {});
+  SearchRequest req;
+  req.query = "parsing unicode classes";
+  req.mode = SearchMode::kLexical;
+  SearchResponse r = SearchOrDie(req);
+  ASSERT_FALSE(r.results.empty());
+  EXPECT_EQ(r.results[0].node.path, "demo::parse_unicode_class");
+  EXPECT_THAT(r.results[0].why[0], HasSubstr("lexical #1"));
+  EXPECT_TRUE(r.model_id.empty());
+}
+
+TEST_F(SearchTest, VectorSearchRanksByMeaningOfSubTokens) {
+  Write(Corpus(), {});
+  ASSERT_EQ(report_.models.size(), 1u);
+  EXPECT_EQ(report_.models[0].embedded, 5);
+  SearchRequest req;
+  req.query = "config file";
+  req.mode = SearchMode::kVector;
+  SearchResponse r = SearchOrDie(req);
+  ASSERT_FALSE(r.results.empty());
+  EXPECT_EQ(r.results[0].node.path, "demo::read_config_file");
+  EXPECT_EQ(r.model_id, "hash-v1-384");
+  EXPECT_THAT(r.results[0].why[0], HasSubstr("vector #1"));
+}
+
+TEST_F(SearchTest, IdenticalContentIsEmbeddedOnceAndNotAgain) {
+  std::vector<Item> items = Corpus();
+  items.push_back({"demo::copy_of_emit", NodeKind::kFunction, "", items[4].source});
+  // Same docs and source as emit_instruction: one content hash.
+  items.back().source = items[4].source;
+  items.back().path = "demo::inner::emit_instruction";
+  Write(items, {});
+  EXPECT_EQ(report_.models[0].embedded, 5);
+  auto again = UpdateSearchIndex(*store_, db_, {*ParseEmbedderSpec("hash")}, 1);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->models[0].embedded, 0);
+  EXPECT_EQ(again->models[0].sidecar, "fresh");
+  // Both nodes come back for the one vector.
+  SearchRequest req;
+  req.query = "emit instruction push";
+  req.mode = SearchMode::kVector;
+  req.k = 2;
+  EXPECT_THAT(
+      Paths(SearchOrDie(req)),
+      ::testing::UnorderedElementsAre("demo::emit_instruction", "demo::inner::emit_instruction"));
+}
+
+TEST_F(SearchTest, FiltersByKindPathAndNodeSet) {
+  Write(Corpus(), {});
+  SearchRequest req;
+  req.query = "compiler program instructions";
+  req.kinds = {NodeKind::kStruct};
+  SearchResponse r = SearchOrDie(req);
+  ASSERT_EQ(r.results.size(), 1u);
+  EXPECT_EQ(r.results[0].node.path, "demo::Compiler");
+  EXPECT_THAT(r.vector_strategy, HasSubstr("exact"));
+
+  req.kinds.clear();
+  req.path_prefix = "demo::read_config_file";
+  EXPECT_THAT(Paths(SearchOrDie(req)), ::testing::ElementsAre("demo::read_config_file"));
+
+  req.path_prefix.clear();
+  std::vector<NodeId> only = {ids_.at("demo::emit_instruction")};
+  EXPECT_THAT(Paths(SearchOrDie(req, &only)), ::testing::ElementsAre("demo::emit_instruction"));
+}
+
+TEST_F(SearchTest, HybridFusesBothListsAndBoostsGraphNeighbours) {
+  Write(Corpus(), {{"demo::compile_program", "demo::emit_instruction"}});
+  SearchRequest req;
+  req.query = "compile the regex";
+  SearchResponse r = SearchOrDie(req);
+  ASSERT_FALSE(r.results.empty());
+  EXPECT_EQ(r.results[0].node.path, "demo::compile_program");
+  bool both = false;
+  for (const std::string& w : r.results[0].why) both |= w.find("lexical") != std::string::npos;
+  EXPECT_TRUE(both);
+  // emit_instruction shares no word with the query: only the call from the
+  // top hit brings it in, and the result says so.
+  bool linked = false;
+  for (const SearchHit& h : r.results)
+    if (h.node.path == "demo::emit_instruction")
+      for (const std::string& w : h.why)
+        linked |= w.find("called by demo::compile_program") != std::string::npos;
+  EXPECT_TRUE(linked);
+}
+
+TEST_F(SearchTest, SidecarIsRebuiltWhenMissingOrCorrupt) {
+  Write(Corpus(), {});
+  auto model = store_->FindModel("hash-v1-384");
+  ASSERT_TRUE(model.ok() && model->has_value());
+  std::string path = VectorIndexPath(db_, "hash-v1-384");
+  ASSERT_TRUE(fs::exists(path));
+  std::string how;
+  ASSERT_TRUE(SyncVectorIndex(*store_, **model, db_, true, &how).ok());
+  EXPECT_EQ(how, "fresh");
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(path) / 2));
+    f.put('\x5a');
+    f.put('\xa5');
+  }
+  auto idx = SyncVectorIndex(*store_, **model, db_, true, &how);
+  ASSERT_TRUE(idx.ok()) << idx.status().ToString();
+  EXPECT_THAT(how, HasSubstr("rebuilt"));
+  EXPECT_EQ((*idx)->size(), 5u);
+  ASSERT_TRUE(SyncVectorIndex(*store_, **model, db_, true, &how).ok());
+  EXPECT_EQ(how, "fresh");
+  fs::remove(path);
+  ASSERT_TRUE(SyncVectorIndex(*store_, **model, db_, true, &how).ok());
+  EXPECT_EQ(how, "rebuilt (missing)");
+}
+
+TEST_F(SearchTest, GcDropsVectorsOfUnconfiguredModelsAndOrphanContent) {
+  Write(Corpus(), {});
+  auto before = store_->VectorState(store_->FindModel("hash-v1-384")->value().key);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->count, 5);
+  auto kept = store_->CollectGarbage({"hash-v1-384"});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->vectors_removed, 0);
+  auto dropped = store_->CollectGarbage({});
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(dropped->vectors_removed, 5);
+  EXPECT_EQ(dropped->models_removed, 1);
+}
+
+TEST_F(SearchTest, BadQueriesAreClearErrors) {
+  Write(Corpus(), {});
+  Searcher searcher(*store_, db_, true);
+  SearchRequest req;
+  req.query = "   ";
+  auto r = searcher.Search(req, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("empty"));
+  req.query = "x";
+  req.k = 0;
+  EXPECT_FALSE(searcher.Search(req, nullptr).ok());
+  req.k = 5;
+  req.kinds = {NodeKind::kUse};
+  EXPECT_FALSE(searcher.Search(req, nullptr).ok());
+  // Punctuation and FTS5 syntax in a query are words, not syntax.
+  req.kinds.clear();
+  req.query = "\"unbalanced AND ( NEAR* ";
+  EXPECT_TRUE(searcher.Search(req, nullptr).ok());
+}
+
+}  // namespace
+}  // namespace ferrograph

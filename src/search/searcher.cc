@@ -1,0 +1,384 @@
+#include "search/searcher.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "embed/tokenize.h"
+#include "search/search_index.h"
+
+namespace ferrograph {
+
+std::string_view SearchModeName(SearchMode mode) {
+  switch (mode) {
+    case SearchMode::kLexical: return "lexical";
+    case SearchMode::kVector: return "vector";
+    case SearchMode::kHybrid: return "hybrid";
+  }
+  return "hybrid";
+}
+
+std::optional<SearchMode> ParseSearchMode(std::string_view name) {
+  if (name == "lexical") return SearchMode::kLexical;
+  if (name == "vector") return SearchMode::kVector;
+  if (name == "hybrid") return SearchMode::kHybrid;
+  return std::nullopt;
+}
+
+namespace {
+
+// Reciprocal-rank fusion constant (Cormack et al.): damps the head of each
+// list so that agreement between lists outweighs one list's order.
+constexpr double kRrfK = 60;
+// Personalized PageRank: restart probability, iterations, seeds, and how
+// much the stationary mass adds to a fused score.
+constexpr double kPprRestart = 0.3;
+constexpr int kPprIterations = 20;
+constexpr size_t kPprSeeds = 10;
+constexpr double kPprWeight = 0.05;
+
+const std::unordered_set<std::string_view>& StopWords() {
+  static const std::unordered_set<std::string_view> words = {
+      "a",    "an",   "and",  "are",  "as",   "at",   "be",    "by",    "can",   "do",
+      "does", "for",  "from", "has",  "have", "how",  "i",     "if",    "in",    "into",
+      "is",   "it",   "its",  "of",   "on",   "or",   "that",  "the",   "their", "then",
+      "this", "to",   "was",  "we",   "what", "when", "where", "which", "while", "who",
+      "will", "with", "you",  "your", "code", "find", "there", "these", "those", "all"};
+  return words;
+}
+
+// Which of a node's fields hold one of the query's words (for `why`).
+std::string MatchedFields(const Node& n, const std::vector<std::string>& words) {
+  auto lower = [](std::string s) {
+    for (char& c : s)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+  };
+  std::string name = lower(n.name), path = lower(n.path), sig = lower(n.signature),
+              docs = lower(n.docs);
+  std::string out;
+  auto check = [&](const std::string& field, const char* label) {
+    for (const std::string& w : words) {
+      // Porter stems ("parsing" -> "pars"): a prefix of the word is enough.
+      std::string stem = w.substr(0, std::min<size_t>(w.size(), 5));
+      if (field.find(stem) != std::string::npos) {
+        if (!out.empty()) out += ", ";
+        out += label;
+        return;
+      }
+    }
+  };
+  check(name, "name");
+  check(sig, "signature");
+  check(docs, "docs");
+  check(path, "path");
+  return out;
+}
+
+std::string Fixed(double v, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+struct Candidate {
+  Node node;
+  int lexical_rank = -1;
+  double bm25 = 0;
+  int vector_rank = -1;
+  double cosine = 0;
+  double rrf = 0;
+  double ppr = 0;
+  double score = 0;
+  std::vector<std::string> graph_why;
+};
+
+std::string_view Relation(EdgeKind kind, bool outgoing) {
+  switch (kind) {
+    case EdgeKind::kCalls: return outgoing ? "calls" : "called by";
+    case EdgeKind::kUsesType: return outgoing ? "uses" : "used by";
+    case EdgeKind::kImplements: return outgoing ? "implements" : "implemented by";
+    case EdgeKind::kImplFor: return outgoing ? "impl for" : "has impl";
+    case EdgeKind::kContains: return outgoing ? "contains" : "inside";
+    default: return KindName(kind);
+  }
+}
+
+}  // namespace
+
+std::string LexicalMatchExpression(std::string_view query) {
+  std::string expr;
+  std::unordered_set<std::string> seen;
+  for (const std::string& w : CodeWords(query)) {
+    if (w.size() < 2 || StopWords().count(w) || !seen.insert(w).second) continue;
+    if (!expr.empty()) expr += " OR ";
+    expr += '"';
+    for (char c : w) {
+      if (c == '"') expr += '"';
+      expr += c;
+    }
+    expr += '"';
+  }
+  return expr;
+}
+
+Searcher::Searcher(Store& store, std::string db_path, bool can_save)
+    : store_(store), db_path_(std::move(db_path)), can_save_(can_save) {}
+Searcher::~Searcher() = default;
+
+Result<Searcher::Model*> Searcher::LoadModel(const std::string& spec_text) {
+  auto it = models_.find(spec_text);
+  if (it != models_.end()) {
+    Model& m = *it->second;
+    FG_ASSIGN_OR_RETURN(int64_t last, store_.LastVectorId(m.record.key));
+    if (last == m.last_vector_id) return &m;
+    std::string how;
+    FG_ASSIGN_OR_RETURN(m.index, SyncVectorIndex(store_, m.record, db_path_, can_save_, &how));
+    m.last_vector_id = last;
+    return &m;
+  }
+  FG_ASSIGN_OR_RETURN(EmbedderSpec spec, ParseEmbedderSpec(spec_text));
+  auto m = std::make_unique<Model>();
+  FG_ASSIGN_OR_RETURN(m->embedder, MakeEmbedder(spec));
+  FG_ASSIGN_OR_RETURN(std::optional<ModelRecord> record, store_.FindModel(m->embedder->model_id()));
+  if (!record)
+    return Status::NotFound(db_path_ + ": no vectors of model " + m->embedder->model_id() +
+                            "; run `ferrograph index ROOT --embedder " + spec_text + "` first");
+  m->record = *record;
+  FG_ASSIGN_OR_RETURN(m->last_vector_id, store_.LastVectorId(record->key));
+  std::string how;
+  FG_ASSIGN_OR_RETURN(m->index, SyncVectorIndex(store_, m->record, db_path_, can_save_, &how));
+  Model* raw = m.get();
+  models_[spec_text] = std::move(m);
+  return raw;
+}
+
+Result<SearchResponse> Searcher::Search(const SearchRequest& request,
+                                        const std::vector<NodeId>* implementors) {
+  auto start = std::chrono::steady_clock::now();
+  if (request.query.find_first_not_of(" \t\r\n") == std::string::npos)
+    return Status::InvalidArgument("search: the query is empty");
+  if (request.k < 1 || request.k > 1000)
+    return Status::InvalidArgument("search: k must be between 1 and 1000, got " +
+                                   std::to_string(request.k));
+  for (NodeKind kind : request.kinds)
+    if (!IsSearchableKind(kind))
+      return Status::InvalidArgument("search: kind " + std::string(KindName(kind)) +
+                                     " is not searchable");
+  NodeFilter filter;
+  filter.kinds = request.kinds;
+  filter.crate_name = request.crate_name;
+  filter.path_prefix = request.path_prefix;
+  filter.nodes = implementors;
+  filter.as_of = request.as_of;
+  const bool filtered = !filter.kinds.empty() || !filter.crate_name.empty() ||
+                        !filter.path_prefix.empty() || filter.nodes || filter.as_of;
+  const int pool = std::max(50, 3 * request.k);
+
+  SearchResponse response;
+  std::unordered_map<NodeId, Candidate, FixedBytesHash> cands;
+  auto candidate = [&](const Node& n) -> Candidate& {
+    auto [it, added] = cands.try_emplace(n.id);
+    if (added) it->second.node = n;
+    return it->second;
+  };
+
+  std::vector<std::string> words = CodeWords(request.query);
+  if (request.mode != SearchMode::kVector) {
+    std::string match = LexicalMatchExpression(request.query);
+    if (!match.empty()) {
+      FG_ASSIGN_OR_RETURN(std::vector<ScoredNode> hits, store_.LexicalSearch(match, filter, pool));
+      for (size_t i = 0; i < hits.size(); ++i) {
+        Candidate& c = candidate(hits[i].node);
+        if (c.lexical_rank >= 0) continue;
+        c.lexical_rank = static_cast<int>(i);
+        c.bm25 = hits[i].score;
+      }
+    }
+  }
+
+  if (request.mode != SearchMode::kLexical) {
+    std::string spec = request.embedder;
+    if (spec.empty()) {
+      FG_ASSIGN_OR_RETURN(std::vector<std::string> configured, ConfiguredEmbedders(store_));
+      if (configured.empty()) {
+        if (request.mode == SearchMode::kVector)
+          return Status::NotFound(db_path_ +
+                                  ": no embedder is configured (indexed with --embedder none)");
+      } else {
+        spec = configured.front();
+      }
+    }
+    if (!spec.empty()) {
+      FG_ASSIGN_OR_RETURN(Model * model, LoadModel(spec));
+      response.model_id = model->record.model_id;
+      FG_ASSIGN_OR_RETURN(std::vector<float> q, model->embedder->Embed({request.query}));
+      double norm = 0;
+      for (float f : q) norm += static_cast<double>(f) * f;
+      if (norm > 0) {
+        VectorSearchOptions vo;
+        vo.k = static_cast<size_t>(pool);
+        std::vector<uint64_t> allowed;
+        if (filtered) {
+          FG_ASSIGN_OR_RETURN(allowed, store_.VectorIdsMatching(model->record.key, filter));
+          vo.allowed = &allowed;
+        }
+        response.vector_strategy =
+            !filtered ? "hnsw"
+            : allowed.size() <= vo.exact_threshold
+                ? "exact over " + std::to_string(allowed.size()) + " candidates"
+                : "hnsw, over-fetching for " + std::to_string(allowed.size()) + " candidates";
+        FG_ASSIGN_OR_RETURN(std::vector<VectorHit> hits, model->index->Search(q, vo));
+        int rank = 0;
+        for (const VectorHit& h : hits) {
+          FG_ASSIGN_OR_RETURN(std::vector<Node> nodes,
+                              store_.NodesWithVector(model->record.key, h.key, filter));
+          if (nodes.empty()) continue;
+          for (const Node& n : nodes) {
+            Candidate& c = candidate(n);
+            if (c.vector_rank >= 0) continue;
+            c.vector_rank = rank;
+            c.cosine = h.score;
+          }
+          ++rank;
+        }
+      }
+    }
+  }
+
+  for (auto& [id, c] : cands) {
+    switch (request.mode) {
+      case SearchMode::kLexical: c.score = c.bm25; break;
+      case SearchMode::kVector: c.score = c.cosine; break;
+      case SearchMode::kHybrid:
+        if (c.lexical_rank >= 0) c.rrf += 1.0 / (kRrfK + c.lexical_rank + 1);
+        if (c.vector_rank >= 0) c.rrf += 1.0 / (kRrfK + c.vector_rank + 1);
+        c.score = c.rrf;
+        break;
+    }
+  }
+
+  if (request.mode == SearchMode::kHybrid && !cands.empty()) {
+    // Graph boost: personalized PageRank from the fused top hits over the
+    // hits, their neighbours, and the edges between them (undirected).
+    std::vector<NodeId> ids;
+    for (const auto& [id, c] : cands) ids.push_back(id);
+    std::sort(ids.begin(), ids.end(), [&](const NodeId& a, const NodeId& b) {
+      const Candidate &ca = cands.at(a), &cb = cands.at(b);
+      return ca.rrf != cb.rrf ? ca.rrf > cb.rrf : ca.node.path < cb.node.path;
+    });
+    FG_ASSIGN_OR_RETURN(
+        std::vector<Edge> edges,
+        store_.EdgesTouching(ids,
+                             {EdgeKind::kCalls, EdgeKind::kUsesType, EdgeKind::kImplements,
+                              EdgeKind::kImplFor, EdgeKind::kContains},
+                             request.as_of));
+    std::unordered_map<NodeId, size_t, FixedBytesHash> index;
+    std::vector<NodeId> nodes;
+    auto slot = [&](const NodeId& id) {
+      auto [it, added] = index.try_emplace(id, nodes.size());
+      if (added) nodes.push_back(id);
+      return it->second;
+    };
+    for (const NodeId& id : ids) slot(id);
+    std::vector<std::vector<size_t>> adj;
+    for (const Edge& e : edges) {
+      if (e.src == e.dst || e.src.IsZero() || e.dst.IsZero()) continue;
+      size_t a = slot(e.src), b = slot(e.dst);
+      if (adj.size() < nodes.size()) adj.resize(nodes.size());
+      adj[a].push_back(b);
+      adj[b].push_back(a);
+    }
+    adj.resize(nodes.size());
+    std::vector<double> p(nodes.size(), 0.0), r, next(nodes.size());
+    double seed_mass = 0;
+    for (size_t i = 0; i < std::min(kPprSeeds, ids.size()); ++i) {
+      p[i] = cands.at(ids[i]).rrf;
+      seed_mass += p[i];
+    }
+    if (seed_mass > 0) {
+      for (double& v : p) v /= seed_mass;
+      r = p;
+      for (int it = 0; it < kPprIterations; ++it) {
+        std::fill(next.begin(), next.end(), 0.0);
+        double dangling = 0;
+        for (size_t u = 0; u < nodes.size(); ++u) {
+          if (adj[u].empty()) {
+            dangling += r[u];
+            continue;
+          }
+          double share = (1 - kPprRestart) * r[u] / static_cast<double>(adj[u].size());
+          for (size_t v : adj[u]) next[v] += share;
+        }
+        for (size_t u = 0; u < nodes.size(); ++u)
+          next[u] += (kPprRestart + (1 - kPprRestart) * dangling) * p[u];
+        r.swap(next);
+      }
+      // Neighbours that are not hits yet may join when the filter admits them.
+      std::vector<NodeId> fresh;
+      for (size_t u = ids.size(); u < nodes.size(); ++u)
+        if (r[u] * kPprWeight > 1.0 / (kRrfK + pool)) fresh.push_back(nodes[u]);
+      if (!fresh.empty()) {
+        FG_ASSIGN_OR_RETURN(std::vector<Node> admitted, store_.NodesMatching(fresh, filter));
+        for (const Node& n : admitted) candidate(n);
+      }
+      for (size_t u = 0; u < nodes.size(); ++u) {
+        auto it = cands.find(nodes[u]);
+        if (it == cands.end()) continue;
+        it->second.ppr = r[u];
+        it->second.score += kPprWeight * r[u];
+      }
+      // Explain the boost by the strongest linked seeds.
+      for (const Edge& e : edges) {
+        if (e.src == e.dst) continue;
+        for (bool outgoing : {true, false}) {
+          const NodeId& self = outgoing ? e.src : e.dst;
+          const NodeId& other = outgoing ? e.dst : e.src;
+          auto si = cands.find(self);
+          auto oi = cands.find(other);
+          if (si == cands.end() || oi == cands.end() || oi->second.rrf <= 0) continue;
+          if (si->second.graph_why.size() >= 2) continue;
+          std::string text = std::string(Relation(e.kind, outgoing)) + " " + oi->second.node.path;
+          if (std::find(si->second.graph_why.begin(), si->second.graph_why.end(), text) ==
+              si->second.graph_why.end())
+            si->second.graph_why.push_back(std::move(text));
+        }
+      }
+    }
+  }
+
+  std::vector<Candidate*> ranked;
+  for (auto& [id, c] : cands) ranked.push_back(&c);
+  std::sort(ranked.begin(), ranked.end(), [](const Candidate* a, const Candidate* b) {
+    if (a->score != b->score) return a->score > b->score;
+    return a->node.path != b->node.path ? a->node.path < b->node.path : a->node.id < b->node.id;
+  });
+  for (Candidate* c : ranked) {
+    if (static_cast<int>(response.results.size()) >= request.k) break;
+    SearchHit hit;
+    hit.node = c->node;
+    hit.score = c->score;
+    if (c->lexical_rank >= 0) {
+      std::string fields = MatchedFields(c->node, words);
+      hit.why.push_back("lexical #" + std::to_string(c->lexical_rank + 1) + " (bm25 " +
+                        Fixed(c->bm25, 2) + (fields.empty() ? "" : "; " + fields) + ")");
+    }
+    if (c->vector_rank >= 0)
+      hit.why.push_back("vector #" + std::to_string(c->vector_rank + 1) + " (cosine " +
+                        Fixed(c->cosine, 3) + ")");
+    if (request.mode == SearchMode::kHybrid && c->ppr > 0 && !c->graph_why.empty()) {
+      std::string g = "graph +" + Fixed(kPprWeight * c->ppr, 4) + " (";
+      for (size_t i = 0; i < c->graph_why.size(); ++i) g += (i ? "; " : "") + c->graph_why[i];
+      hit.why.push_back(g + ")");
+    }
+    response.results.push_back(std::move(hit));
+  }
+  response.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return response;
+}
+
+}  // namespace ferrograph

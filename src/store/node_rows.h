@@ -1,0 +1,18 @@
+// Internal to the store module: reading node rows shared by store.cc and
+// search_tables.cc.
+#ifndef FERROGRAPH_STORE_NODE_ROWS_H_
+#define FERROGRAPH_STORE_NODE_ROWS_H_
+
+#include "ferrograph/graph.h"
+#include "store/sqlite.h"
+
+namespace ferrograph {
+
+// Reads the 16 node columns (id, kind, name, path, crate, file, start_byte,
+// end_byte, start_line, end_line, visibility, signature, docs, attrs,
+// content_hash, parent) of `st` starting at column `c`.
+Node ReadNode(const Statement& st, int c = 0);
+
+}  // namespace ferrograph
+
+#endif  // FERROGRAPH_STORE_NODE_ROWS_H_
