@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Retrieval quality of `ferrograph search` (CodeSearchNet style): the first
+# sentence of each documented item's docs is the query, the item itself the
+# target, searched for in a copy of the crate without any doc comments.
+#
+#   bash bench/search/run_quality.sh [quality.py options]
+#
+#   --crates a,b        crate names (newest version in /usr/share/cargo/registry),
+#                       NAME-VERSION, or directories (default: regex-syntax,
+#                       regex-automata, serde, syn, clap_builder|clap, tokio,
+#                       rayon-core, memchr, aho-corasick, itertools; missing
+#                       ones are skipped)
+#   --max-queries N     per crate (default 400; 0: all)
+#   --scratch DIR       scratch space (default /tmp/fg-quality, or
+#                       $FG_QUALITY_SCRATCH)
+#   --reuse             reuse the indexed copies and queries of an earlier run
+#   --jobs N            concurrent searches (default 2)
+#   --write             put the tables into bench/RESULTS.md between
+#                       <!-- search-quality:begin --> and <!-- search-quality:end -->
+#   --examples N        print N example queries per crate (to stderr)
+#
+# The binary: $FERROGRAPH_BUILD_DIR/ferrograph (default build/). When it has
+# no `search` command it is rebuilt once with
+# `cmake --build $FERROGRAPH_BUILD_DIR --target ferrograph` (set FG_NO_BUILD=1
+# to skip that). The tables go to stdout, progress to stderr.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build_dir=${FERROGRAPH_BUILD_DIR:-$root/build}
+case $build_dir in /*) ;; *) build_dir=$root/$build_dir ;; esac
+fg=$build_dir/ferrograph
+
+has_search() { [ -x "$fg" ] && "$fg" search --help >/dev/null 2>&1; }
+
+if ! has_search; then
+  if [ "${FG_NO_BUILD:-0}" != 1 ] && [ -f "$build_dir/CMakeCache.txt" ]; then
+    echo "run_quality: $fg has no search command; building it" >&2
+    cmake --build "$build_dir" --target ferrograph >&2 || true
+  fi
+  if ! has_search; then
+    echo "run_quality: $fg has no working \`search\` command (build it first:" >&2
+    echo "  cmake --build $build_dir --target ferrograph)" >&2
+    exit 1
+  fi
+fi
+
+cmd="bash bench/search/run_quality.sh"
+[ $# -gt 0 ] && cmd+=" $*"
+[ -n "${FERROGRAPH_BUILD_DIR:-}" ] && cmd="FERROGRAPH_BUILD_DIR=$FERROGRAPH_BUILD_DIR $cmd"
+
+# A private copy of the binary: a rebuild during the run must not change it.
+snap=$(mktemp /tmp/ferrograph-quality.XXXXXX)
+trap 'rm -f "$snap"' EXIT
+cp "$fg" "$snap"
+chmod 755 "$snap"
+status=0
+python3 "$here/quality.py" --bin "$snap" --results "$root/bench/RESULTS.md" \
+  --command "$cmd" "$@" || status=$?
+exit $status
