@@ -19,6 +19,12 @@
 //   vector (updatePoint); markDelete throws on an absent or deleted label.
 // - The loading constructor initializes nothing and loadIndex trusts the
 //   file; so the payload is checked in full before loadIndex sees it.
+// - Known upstream defect (nmslib/hnswlib #107, #578): searchBaseLayer reads
+//   the 4 bytes after a node's last link to compute a prefetch address. On an
+//   upper layer that is up to 3 bytes past hnswlib's malloc'ed block (still
+//   inside glibc's chunk; prefetch never faults). AddressSanitizer reports
+//   it (hnswalg.h:214-215); it is the only report in vector_test under
+//   ASan+UBSan.
 #include <fstream>
 #include <mutex>
 #include <unordered_map>

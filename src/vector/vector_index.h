@@ -9,12 +9,15 @@
 //
 // Persistence (HnswIndex::Save/Load): one file beside the database with a
 // header (magic, format version, model id, dimension, count, a caller's
-// generation stamp, BLAKE3 of the payload); written to a temporary file and
-// renamed; Load refuses a file whose header or checksum does not match with
-// Corruption (or NotFound when missing), so that the caller rebuilds it.
+// generation stamp, BLAKE3 over the header fields and the payload) and
+// hnswlib's serialization as the payload (layout in index_file.h); written to
+// a temporary file and renamed; Load refuses a file whose header, checksum or
+// graph structure does not check out with Corruption (or NotFound when
+// missing), so that the caller rebuilds it.
 //
-// Thread safety: Search may run concurrently with other Searches; Add and
-// Remove need exclusive access. hnswlib's exceptions never leave this module.
+// Thread safety: Search (and Contains, size, Save) may run concurrently with
+// each other; Add, AddBatch and Remove need exclusive access. hnswlib's
+// exceptions never leave this module.
 #ifndef FERROGRAPH_VECTOR_VECTOR_INDEX_H_
 #define FERROGRAPH_VECTOR_VECTOR_INDEX_H_
 
