@@ -516,21 +516,11 @@ def prepare(fg, label, crate_dir, work, reuse, max_queries):
     log(f"[{label}] index copy (hash,fasttext)")
     _, t["index_copy_fasttext"] = run([fg, "index", copy_dir, "--db", copy_db, "--quiet",
                                        "--embedder", f"hash,fasttext:{model}"])
-    # Every embedder must have its vectors; when `--embedder hash,fasttext:F`
-    # did not make them all, index once per embedder (and say so).
-    info["workarounds"] = []
+    # Every embedder must have its vectors.
     for spec in ("hash", f"fasttext:{model}"):
         _, err = search(fg, copy_db, "probe query words", "vector", spec)
-        if err is None:
-            continue
-        log(f"[{label}]   `--embedder hash,fasttext:F` left {spec.split(':')[0]} without "
-            f"vectors ({err}); indexing with `--embedder {spec}` alone")
-        info["workarounds"].append(f"index --embedder {spec.split(':')[0]} alone: {err}")
-        _, secs = run([fg, "index", copy_dir, "--db", copy_db, "--quiet", "--embedder", spec])
-        t["index_copy_" + spec.split(":")[0] + "_alone"] = secs
-        _, err = search(fg, copy_db, "probe query words", "vector", spec)
         if err is not None:
-            raise RuntimeError(f"no {spec} vectors even after indexing with it alone: {err}")
+            raise RuntimeError(f"no {spec} vectors after indexing with both: {err}")
 
     # targets must exist in the copy; docs left behind would be a stripping bug
     copy_nodes, _ = load_nodes(fg, copy_db)
@@ -551,6 +541,38 @@ def prepare(fg, label, crate_dir, work, reuse, max_queries):
     return sample(queries, max_queries), info
 
 
+BATCH = None  # --batch: build/bench/search_batch
+
+
+def batch_binary(fg):
+    """build/bench/search_batch (--batch, else beside the binary): every query
+    of a mode in one process (the model and the vector index load once)."""
+    if BATCH:
+        return BATCH
+    b = os.path.join(os.path.dirname(fg), "bench", "search_batch")
+    return b if os.access(b, os.X_OK) else None
+
+
+def search_batch(batch, db, queries, mode, embedder_spec):
+    cmd = [batch, "--db", db, "-k", str(K), "--mode", mode]
+    if embedder_spec:
+        cmd += ["--embedder", embedder_spec]
+    text = "".join(" ".join(q.split()) + "\n" for q in queries)
+    p = subprocess.run(cmd, input=text.encode(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=3600)
+    out = []
+    for line in p.stdout.decode(errors="replace").splitlines():
+        try:
+            j = json.loads(line)
+        except ValueError:
+            continue
+        out.append((j.get("paths"), j.get("error"), j.get("ms", 0) / 1e3))
+    while len(out) < len(queries):
+        out.append((None, f"search_batch exit {p.returncode}: "
+                    f"{p.stderr.decode(errors='replace').strip()[:300]}", 0.0))
+    return out
+
+
 def evaluate(fg, label, work, queries, jobs):
     copy_db = os.path.join(work, "copy.db")
     model = os.path.join(work, "fasttext.bin")
@@ -564,13 +586,8 @@ def evaluate(fg, label, work, queries, jobs):
     done = [0]
     t0 = time.time()
 
-    def one(task):
-        qi, mi = task
+    def record(qi, mi, paths, err, ts):
         q = queries[qi]
-        _, mode, emb = MODES[mi]
-        ts = time.time()
-        paths, err = search(fg, copy_db, q["query"], mode, specs[emb])
-        ts = time.time() - ts
         rank = 0
         if paths is not None:
             for r, p in enumerate(paths[:K], 1):
@@ -584,13 +601,31 @@ def evaluate(fg, label, work, queries, jobs):
             if err:
                 errors.append((q, MODES[mi][0], err))
             done[0] += 1
+
+    batch = batch_binary(fg)
+    if batch:
+        def one_mode(mi):
+            _, mode, emb = MODES[mi]
+            res = search_batch(batch, copy_db, [q["query"] for q in queries], mode, specs[emb])
+            for qi, (paths, err, ts) in enumerate(res):
+                record(qi, mi, paths, err, ts)
+            log(f"[{label}] {MODES[mi][0]}: {len(queries)} searches")
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as ex:
+            list(ex.map(one_mode, range(len(MODES))))
+    else:
+        def one(task):
+            qi, mi = task
+            _, mode, emb = MODES[mi]
+            ts = time.time()
+            paths, err = search(fg, copy_db, queries[qi]["query"], mode, specs[emb])
+            record(qi, mi, paths, err, time.time() - ts)
             if done[0] % 200 == 0 or done[0] == len(tasks):
                 el = time.time() - t0
-                log(f"[{label}] searches {done[0]}/{len(tasks)} ({el:.0f} s, "
-                    f"{el / done[0] * 1e3:.0f} ms each)")
+                log(f"[{label}] searches {done[0]}/{len(tasks)} ({el:.0f} s)")
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as ex:
-        list(ex.map(one, tasks))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as ex:
+            list(ex.map(one, tasks))
     with open(os.path.join(work, "results.jsonl"), "w") as f:
         for q, rk, tp in zip(queries, ranks, tops):
             f.write(json.dumps({**q, "ranks": dict(zip([m[0] for m in MODES], rk)),
@@ -696,6 +731,8 @@ def main():
     ap.add_argument("--crates", default="",
                     help="comma-separated names (newest version), NAME-VERSION or directories")
     ap.add_argument("--max-queries", type=int, default=400, help="per crate; 0 = all")
+    ap.add_argument("--batch", default=None,
+                    help="build/bench/search_batch: run each mode's queries in one process")
     ap.add_argument("--scratch", default=os.environ.get("FG_QUALITY_SCRATCH", "/tmp/fg-quality"))
     ap.add_argument("--reuse", action="store_true",
                     help="reuse the indexed copies and queries of an earlier run")
@@ -708,6 +745,8 @@ def main():
     ap.add_argument("--strip-test", metavar="FILE")
     ap.add_argument("--queries-only", metavar="CRATE_DIR")
     a = ap.parse_args()
+    global BATCH
+    BATCH = a.batch
 
     if a.strip_test:
         text, k = strip_docs(open(a.strip_test, encoding="utf-8").read())

@@ -51,10 +51,17 @@ cmd="bash bench/search/run_quality.sh"
 
 # A private copy of the binary: a rebuild during the run must not change it.
 snap=$(mktemp /tmp/ferrograph-quality.XXXXXX)
-trap 'rm -f "$snap"' EXIT
+batch_snap=$(mktemp /tmp/ferrograph-quality-batch.XXXXXX)
+trap 'rm -f "$snap" "$batch_snap"' EXIT
 cp "$fg" "$snap"
 chmod 755 "$snap"
+batch_args=()
+if [ -x "$(dirname "$fg")/bench/search_batch" ]; then
+  cp "$(dirname "$fg")/bench/search_batch" "$batch_snap"
+  chmod 755 "$batch_snap"
+  batch_args=(--batch "$batch_snap")
+fi
 status=0
-python3 "$here/quality.py" --bin "$snap" --results "$root/bench/RESULTS.md" \
+python3 "$here/quality.py" --bin "$snap" "${batch_args[@]}" --results "$root/bench/RESULTS.md" \
   --command "$cmd" "$@" || status=$?
 exit $status

@@ -56,18 +56,21 @@ Result<EmbedderSpec> ParseEmbedderSpec(std::string_view text, const EnvLookup& g
   if (kind == "hash") {
     if (has_arg) return bad("hash takes no argument");
     spec.kind = "hash";
+    spec.text = "hash";
     return spec;
   }
   if (kind == "fasttext") {
     if (has_arg && arg.empty()) return bad("empty model file name");
     spec.kind = "fasttext";
     spec.model = std::string(arg);
+    spec.text = has_arg ? "fasttext:" + spec.model : "fasttext";
     return spec;
   }
   if (kind == "openai") {
     if (has_arg && arg.empty()) return bad("empty model name");
     spec.kind = "openai";
     spec.model = has_arg ? std::string(arg) : std::string(kDefaultOpenAIModel);
+    spec.text = "openai:" + spec.model;
     auto env = [&](const char* name) -> std::string {
       const char* v = getenv ? getenv(name) : nullptr;
       return v != nullptr ? std::string(v) : std::string();

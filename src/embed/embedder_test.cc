@@ -31,7 +31,10 @@ TEST(ParseEmbedderSpecTest, FastText) {
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->kind, "fasttext");
   EXPECT_EQ(s->model, "/p/m.bin");
+  EXPECT_EQ(s->text, "fasttext:/p/m.bin");
   EXPECT_EQ(ParseEmbedderSpec("fasttext", FakeEnv({}))->model, "");
+  EXPECT_EQ(ParseEmbedderSpec(" hash ", FakeEnv({}))->text, "hash");
+  EXPECT_EQ(ParseEmbedderSpec("openai:m", FakeEnv({}))->text, "openai:m");
   EXPECT_EQ(ParseEmbedderSpec("fasttext:", FakeEnv({})).status().code(),
             StatusCode::kInvalidArgument);
 }

@@ -38,7 +38,13 @@ constexpr double kRrfK = 60;
 constexpr double kPprRestart = 0.3;
 constexpr int kPprIterations = 20;
 constexpr size_t kPprSeeds = 10;
-constexpr double kPprWeight = 0.05;
+constexpr double kPprWeight = 0.02;
+// Weights of the two lists in the fusion. Lexical matching is the stronger
+// signal on natural-language questions about code (bench/RESULTS.md,
+// retrieval quality: these were chosen there, on 8 crates); the vector list
+// breaks its ties and adds what shares no word with the query.
+constexpr double kLexicalWeight = 1.0;
+constexpr double kVectorWeight = 0.2;
 
 const std::unordered_set<std::string_view>& StopWords() {
   static const std::unordered_set<std::string_view> words = {
@@ -232,12 +238,19 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
                 ? "exact over " + std::to_string(allowed.size()) + " candidates"
                 : "hnsw, over-fetching for " + std::to_string(allowed.size()) + " candidates";
         FG_ASSIGN_OR_RETURN(std::vector<VectorHit> hits, model->index->Search(q, vo));
+        std::vector<uint64_t> hit_ids;
+        for (const VectorHit& h : hits) hit_ids.push_back(h.key);
+        FG_ASSIGN_OR_RETURN(auto nodes,
+                            store_.NodesWithVectors(model->record.key, hit_ids, filter));
+        std::unordered_map<uint64_t, std::vector<Node>> by_vector;
+        for (auto& [id, n] : nodes) by_vector[id].push_back(std::move(n));
         int rank = 0;
         for (const VectorHit& h : hits) {
-          FG_ASSIGN_OR_RETURN(std::vector<Node> nodes,
-                              store_.NodesWithVector(model->record.key, h.key, filter));
-          if (nodes.empty()) continue;
-          for (const Node& n : nodes) {
+          auto it = by_vector.find(h.key);
+          if (it == by_vector.end()) continue;
+          std::sort(it->second.begin(), it->second.end(),
+                    [](const Node& a, const Node& b) { return a.path < b.path; });
+          for (const Node& n : it->second) {
             Candidate& c = candidate(n);
             if (c.vector_rank >= 0) continue;
             c.vector_rank = rank;
@@ -254,8 +267,8 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
       case SearchMode::kLexical: c.score = c.bm25; break;
       case SearchMode::kVector: c.score = c.cosine; break;
       case SearchMode::kHybrid:
-        if (c.lexical_rank >= 0) c.rrf += 1.0 / (kRrfK + c.lexical_rank + 1);
-        if (c.vector_rank >= 0) c.rrf += 1.0 / (kRrfK + c.vector_rank + 1);
+        if (c.lexical_rank >= 0) c.rrf += kLexicalWeight / (kRrfK + c.lexical_rank + 1);
+        if (c.vector_rank >= 0) c.rrf += kVectorWeight / (kRrfK + c.vector_rank + 1);
         c.score = c.rrf;
         break;
     }

@@ -5,7 +5,8 @@
 //   vector   the query embedded with the request's model, kNN in that
 //            model's space only: HNSW, or exact search over the candidates
 //            when a filter (kind, crate, path, node set, as-of) is selective.
-//   hybrid   reciprocal-rank fusion (k = 60) of both lists, then a graph
+//   hybrid   weighted reciprocal-rank fusion (k = 60; lexical 1, vector 0.2)
+//            of both lists, then a graph
 //            boost: personalized PageRank seeded by the fused top hits over
 //            CALLS, USES_TYPE, IMPLEMENTS, IMPL_FOR and CONTAINS edges among
 //            the hits and their neighbours.

@@ -21,6 +21,16 @@ constexpr NodeKind kSearchableKinds[] = {
     NodeKind::kTypeAlias, NodeKind::kMacro,
 };
 
+// Kinds that get vectors: the searchable ones but modules and impl blocks,
+// whose text is the sum of their members' (a whole file, a whole impl): such
+// a vector matches every question a little. They are found lexically and
+// through their members (the graph boost).
+constexpr NodeKind kVectorKinds[] = {
+    NodeKind::kFunction, NodeKind::kMethod, NodeKind::kStruct,    NodeKind::kEnum,
+    NodeKind::kVariant,  NodeKind::kUnion,  NodeKind::kField,     NodeKind::kTrait,
+    NodeKind::kConst,    NodeKind::kStatic, NodeKind::kTypeAlias, NodeKind::kMacro,
+};
+
 // Node columns of a row aliased `n`, in the order ReadNode reads them.
 constexpr std::string_view kAliasedNodeColumns =
     "n.id, n.kind, n.name, n.path, n.crate, (SELECT path FROM file_keys WHERE file_keys.id = "
@@ -283,12 +293,13 @@ Result<std::vector<EmbedJob>> Store::PendingEmbeddings(int64_t model, size_t max
   Database& db = *db_;
   FG_ASSIGN_OR_RETURN(
       Statement st,
-      db.Prepare("SELECT n.content_hash, n.docs, f.hash, n.start_byte, n.end_byte FROM nodes n "
-                 "JOIN files f ON f.file_key = n.file_key AND f.valid_to IS NULL "
-                 "WHERE n.valid_to IS NULL AND n.kind IN " +
-                 KindListSql({}) +
-                 " AND NOT EXISTS(SELECT 1 FROM vectors v WHERE v.model = ?1 AND "
-                 "v.content_hash = n.content_hash)"));
+      db.Prepare(
+          "SELECT n.content_hash, n.docs, f.hash, n.start_byte, n.end_byte FROM nodes n "
+          "JOIN files f ON f.file_key = n.file_key AND f.valid_to IS NULL "
+          "WHERE n.valid_to IS NULL AND n.kind IN " +
+          KindListSql(std::vector<NodeKind>(std::begin(kVectorKinds), std::end(kVectorKinds))) +
+          " AND NOT EXISTS(SELECT 1 FROM vectors v WHERE v.model = ?1 AND "
+          "v.content_hash = n.content_hash)"));
   st.Bind(1, model);
   struct Pending {
     ContentHash content;
@@ -415,22 +426,26 @@ Result<std::vector<uint64_t>> Store::VectorIdsMatching(int64_t model, const Node
   return out;
 }
 
-Result<std::vector<Node>> Store::NodesWithVector(int64_t model, uint64_t id,
-                                                 const NodeFilter& filter) {
+Result<std::vector<std::pair<uint64_t, Node>>> Store::NodesWithVectors(
+    int64_t model, const std::vector<uint64_t>& ids, const NodeFilter& filter) {
   Database& db = *db_;
   FG_RETURN_IF_ERROR(FillFilterNodes(db, filter));
-  FG_ASSIGN_OR_RETURN(Statement st,
-                      db.Prepare(std::string("SELECT ") + std::string(kAliasedNodeColumns) +
-                                 " FROM vectors v JOIN nodes n ON n.content_hash = v.content_hash "
-                                 "WHERE v.id = ?1 AND v.model = ?2 AND " +
-                                 FilterSql(filter) + " ORDER BY n.path"));
-  st.Bind(1, static_cast<int64_t>(id)).Bind(2, model);
+  std::string list = "[";
+  for (uint64_t id : ids) list += (list.size() > 1 ? "," : "") + std::to_string(id);
+  list += "]";
+  FG_ASSIGN_OR_RETURN(
+      Statement st,
+      db.Prepare(std::string("SELECT v.id, ") + std::string(kAliasedNodeColumns) +
+                 " FROM json_each(?1) j JOIN vectors v ON v.id = j.value JOIN nodes n ON "
+                 "n.content_hash = v.content_hash WHERE v.model = ?2 AND " +
+                 FilterSql(filter)));
+  st.Bind(1, list).Bind(2, model);
   BindFilter(st, filter);
-  std::vector<Node> out;
+  std::vector<std::pair<uint64_t, Node>> out;
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    out.push_back(ReadNode(st, 0));
+    out.emplace_back(static_cast<uint64_t>(st.Int(0)), ReadNode(st, 1));
   }
   return out;
 }

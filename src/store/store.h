@@ -178,7 +178,8 @@ class Store {
   Result<ModelRecord> EnsureModel(const std::string& model_id, int dim, const std::string& spec);
   Result<std::vector<ModelRecord>> Models();
   Result<std::optional<ModelRecord>> FindModel(const std::string& model_id);
-  // Content of current searchable nodes without a vector of `model`, each
+  // Content of current nodes of the kinds that get vectors (the searchable
+  // ones but modules and impl blocks) without a vector of `model`, each
   // content hash once, texts cut at `max_text_bytes`.
   Result<std::vector<EmbedJob>> PendingEmbeddings(int64_t model, size_t max_text_bytes);
   // Stores rows of dim floats for the content hashes (one transaction);
@@ -191,8 +192,11 @@ class Store {
                        const std::function<Status(int64_t id, std::span<const float>)>& fn);
   // The model's vectors of nodes the filter admits (sorted ids).
   Result<std::vector<uint64_t>> VectorIdsMatching(int64_t model, const NodeFilter& filter);
-  // The nodes the filter admits whose content is vector `id` of `model`.
-  Result<std::vector<Node>> NodesWithVector(int64_t model, uint64_t id, const NodeFilter& filter);
+  // The nodes the filter admits whose content is one of the vectors `ids`
+  // of `model`, as (vector id, node) pairs in no particular order.
+  Result<std::vector<std::pair<uint64_t, Node>>> NodesWithVectors(int64_t model,
+                                                                  const std::vector<uint64_t>& ids,
+                                                                  const NodeFilter& filter);
   // Of `ids`, the nodes the filter admits (any order).
   Result<std::vector<Node>> NodesMatching(const std::vector<NodeId>& ids, const NodeFilter& filter);
   // Stored edges of `kinds` with an end in `ids`, valid as of `as_of`
