@@ -333,16 +333,22 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
       // Neighbours that are not hits yet may join when the filter admits them.
       std::vector<NodeId> fresh;
       for (size_t u = ids.size(); u < nodes.size(); ++u)
-        if (r[u] * kPprWeight > 1.0 / (kRrfK + pool)) fresh.push_back(nodes[u]);
+        if (r[u] * kPprWeight > kVectorWeight / (kRrfK + pool)) fresh.push_back(nodes[u]);
       if (!fresh.empty()) {
         FG_ASSIGN_OR_RETURN(std::vector<Node> admitted, store_.NodesMatching(fresh, filter));
         for (const Node& n : admitted) candidate(n);
       }
+      // A node's boost is the mass that reaches it over edges, not the
+      // restart mass of its own seed (a hit is not boosted for being a hit),
+      // and it fades for the strongest seeds: the boost brings in neighbours
+      // and lifts weak hits, it does not reorder the strong ones.
+      double p_max = *std::max_element(p.begin(), p.end());
       for (size_t u = 0; u < nodes.size(); ++u) {
         auto it = cands.find(nodes[u]);
         if (it == cands.end()) continue;
-        it->second.ppr = r[u];
-        it->second.score += kPprWeight * r[u];
+        double linked = std::max(0.0, r[u] - kPprRestart * p[u]) * (1 - p[u] / p_max);
+        it->second.ppr = linked;
+        it->second.score += kPprWeight * linked;
       }
       // Explain the boost by the strongest linked seeds.
       for (const Edge& e : edges) {
