@@ -19,7 +19,9 @@
 #
 # Steps, each repeated --runs times, the rounds interleaved so that noise on a
 # shared machine hits every step alike:
-#   (b) ferrograph index, fresh database, under /usr/bin/time -v (peak RSS)
+#   (b) ferrograph index, fresh database, under /usr/bin/time -v (peak RSS);
+#       --no-search: the graph alone (the search indexes are measured by
+#       bench/search/run_search_bench.sh)
 #   (b') the same with --no-resolve: items and containment only, so that the
 #       cost of name resolution shows as (b) against (b')
 #   (a) parse_baseline on exactly the files ferrograph parsed (the current
@@ -93,7 +95,7 @@ run_timed() {
 for ((r = 1; r <= runs; r++)); do
   log "round $r/$runs: full index"
   rm -f "$work/full.db" "$work/full.db-wal" "$work/full.db-shm"
-  run_timed "full.$r" "$fg" index "$corpus" --db "$work/full.db" --json --quiet
+  run_timed "full.$r" "$fg" index "$corpus" --db "$work/full.db" --json --quiet --no-search
   sqlite3 "$work/full.db" "SELECT DISTINCT path FROM files WHERE valid_to IS NULL ORDER BY path" \
     >"$work/files.$r.txt"
   # Files the module trees reached (not the ones kept only by hash).
@@ -103,7 +105,7 @@ for ((r = 1; r <= runs; r++)); do
 
   log "round $r/$runs: full index without name resolution (--no-resolve)"
   rm -f "$work/nores.db" "$work/nores.db-wal" "$work/nores.db-shm"
-  run_timed "nores.$r" "$fg" index "$corpus" --db "$work/nores.db" --json --quiet --no-resolve
+  run_timed "nores.$r" "$fg" index "$corpus" --db "$work/nores.db" --json --quiet --no-resolve --no-search
 
   log "round $r/$runs: raw parse baseline ($cores jobs, 1 job, whole corpus)"
   run_timed "base.$r" "$baseline" --jobs "$cores" --root "$corpus" --files "$work/files.$r.txt"
@@ -111,7 +113,7 @@ for ((r = 1; r <= runs; r++)); do
   run_timed "corpus.$r" "$baseline" --jobs "$cores" "$corpus"
 
   log "round $r/$runs: re-index of the unchanged tree"
-  run_timed "reindex.$r" "$fg" index "$corpus" --db "$work/full.db" --json --quiet
+  run_timed "reindex.$r" "$fg" index "$corpus" --db "$work/full.db" --json --quiet --no-search
 
   log "round $r/$runs: ctags"
   rm -f "$work/tags"
