@@ -7,6 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "embed/testing/http_test_server.h"
+
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -29,13 +32,14 @@ struct RunResult {
   std::string err;
 };
 
-RunResult Ferrograph(const std::string& args) {
+// Runs the binary with `args` (shell words), `env` ("NAME=value ") first.
+RunResult Ferrograph(const std::string& args, const std::string& env = "") {
   static int counter = 0;
   fs::path dir = fs::path(testing::TempDir()) /
                  ("cli_search_run_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
   fs::create_directories(dir);
   std::string out = (dir / "out").string(), err = (dir / "err").string();
-  int status = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
+  int status = std::system((env + kBinary + " " + args + " >" + out + " 2>" + err).c_str());
   RunResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   std::stringstream so, se;
@@ -245,6 +249,65 @@ TEST_F(CliSearchTest, IndexWithoutSearchOrVectors) {
   RunResult vec = Ferrograph("search config --mode vector " + Db());
   EXPECT_EQ(vec.code, 1);
   EXPECT_THAT(vec.err, HasSubstr("no embedder is configured"));
+}
+
+// A local server that speaks the OpenAI embeddings protocol: each text's
+// vector counts its letters a..p, so related texts are near.
+TEST_F(CliSearchTest, IndexesAndSearchesThroughAnOpenAICompatibleServer) {
+  std::atomic<bool> fail{false};
+  auto server = ferrograph::HttpTestServer::Start([&](const ferrograph::HttpRequest& req) {
+    ferrograph::HttpResponse resp;
+    if (fail) {
+      resp.status = 500;
+      resp.body = R"({"error":{"message":"model is loading"}})";
+      return resp;
+    }
+    json body = json::parse(req.body, nullptr, false);
+    if (req.path != "/v1/embeddings" || !body.is_object() || body["model"] != "test-embed") {
+      resp.status = 404;
+      resp.body = R"({"error":{"message":"no such model"}})";
+      return resp;
+    }
+    json data = json::array();
+    int i = 0;
+    for (const json& text : body["input"]) {
+      std::vector<double> v(16, 0.0);
+      for (char c : text.get<std::string>())
+        if (c >= 'a' && c <= 'p') v[static_cast<size_t>(c - 'a')] += 1;
+      data.push_back({{"index", i++}, {"embedding", v}});
+    }
+    resp.body = json({{"data", data}, {"model", "test-embed"}}).dump();
+    return resp;
+  });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  std::string env = "FERROGRAPH_OPENAI_BASE_URL=" + (*server)->base_url() + "/v1 ";
+  RunResult idx = Ferrograph("index " + Ws() + " --json --embedder openai:test-embed " + Db(), env);
+  ASSERT_EQ(idx.code, 0) << idx.err;
+  json r = json::parse(idx.out);
+  ASSERT_EQ(r["embeddings"].size(), 1u);
+  std::string id = r["embeddings"][0]["model"];
+  EXPECT_EQ(id, "openai:test-embed@" + (*server)->base_url() + "/v1");
+  EXPECT_GT(r["embeddings"][0]["embedded"].get<int>(), 5);
+  int requests = (*server)->request_count();
+
+  RunResult vec = Ferrograph(
+      "search 'read config file' --mode vector --json --embedder openai:test-embed " + Db(), env);
+  ASSERT_EQ(vec.code, 0) << vec.err;
+  json v = json::parse(vec.out);
+  EXPECT_EQ(v["model"], id);
+  EXPECT_FALSE(v["results"].empty());
+  EXPECT_EQ((*server)->request_count(), requests + 1);  // the query alone
+
+  // A server that keeps failing: a clear error naming the status, after
+  // the graph itself was committed.
+  fail = true;
+  Write("ws/src/extra.rs", "pub fn added_later() {}\n");
+  Write("ws/src/lib.rs", "pub mod extra;\n");
+  RunResult broken = Ferrograph("index " + Ws() + " --quiet " + Db(), env);
+  EXPECT_EQ(broken.code, 1);
+  EXPECT_THAT(broken.err, HasSubstr("500"));
+  EXPECT_THAT(broken.err, HasSubstr("model is loading"));
+  EXPECT_THAT(Ferrograph("show added_later " + Db()).code, 0);
 }
 
 }  // namespace

@@ -39,7 +39,15 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Options& options) {
 Result<IndexReport> Engine::Index(const std::string& root, const IndexOptions& options) {
   FG_ASSIGN_OR_RETURN(IndexReport report, RunIndex(*store_, root, options));
   if (!options.search_index) return report;
-  FG_RETURN_IF_ERROR(UpdateSearch(options, &report).WithContext("updating the search indexes"));
+  Status s = UpdateSearch(options, &report);
+  if (!s.ok()) {
+    // The graph is committed; say so, so that nobody indexes in vain again.
+    std::string committed =
+        report.version ? "version " + report.version->uuid.str() + " is committed"
+                       : "the graph was unchanged";
+    return s.WithContext("updating the search indexes (" + committed +
+                         "; run `ferrograph index` again to finish them)");
+  }
   return report;
 }
 

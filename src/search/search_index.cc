@@ -192,6 +192,14 @@ Result<SearchIndexReport> UpdateSearchIndex(Store& store, const std::string& db_
     ModelIndexReport mr;
     start = std::chrono::steady_clock::now();
     FG_ASSIGN_OR_RETURN(std::unique_ptr<Embedder> embedder, MakeEmbedder(spec));
+    if (embedder->dim() <= 0) {
+      // A remote model learns its dimension from a first answer: when that
+      // failed, ask again to report why.
+      Result<std::vector<float>> probe = embedder->Embed({"dimension probe"});
+      if (!probe.ok()) return probe.status().WithContext("embedder " + embedder->model_id());
+      if (embedder->dim() <= 0)
+        return Status::Internal("embedder " + embedder->model_id() + " reports no dimension");
+    }
     FG_ASSIGN_OR_RETURN(ModelRecord model,
                         store.EnsureModel(embedder->model_id(), embedder->dim(), spec.text));
     mr.model_id = model.model_id;
