@@ -38,7 +38,7 @@ constexpr double kRrfK = 60;
 constexpr double kPprRestart = 0.3;
 constexpr int kPprIterations = 20;
 constexpr size_t kPprSeeds = 10;
-constexpr double kPprWeight = 0.02;
+constexpr double kPprWeight = 0.05;
 // Weights of the two lists in the fusion. Lexical matching is the stronger
 // signal on natural-language questions about code (bench/RESULTS.md,
 // retrieval quality: these were chosen there, on 8 crates); the vector list
