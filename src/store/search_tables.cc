@@ -436,8 +436,10 @@ Result<std::vector<std::pair<uint64_t, Node>>> Store::NodesWithVectors(
   FG_ASSIGN_OR_RETURN(
       Statement st,
       db.Prepare(std::string("SELECT v.id, ") + std::string(kAliasedNodeColumns) +
-                 " FROM json_each(?1) j JOIN vectors v ON v.id = j.value JOIN nodes n ON "
-                 "n.content_hash = v.content_hash WHERE v.model = ?2 AND " +
+                 // CROSS JOIN fixes the loop order: from the few ids out, never
+                 // a scan of the model's vectors.
+                 " FROM json_each(?1) j CROSS JOIN vectors v ON v.id = j.value CROSS JOIN nodes "
+                 "n ON n.content_hash = v.content_hash WHERE v.model = ?2 AND " +
                  FilterSql(filter)));
   st.Bind(1, list).Bind(2, model);
   BindFilter(st, filter);
@@ -455,10 +457,10 @@ Result<std::vector<Node>> Store::NodesMatching(const std::vector<NodeId>& ids,
   Database& db = *db_;
   FG_RETURN_IF_ERROR(FillFilterNodes(db, filter));
   FG_RETURN_IF_ERROR(FillIdTable(db, "fg_ids", ids));
-  FG_ASSIGN_OR_RETURN(
-      Statement st,
-      db.Prepare(std::string("SELECT ") + std::string(kAliasedNodeColumns) +
-                 " FROM temp.fg_ids t JOIN nodes n ON n.id = t.id WHERE " + FilterSql(filter)));
+  FG_ASSIGN_OR_RETURN(Statement st,
+                      db.Prepare(std::string("SELECT ") + std::string(kAliasedNodeColumns) +
+                                 " FROM temp.fg_ids t CROSS JOIN nodes n ON n.id = t.id WHERE " +
+                                 FilterSql(filter)));
   BindFilter(st, filter);
   std::vector<Node> out;
   for (;;) {
