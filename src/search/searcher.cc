@@ -139,7 +139,7 @@ Result<Searcher::Model*> Searcher::LoadModel(const std::string& spec_text) {
   auto it = models_.find(spec_text);
   if (it != models_.end()) {
     Model& m = *it->second;
-    FG_ASSIGN_OR_RETURN(int64_t last, store_.LastVectorId(m.record.key));
+    FG_ASSIGN_OR_RETURN(int64_t last, store_.LastVectorId(m.record.key, m.last_vector_id));
     if (last == m.last_vector_id) return &m;
     std::string how;
     FG_ASSIGN_OR_RETURN(m.index, SyncVectorIndex(store_, m.record, db_path_, can_save_, &how));
@@ -154,7 +154,8 @@ Result<Searcher::Model*> Searcher::LoadModel(const std::string& spec_text) {
     return Status::NotFound(db_path_ + ": no vectors of model " + m->embedder->model_id() +
                             "; run `ferrograph index ROOT --embedder " + spec_text + "` first");
   m->record = *record;
-  FG_ASSIGN_OR_RETURN(m->last_vector_id, store_.LastVectorId(record->key));
+  FG_ASSIGN_OR_RETURN(VectorSetState state, store_.VectorState(record->key));
+  m->last_vector_id = state.max_id;
   std::string how;
   FG_ASSIGN_OR_RETURN(m->index, SyncVectorIndex(store_, m->record, db_path_, can_save_, &how));
   Model* raw = m.get();

@@ -219,29 +219,43 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::string& match,
   Database& db = *db_;
   FG_RETURN_IF_ERROR(FillFilterNodes(db, filter));
   // Column weights: a hit in the name counts most, then split identifiers,
-  // the signature, the path, the docs.
-  FG_ASSIGN_OR_RETURN(
-      Statement st,
-      db.Prepare(std::string("SELECT ") + std::string(kAliasedNodeColumns) +
-                 ", bm25(lexical, 10.0, 2.0, 3.0, 1.0, 4.0) AS rank FROM lexical JOIN nodes n ON "
-                 "n.rowid = lexical.rowid WHERE lexical MATCH ?1 AND " +
-                 FilterSql(filter) + " ORDER BY rank, n.path LIMIT ?2"));
-  st.Bind(1, match).Bind(2, static_cast<int64_t>(limit));
-  BindFilter(st, filter);
+  // the signature, the path, the docs. FTS5 ranks its best `inner` rows
+  // (ORDER BY rank LIMIT) before the join with the node rows; when the
+  // filter (or history) leaves fewer than `limit` of those, the search runs
+  // again over every match.
+  const std::string ranked =
+      "SELECT rowid, rank FROM lexical WHERE lexical MATCH ?1 AND rank MATCH "
+      "'bm25(10.0, 2.0, 3.0, 1.0, 4.0)' ORDER BY rank";
+  const int64_t inner = std::max<int64_t>(1000, 8 * static_cast<int64_t>(limit));
   std::vector<ScoredNode> out;
-  for (;;) {
-    Result<bool> row = st.Step();
-    if (!row.ok()) {
-      // A query FTS5 cannot parse is the caller's input, not a damaged store.
-      if (row.status().message().find("fts5") != std::string::npos)
-        return Status::InvalidArgument("lexical query `" + match + "`: " + row.status().message());
-      return row.status();
+  for (bool bounded : {true, false}) {
+    FG_ASSIGN_OR_RETURN(
+        Statement st,
+        db.Prepare(std::string("SELECT ") + std::string(kAliasedNodeColumns) +
+                   ", l.rank, (SELECT count(*) FROM (" + ranked + (bounded ? " LIMIT ?3" : "") +
+                   ")) FROM (" + ranked + (bounded ? " LIMIT ?3" : "") +
+                   ") l CROSS JOIN nodes n ON n.rowid = l.rowid WHERE " + FilterSql(filter) +
+                   " ORDER BY l.rank, n.path LIMIT ?2"));
+    st.Bind(1, match).Bind(2, static_cast<int64_t>(limit));
+    if (bounded) st.Bind(3, inner);
+    BindFilter(st, filter);
+    out.clear();
+    for (;;) {
+      Result<bool> row = st.Step();
+      if (!row.ok()) {
+        // A query FTS5 cannot parse is the caller's input, not a damaged store.
+        if (row.status().message().find("fts5") != std::string::npos)
+          return Status::InvalidArgument("lexical query `" + match +
+                                         "`: " + row.status().message());
+        return row.status();
+      }
+      if (!*row) break;
+      ScoredNode s;
+      s.node = ReadNode(st, 0);
+      s.score = -st.Double(kNodeColumnCount);
+      out.push_back(std::move(s));
     }
-    if (!*row) break;
-    ScoredNode s;
-    s.node = ReadNode(st, 0);
-    s.score = -st.Double(kNodeColumnCount);
-    out.push_back(std::move(s));
+    if (static_cast<int>(out.size()) >= limit) break;
   }
   return out;
 }
@@ -519,12 +533,14 @@ Result<std::vector<Edge>> Store::EdgesTouching(const std::vector<NodeId>& ids,
   return out;
 }
 
-Result<int64_t> Store::LastVectorId(int64_t model) {
-  FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT id FROM vectors WHERE model = ?1 ORDER "
-                                                 "BY id DESC LIMIT 1"));
-  st.Bind(1, model);
+Result<int64_t> Store::LastVectorId(int64_t model, int64_t known) {
+  // Vector ids only grow: a range scan of the rowids above `known`, which is
+  // empty (and instant) when nothing was added.
+  FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT max(id) FROM vectors WHERE id > ?2 AND "
+                                                 "model = ?1"));
+  st.Bind(1, model).Bind(2, known);
   FG_ASSIGN_OR_RETURN(bool row, st.Step());
-  return row ? st.Int(0) : int64_t{0};
+  return row && !st.IsNull(0) ? st.Int(0) : known;
 }
 
 Result<GcReport> Store::CollectGarbage(const std::vector<std::string>& keep_models) {

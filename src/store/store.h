@@ -204,9 +204,10 @@ class Store {
   Result<std::vector<Edge>> EdgesTouching(const std::vector<NodeId>& ids,
                                           const std::vector<EdgeKind>& kinds,
                                           std::optional<int64_t> as_of);
-  // The id of the model's newest vector (0 when none): cheap, for noticing
-  // that vectors were added since an index was loaded.
-  Result<int64_t> LastVectorId(int64_t model);
+  // The id of the model's newest vector if it is above `known`, else
+  // `known`: cheap, for noticing that vectors were added since an index was
+  // loaded.
+  Result<int64_t> LastVectorId(int64_t model, int64_t known);
   // Drops vectors of models not in `keep_models` and of content that no
   // node row (of any kept version) has; drops those models' rows.
   Result<GcReport> CollectGarbage(const std::vector<std::string>& keep_models);
