@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -67,7 +68,10 @@ class FastTextEmbedderTest : public ::testing::Test {
  protected:
   // Models shared by the tests: training costs a second or so each.
   static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::path(::testing::TempDir()) / "fasttext_embedder_test");
+    // One directory per process: ctest runs each test in its own process,
+    // several at once, and each process trains its own models.
+    dir_ = new fs::path(fs::path(::testing::TempDir()) /
+                        ("fasttext_embedder_test_" + std::to_string(::getpid())));
     fs::remove_all(*dir_);
     fs::create_directories(*dir_);
     Status s = TrainFastText(Corpus(600, 0), SmallOptions(), Path("a.bin"));
