@@ -28,7 +28,7 @@ step "$fg" callees regex::re_unicode::Regex::new --depth 2 --db "$db"
 step "$fg" uses regex::re_unicode::Regex --db "$db"
 step "$fg" path regex::re_unicode::Regex::new regex::exec::ExecBuilder::build --db "$db"
 # Search by words and meaning, with the graph's help; each result says why.
-step "$fg" search "check whether a string matches the pattern" -k 5 --db "$db"
+step "$fg" search "escape all regular expression meta characters" -k 5 --db "$db"
 # Among the implementors of a trait only.
 step "$fg" search "next match in the text" --implements Iterator --kind method -k 5 --db "$db"
 # An ambiguous name lists its candidates (and exits 1).
