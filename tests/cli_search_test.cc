@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_runner.h"
 #include "embed/testing/http_test_server.h"
 
 #include <atomic>
@@ -24,30 +25,11 @@ using json = nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-const std::string kBinary = std::string(FERROGRAPH_BINARY_DIR) + "/ferrograph";
-
-struct RunResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using ferrograph_test::RunResult;
 
 // Runs the binary with `args` (shell words), `env` ("NAME=value ") first.
 RunResult Ferrograph(const std::string& args, const std::string& env = "") {
-  static int counter = 0;
-  fs::path dir = fs::path(testing::TempDir()) /
-                 ("cli_search_run_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
-  fs::create_directories(dir);
-  std::string out = (dir / "out").string(), err = (dir / "err").string();
-  int status = std::system((env + kBinary + " " + args + " >" + out + " 2>" + err).c_str());
-  RunResult r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::stringstream so, se;
-  so << std::ifstream(out).rdbuf();
-  se << std::ifstream(err).rdbuf();
-  r.out = so.str();
-  r.err = se.str();
-  return r;
+  return ferrograph_test::RunFerrograph(args, {"", env});
 }
 
 class CliSearchTest : public ::testing::Test {

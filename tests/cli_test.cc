@@ -19,6 +19,8 @@
 #include <sstream>
 #include <thread>
 
+#include "cli_runner.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -26,34 +28,13 @@ using json = nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const std::string kBinary = std::string(FERROGRAPH_BINARY_DIR) + "/ferrograph";
 const std::string kRegex = "/usr/share/cargo/registry/regex-1.7.1";
 
-struct RunResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using ferrograph_test::kBinary;
+using ferrograph_test::RunResult;
 
-// Runs `args` (shell words, already quoted) and captures both streams.
 RunResult Ferrograph(const std::string& args, const std::string& cwd = "") {
-  static int counter = 0;
-  fs::path dir = fs::path(testing::TempDir()) /
-                 ("cli_run_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
-  fs::create_directories(dir);
-  std::string out = (dir / "out").string(), err = (dir / "err").string();
-  std::string cmd =
-      (cwd.empty() ? "" : "cd '" + cwd + "' && ") + kBinary + " " + args + " >" + out + " 2>" + err;
-  int status = std::system(cmd.c_str());
-  RunResult r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream o(out), e(err);
-  std::stringstream so, se;
-  so << o.rdbuf();
-  se << e.rdbuf();
-  r.out = so.str();
-  r.err = se.str();
-  return r;
+  return ferrograph_test::RunFerrograph(args, {cwd, ""});
 }
 
 class CliTest : public ::testing::Test {
