@@ -232,14 +232,16 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::string& match,
     FG_ASSIGN_OR_RETURN(
         Statement st,
         db.Prepare(std::string("SELECT ") + std::string(kAliasedNodeColumns) +
-                   ", l.rank, (SELECT count(*) FROM (" + ranked + (bounded ? " LIMIT ?3" : "") +
-                   ")) FROM (" + ranked + (bounded ? " LIMIT ?3" : "") +
-                   ") l CROSS JOIN nodes n ON n.rowid = l.rowid WHERE " + FilterSql(filter) +
+                   ", l.rank, l.ranked FROM (SELECT rowid, rank, count(*) OVER () AS ranked "
+                   "FROM (" +
+                   ranked + (bounded ? " LIMIT ?3" : "") +
+                   ")) l CROSS JOIN nodes n ON n.rowid = l.rowid WHERE " + FilterSql(filter) +
                    " ORDER BY l.rank, n.path LIMIT ?2"));
     st.Bind(1, match).Bind(2, static_cast<int64_t>(limit));
     if (bounded) st.Bind(3, inner);
     BindFilter(st, filter);
     out.clear();
+    int64_t ranked_rows = -1;  // rows FTS5 ranked (known when one was admitted)
     for (;;) {
       Result<bool> row = st.Step();
       if (!row.ok()) {
@@ -253,9 +255,11 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::string& match,
       ScoredNode s;
       s.node = ReadNode(st, 0);
       s.score = -st.Double(kNodeColumnCount);
+      ranked_rows = st.Int(kNodeColumnCount + 1);
       out.push_back(std::move(s));
     }
-    if (static_cast<int>(out.size()) >= limit) break;
+    // Enough, or FTS5 had fewer matches than the bound: nothing more to find.
+    if (static_cast<int>(out.size()) >= limit || (ranked_rows >= 0 && ranked_rows < inner)) break;
   }
   return out;
 }
