@@ -515,6 +515,62 @@ TEST_F(WatcherTest, StormOfTenThousandFilesStaysBoundedAndLosesNothing) {
             << "\n";
 }
 
+// The kernel queue overflows while the watcher's thread is held up (here by a
+// filter that blocks): the batch becomes a rescan, and the tree is walked
+// again so that directories created meanwhile are watched.
+TEST_F(WatcherTest, QueueOverflowTurnsIntoRescanAndRewalk) {
+  std::ifstream limit_file("/proc/sys/fs/inotify/max_queued_events");
+  long max_queued = 0;
+  if (!(limit_file >> max_queued) || max_queued > 100000) {
+    GTEST_SKIP() << "max_queued_events unknown or too large to overflow in a test";
+  }
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  WatchOptions options;
+  options.filter = [released](std::string_view path, bool) {
+    if (path == "block.rs") released.wait();
+    return true;
+  };
+  Write("flood/keep.txt");
+  StartWatching(options);
+  Write("block.rs");  // the watcher's thread now waits in the filter
+  // Each write queues IN_CREATE, IN_MODIFY and IN_CLOSE_WRITE.
+  const long files = max_queued / 3 + 100;
+  for (long i = 0; i < files; ++i) Write("flood/f" + std::to_string(i) + ".rs", "x");
+  fs::create_directories(At("made_during_overflow/sub"));
+  release.set_value();
+  Seen seen = WaitFor({}, /*rescan_counts=*/true);
+  EXPECT_TRUE(seen.rescan);
+  EXPECT_GE(watcher_->stats().overflows, 1u);
+  Write("made_during_overflow/sub/after.rs");
+  WaitFor({"made_during_overflow/sub/after.rs"});
+  EXPECT_LE(watcher_->stats().max_pending_seen, options.max_pending_paths);
+}
+
+TEST_F(WatcherTest, RootDeletedIsAWarningAndARescan) {
+  Write("src/lib.rs");
+  StartWatching();
+  fs::remove_all(root_);
+  Seen seen = WaitFor({}, /*rescan_counts=*/true);
+  EXPECT_TRUE(seen.rescan);
+  ASSERT_FALSE(seen.warnings.empty());
+  EXPECT_THAT(seen.warnings.back(), HasSubstr("deleted or moved"));
+  EXPECT_EQ(watcher_->stats().watched_dirs, 0u);
+}
+
+// Inside a git repository, the .gitignore files above the root apply too.
+TEST_F(WatcherTest, GitignoreAboveTheRootInsideTheRepositoryApplies) {
+  fs::create_directories(top_ / ".git");
+  WritePath(top_ / ".gitignore", "*.gen.rs\n/root/vendored/\n");
+  Write("vendored/keep.txt");
+  StartWatching();
+  Write("src/a.gen.rs");
+  Write("vendored/v.rs");
+  Write("src/b.rs");
+  Seen seen = Settle();
+  EXPECT_EQ(seen.paths, (std::set<std::string>{"src/b.rs", "zz_sentinel.rs"}));
+}
+
 // ------------------------------------------------------------------ errors
 
 TEST_F(WatcherTest, MissingRootIsInvalidArgumentNamingIt) {
