@@ -18,7 +18,7 @@
 #include <unordered_map>
 
 #include "embed/tokenize.h"
-#include "hash/blake3_hasher.h"
+#include "ferrograph/provenance.h"
 
 namespace ferrograph {
 namespace {
@@ -376,10 +376,19 @@ Status TrainFastText(const std::vector<std::string>& documents, const FastTextTr
 }
 
 Result<std::unique_ptr<Embedder>> LoadFastTextModel(const std::string& path) {
+  FG_ASSIGN_OR_RETURN(ModelTrust trust, CurrentModelTrust().WithContext("fasttext model " + path));
+  return LoadFastTextModel(path, trust);
+}
+
+Result<std::unique_ptr<Embedder>> LoadFastTextModel(const std::string& path,
+                                                    const ModelTrust& trust) {
   const std::string context = "fasttext model " + path;
   FG_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path).WithContext(context));
+  // Provenance first: nothing of a refused file is interpreted.
+  FG_ASSIGN_OR_RETURN(ModelCheck check, VerifyModelBytes(path, bytes, trust).WithContext(context));
   FG_ASSIGN_OR_RETURN(ModelShape shape, CheckModelLayout(bytes).WithContext(context));
-  std::string model_id = "fasttext-" + HashBytes(bytes).str().substr(0, 16);
+  // "fasttext-" + 16 hex digits of the file's BLAKE3 (the magic is checked).
+  std::string model_id = check.model_id;
   // Embedding reads only the dictionary and the input matrix. Loading builds
   // the training loss of the output layer too; negative sampling's is a
   // shuffled 10M-entry table (most of the load time), hierarchical softmax's a

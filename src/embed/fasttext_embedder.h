@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "embed/embedder.h"
+#include "ferrograph/provenance.h"
 #include "ferrograph/status.h"
 
 namespace ferrograph {
@@ -62,11 +63,17 @@ std::string FastTextTrainingLine(std::string_view document);
 Status TrainFastText(const std::vector<std::string>& documents, const FastTextTrainOptions& options,
                      const std::string& out_path);
 
-// The one place a model file is read: checks it (exists, readable, fastText
-// magic and version, the whole layout consistent and not truncated), digests
-// it and loads it, all from one read of the bytes. NotFound when missing,
-// IOError when unreadable, Corruption when damaged or not a fastText model,
-// Unsupported for quantized (.ftz) models; each message names the file.
+// The one place a model file is read: verifies its provenance against
+// `trust` (provenance.h: a manifest beside it signed by a trusted key, unless
+// unsigned models are allowed), checks it (exists, readable, fastText magic
+// and version, the whole layout consistent and not truncated), digests it and
+// loads it, all from one read of the bytes. NotFound when missing, IOError
+// when unreadable, InvalidArgument when unsigned or signed by an unknown key,
+// Corruption when tampered, damaged or not a fastText model, Unsupported for
+// quantized (.ftz) models; each message names the file and the reason.
+Result<std::unique_ptr<Embedder>> LoadFastTextModel(const std::string& path,
+                                                    const ModelTrust& trust);
+// The same with the process's trust (CurrentModelTrust).
 Result<std::unique_ptr<Embedder>> LoadFastTextModel(const std::string& path);
 
 }  // namespace ferrograph

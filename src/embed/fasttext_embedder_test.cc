@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -74,16 +75,34 @@ class FastTextEmbedderTest : public ::testing::Test {
                         ("fasttext_embedder_test_" + std::to_string(::getpid())));
     fs::remove_all(*dir_);
     fs::create_directories(*dir_);
+    // Model loads verify provenance: this process trusts a key of its own,
+    // and no user config is read.
+    ::setenv("XDG_CONFIG_HOME", (*dir_ / "config").c_str(), 1);
+    auto key = SigningKey::Generate();
+    ASSERT_TRUE(key.ok()) << key.status().ToString();
+    key_ = new SigningKey(*key);
+    SetModelTrust(ModelTrust{{key_->public_key()}, /*allow_unsigned=*/false});
     Status s = TrainFastText(Corpus(600, 0), SmallOptions(), Path("a.bin"));
     ASSERT_TRUE(s.ok()) << s.ToString();
     s = TrainFastText(Corpus(600, 3), SmallOptions(), Path("b.bin"));
     ASSERT_TRUE(s.ok()) << s.ToString();
+    Sign(Path("a.bin"));
+    Sign(Path("b.bin"));
   }
   static void TearDownTestSuite() {
     fs::remove_all(*dir_);
     delete dir_;
+    delete key_;
   }
   static std::string Path(const std::string& name) { return (*dir_ / name).string(); }
+  static void Sign(const std::string& path) {
+    auto m = SignModelFile(path, *key_);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+  }
+  // For the tests of damaged files: provenance is not what they check.
+  static Result<std::unique_ptr<Embedder>> LoadUnsigned(const std::string& path) {
+    return LoadFastTextModel(path, ModelTrust{{}, /*allow_unsigned=*/true});
+  }
 
   static std::unique_ptr<Embedder> LoadOrDie(const std::string& path) {
     auto r = LoadFastTextModel(path);
@@ -92,8 +111,10 @@ class FastTextEmbedderTest : public ::testing::Test {
   }
 
   static fs::path* dir_;
+  static SigningKey* key_;
 };
 fs::path* FastTextEmbedderTest::dir_ = nullptr;
+SigningKey* FastTextEmbedderTest::key_ = nullptr;
 
 TEST_F(FastTextEmbedderTest, TrainingLineIsCodeWords) {
   EXPECT_EQ(FastTextTrainingLine("fn parse_u32(&self) // 42"), "fn parse_u32 parse u32 self");
@@ -126,6 +147,7 @@ TEST_F(FastTextEmbedderTest, SharedSubwordsAreCloser) {
 
 TEST_F(FastTextEmbedderTest, OneThreadTrainsReproducibly) {
   ASSERT_TRUE(TrainFastText(Corpus(600, 0), SmallOptions(), Path("a2.bin")).ok());
+  Sign(Path("a2.bin"));
   EXPECT_EQ(ReadAll(Path("a.bin")), ReadAll(Path("a2.bin")));
   EXPECT_EQ(LoadOrDie(Path("a.bin"))->model_id(), LoadOrDie(Path("a2.bin"))->model_id());
 }
@@ -147,9 +169,11 @@ TEST_F(FastTextEmbedderTest, DifferentModelsDisagree) {
 
 TEST_F(FastTextEmbedderTest, ModelIdFollowsTheFileBytes) {
   fs::copy_file(Path("a.bin"), Path("copy.bin"), fs::copy_options::overwrite_existing);
+  Sign(Path("copy.bin"));
   std::string before = LoadOrDie(Path("copy.bin"))->model_id();
   EXPECT_EQ(before, LoadOrDie(Path("a.bin"))->model_id());
   fs::copy_file(Path("b.bin"), Path("copy.bin"), fs::copy_options::overwrite_existing);
+  Sign(Path("copy.bin"));
   EXPECT_NE(LoadOrDie(Path("copy.bin"))->model_id(), before);
 }
 
@@ -158,19 +182,23 @@ TEST_F(FastTextEmbedderTest, MissingFileIsNotFoundNamingIt) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   EXPECT_THAT(r.status().message(), HasSubstr("nope.bin"));
+  r = LoadUnsigned(Path("nope.bin"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(r.status().message(), HasSubstr("nope.bin"));
 }
 
 TEST_F(FastTextEmbedderTest, NotAModelIsCorruption) {
   WriteAll(Path("text.bin"), "this is not a fastText model at all");
-  auto r = LoadFastTextModel(Path("text.bin"));
+  auto r = LoadUnsigned(Path("text.bin"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
   EXPECT_THAT(r.status().message(), HasSubstr("text.bin"));
   EXPECT_THAT(r.status().message(), HasSubstr("bad magic"));
 
   WriteAll(Path("empty.bin"), "");
-  EXPECT_EQ(LoadFastTextModel(Path("empty.bin")).status().code(), StatusCode::kCorruption);
-  EXPECT_EQ(LoadFastTextModel(dir_->string()).status().code(), StatusCode::kIOError);
+  EXPECT_EQ(LoadUnsigned(Path("empty.bin")).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(LoadUnsigned(dir_->string()).status().code(), StatusCode::kIOError);
 }
 
 TEST_F(FastTextEmbedderTest, TruncatedOrDamagedModelsFailCleanly) {
@@ -183,17 +211,17 @@ TEST_F(FastTextEmbedderTest, TruncatedOrDamagedModelsFailCleanly) {
   cuts.push_back(good.size() - 1);
   for (size_t n : cuts) {
     WriteAll(Path("cut.bin"), good.substr(0, n));
-    auto r = LoadFastTextModel(Path("cut.bin"));
+    auto r = LoadUnsigned(Path("cut.bin"));
     ASSERT_FALSE(r.ok()) << "cut at " << n;
     EXPECT_THAT(r.status().message(), HasSubstr("cut.bin")) << n;
   }
   WriteAll(Path("long.bin"), good + "x");
-  EXPECT_EQ(LoadFastTextModel(Path("long.bin")).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(LoadUnsigned(Path("long.bin")).status().code(), StatusCode::kCorruption);
   // The dimension field (right after magic and version).
   std::string bad = good;
   bad[8] = 0x7f;
   WriteAll(Path("dim.bin"), bad);
-  auto r = LoadFastTextModel(Path("dim.bin"));
+  auto r = LoadUnsigned(Path("dim.bin"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
 }
@@ -225,6 +253,61 @@ TEST_F(FastTextEmbedderTest, MakeEmbedderLoadsTheSpecsModel) {
   EXPECT_THAT((*e)->model_id(), StartsWith("fasttext-"));
   EXPECT_EQ(MakeEmbedder(*ParseEmbedderSpec("fasttext")).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+TEST_F(FastTextEmbedderTest, UnsignedModelIsRefusedNamingFileAndReason) {
+  fs::copy_file(Path("a.bin"), Path("unsigned.bin"), fs::copy_options::overwrite_existing);
+  auto r = LoadFastTextModel(Path("unsigned.bin"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(),
+              StartsWith("fasttext model " + Path("unsigned.bin") + ": refused: unsigned"));
+  // Through the spec, as index and search build it.
+  auto e = MakeEmbedder(*ParseEmbedderSpec("fasttext:" + Path("unsigned.bin")));
+  EXPECT_THAT(e.status().message(), HasSubstr("refused: unsigned"));
+  // Explicitly allowed, it loads.
+  auto allowed = LoadFastTextModel(Path("unsigned.bin"), ModelTrust{{}, true});
+  ASSERT_TRUE(allowed.ok()) << allowed.status().ToString();
+  EXPECT_EQ((*allowed)->model_id(), LoadOrDie(Path("a.bin"))->model_id());
+}
+
+TEST_F(FastTextEmbedderTest, TamperedModelIsRefusedNamingFileAndReason) {
+  fs::copy_file(Path("a.bin"), Path("tampered.bin"), fs::copy_options::overwrite_existing);
+  Sign(Path("tampered.bin"));
+  std::string bytes = ReadAll(Path("tampered.bin"));
+  bytes[bytes.size() - 3] ^= 0x10;  // a weight of the output matrix: the layout stays valid
+  WriteAll(Path("tampered.bin"), bytes);
+  for (bool allow_unsigned : {false, true}) {
+    auto r =
+        LoadFastTextModel(Path("tampered.bin"), ModelTrust{{key_->public_key()}, allow_unsigned});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+    EXPECT_THAT(r.status().message(),
+                StartsWith("fasttext model " + Path("tampered.bin") + ": refused: tampered"));
+  }
+}
+
+TEST_F(FastTextEmbedderTest, UnknownKeyIsRefusedNamingFileAndReason) {
+  fs::copy_file(Path("a.bin"), Path("foreign.bin"), fs::copy_options::overwrite_existing);
+  auto stranger = SigningKey::Generate();
+  ASSERT_TRUE(stranger.ok());
+  ASSERT_TRUE(SignModelFile(Path("foreign.bin"), *stranger).ok());
+  auto r = LoadFastTextModel(Path("foreign.bin"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(),
+              StartsWith("fasttext model " + Path("foreign.bin") + ": refused: unknown key"));
+  EXPECT_THAT(r.status().message(), HasSubstr(stranger->key_id()));
+  // Trusting that key admits it; so does allowing unsigned models.
+  EXPECT_TRUE(
+      LoadFastTextModel(Path("foreign.bin"), ModelTrust{{stranger->public_key()}, false}).ok());
+  EXPECT_TRUE(LoadFastTextModel(Path("foreign.bin"), ModelTrust{{}, true}).ok());
+}
+
+TEST_F(FastTextEmbedderTest, TheManifestNamesTheIdTheEmbedderReports) {
+  auto m = SignModelFile(Path("b.bin"), *key_);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->model_id, LoadOrDie(Path("b.bin"))->model_id());
 }
 
 }  // namespace
