@@ -393,6 +393,9 @@ Result<Watcher::Impl::Added> Watcher::Impl::AddWatch(const std::string& path, Di
     return Added::kSkip;
   }
   if (dirs_.count(wd) != 0) return Claim(wd, path, id);  // the inode changed under our stat
+  // A directory that was at `path` before (replaced while events were lost).
+  auto stale = wd_by_path_.find(path);
+  if (stale != wd_by_path_.end()) DropOne(stale->second, true);
   dirs_[wd] = Dir{path, id, generation_};
   wd_by_path_[path] = wd;
   wd_by_id_[id] = wd;
@@ -609,8 +612,11 @@ void Watcher::Impl::HandleFileEvent(uint32_t mask, const std::string& dir, const
   }
   if ((mask & (IN_DELETE | IN_MOVED_FROM)) && wd_by_path_.count(path) != 0) {
     // A symlink to a watched directory went away, with the files behind it.
+    // Another path may reach what it led to, skipped so far as a duplicate:
+    // re-walk everything.
     DropUnder(path);
     SetRescan();
+    SyncOrWarn("", /*report=*/false, nullptr);
     return;
   }
   const bool watched_name = IsWatchedFileName(name);

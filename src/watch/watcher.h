@@ -25,8 +25,9 @@
 //     also re-walks the tree to watch directories it may have missed;
 //   - more than WatchOptions::max_pending_paths distinct paths gathered for
 //     one batch (memory stays bounded under event storms);
-//   - a directory moved out of the tree, or onto a name that is not watched
-//     (its files left without one event each);
+//   - a directory moved out of the tree or onto a name that is not watched,
+//     or a symlink to a watched directory removed (files left without one
+//     event each);
 //   - a .gitignore changed (what is ignored changed; the watch set follows);
 //   - a directory could not be watched after start (see warnings), or the
 //     root itself was deleted or moved.

@@ -264,6 +264,19 @@ TEST_F(WatcherTest, SymlinkLoopsAreNotFollowed) {
   EXPECT_EQ(seen.paths.count("b_alias/y.rs"), 0u);
 }
 
+TEST_F(WatcherTest, RemovedSymlinkHandsItsDirectoryBackToTheRealPath) {
+  Write("z/x.rs");
+  fs::create_directory_symlink("z", At("a_link"));  // first in name order: watched through it
+  StartWatching();
+  Write("z/y.rs");
+  WaitFor({"a_link/y.rs"});
+  fs::remove(At("a_link"));
+  Seen seen = WaitFor({}, /*rescan_counts=*/true);
+  EXPECT_TRUE(seen.rescan);
+  Write("z/w.rs");
+  WaitFor({"z/w.rs"});
+}
+
 // ------------------------------------------------------------------ editors
 
 TEST_F(WatcherTest, EditorTempThenRenameSavesReportOnlyTheTarget) {
