@@ -37,7 +37,7 @@ class Vocabulary {
       const Slot& s = slots_[i];
       if (s.rank == kNoRank) return kNoRank;
       if (s.tag == tag && table_.lengths[s.rank] == n &&
-          std::memcmp(table_.bytes + offsets_[s.rank], p, n) == 0) {
+          Equal(table_.bytes + offsets_[s.rank], p, n)) {
         return s.rank;
       }
     }
@@ -53,18 +53,32 @@ class Vocabulary {
   // One more than the highest rank.
   uint32_t n_ranks() const { return table_.n_ranks; }
 
+  // Reads only p[0..n): short keys through overlapping loads (no memcpy or
+  // memcmp call on the hot path).
   static uint64_t Hash(const uint8_t* p, size_t n) {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xFF51AFD7ED558CCDull);
-    while (n >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      h = Mix(h ^ w);
+    if (n <= 16) {
+      uint64_t a, b;
+      if (n >= 8) {
+        a = Load64(p);
+        b = Load64(p + n - 8);
+      } else if (n >= 4) {
+        a = Load32(p);
+        b = Load32(p + n - 4);
+      } else if (n > 0) {
+        a = static_cast<uint64_t>(p[0]) << 16 | static_cast<uint64_t>(p[n / 2]) << 8 | p[n - 1];
+        b = 0;
+      } else {
+        a = b = 0;
+      }
+      return Mix(h ^ a ^ Mix(b + h));
+    }
+    while (n > 8) {
+      h = Mix(h ^ Load64(p));
       p += 8;
       n -= 8;
     }
-    uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    return Mix(h ^ w);
+    return Mix(h ^ Load64(p + n - 8));
   }
 
  private:
@@ -72,6 +86,29 @@ class Vocabulary {
     uint32_t tag;   // high half of the hash
     uint32_t rank;  // kNoRank: empty
   };
+  static uint64_t Load64(const uint8_t* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  static uint64_t Load32(const uint8_t* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  static bool Equal(const uint8_t* a, const uint8_t* b, size_t n) {
+    if (n >= 8 && n <= 16) {
+      return Load64(a) == Load64(b) && Load64(a + n - 8) == Load64(b + n - 8);
+    }
+    if (n >= 4 && n < 8) return Load32(a) == Load32(b) && Load32(a + n - 4) == Load32(b + n - 4);
+    if (n < 4) {
+      for (size_t i = 0; i < n; ++i) {
+        if (a[i] != b[i]) return false;
+      }
+      return true;
+    }
+    return std::memcmp(a, b, n) == 0;
+  }
   static uint64_t Mix(uint64_t x) {
     x ^= x >> 33;
     x *= 0xFF51AFD7ED558CCDull;
