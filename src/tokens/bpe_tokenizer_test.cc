@@ -337,6 +337,29 @@ TEST(BpeTokenizerTest, LongPiecesMergeLikeShortOnes) {
   EXPECT_EQ(t.Count(word), ids.size());
 }
 
+TEST(BpeTokenizerTest, LargeRunsStayCorrect) {
+  // Long runs exercise regex backtracking over whole runs (JIT stack) and
+  // the heap merge on pieces of hundreds of kilobytes.
+  std::string cjk;
+  for (int i = 0; i < 20000; ++i) cjk += "\u6f22\u5b57";
+  const std::vector<std::string> inputs = {
+      std::string(1 << 20, ' ') + "x",
+      std::string(200000, '\n'),
+      std::string(300000, 'A'),
+      std::string(300000, 'z') + "\t \r\n" + std::string(1000, '='),
+      cjk,
+  };
+  for (std::string_view enc : {"cl100k_base", "o200k_base"}) {
+    const BpeTokenizer& t = Tokenizer(enc);
+    for (const std::string& s : inputs) {
+      const std::vector<uint32_t> ids = t.Encode(s);
+      EXPECT_EQ(t.Decode(ids), s) << enc << " input of " << s.size() << " bytes";
+      EXPECT_EQ(t.Count(s), ids.size());
+      EXPECT_LT(ids.size(), s.size()) << enc;
+    }
+  }
+}
+
 TEST(BpeTokenizerTest, ConcurrentUseGivesTheSameCounts) {
   const std::vector<std::string> samples = RoundTripSamples();
   std::vector<size_t> expected;
