@@ -26,7 +26,7 @@
 //
 // Thread safety: a BpeTokenizer is immutable; every method may be called
 // from any number of threads at once. Get builds each encoding once (about
-// 10 to 30 ms) and keeps it for the life of the process.
+// 20 to 40 ms) and keeps it for the life of the process.
 #ifndef FERROGRAPH_TOKENS_BPE_TOKENIZER_H_
 #define FERROGRAPH_TOKENS_BPE_TOKENIZER_H_
 
