@@ -35,6 +35,13 @@ RunResult Ferrograph(const std::string& args, const std::string& env = "") {
 class CliSearchTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // A user config directory of this process's own: `model train` signs
+    // with (and may create) the user's key, and no user config of the
+    // machine's applies.
+    ::setenv("XDG_CONFIG_HOME",
+             (fs::path(testing::TempDir()) / ("cli_search_config_" + std::to_string(::getpid())))
+                 .c_str(),
+             1);
     dir_ = fs::path(testing::TempDir()) /
            ("cli_search_" +
             std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));

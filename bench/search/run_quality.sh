@@ -22,7 +22,9 @@
 # The binary: $FERROGRAPH_BUILD_DIR/ferrograph (default build/). When it has
 # no `search` command it is rebuilt once with
 # `cmake --build $FERROGRAPH_BUILD_DIR --target ferrograph` (set FG_NO_BUILD=1
-# to skip that). The tables go to stdout, progress to stderr.
+# to skip that). The tables go to stdout, progress to stderr. Config and the
+# key that signs the trained models: $FG_QUALITY_CONFIG (default
+# /tmp/fg-quality-config) as XDG_CONFIG_HOME.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -61,6 +63,11 @@ if [ -x "$(dirname "$fg")/bench/search_batch" ]; then
   chmod 755 "$batch_snap"
   batch_args=(--batch "$batch_snap")
 fi
+# A config directory of the benchmark's own: no user setting changes the
+# results, and the key that signs the fastText models it trains (`model
+# train` makes one the first time) stays out of ~/.config; stable across runs
+# so that --reuse finds its models still trusted.
+export XDG_CONFIG_HOME=${FG_QUALITY_CONFIG:-/tmp/fg-quality-config}
 status=0
 python3 "$here/quality.py" --bin "$snap" "${batch_args[@]}" --results "$root/bench/RESULTS.md" \
   --command "$cmd" "$@" || status=$?

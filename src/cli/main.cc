@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/cli_config.h"
+#include "cli/model_commands.h"
 #include "ferrograph/engine.h"
 
 namespace ferrograph {
@@ -48,6 +50,9 @@ Commands:
   search QUERY      find the code about QUERY: lexical, vector and graph ranking
   gc                drop vectors no configured model or stored code needs
   model train       train a fastText embedding model on the indexed code
+  model keygen      a signing key pair for models, trusted in the user config
+  model sign FILE   write FILE.manifest.json, signed with the user's key
+  model verify FILE exit 0 only if FILE matches a manifest by a trusted key
   help [COMMAND]    this text, or a command's
 
 Global options:
@@ -113,11 +118,29 @@ Drops the vectors of models that no configured embedder makes (see `index
 vector index files of dropped models.
 )"},
       {"model", R"(Usage: ferrograph model train [--db FILE] [-o FILE] [--dim N] [--epochs N]
+       ferrograph model keygen [--force]
+       ferrograph model sign FILE [--json]
+       ferrograph model verify FILE [--json]
 
-Trains fastText subword vectors on the indexed code's identifiers, docs and
-bodies (Debian's libfasttext; nothing is downloaded) and writes the model
-(default: fasttext.bin beside the database). Use it with
+train: trains fastText subword vectors on the indexed code's identifiers, docs
+and bodies (Debian's libfasttext; nothing is downloaded) and writes the model
+(default: fasttext.bin beside the database), signed with your key (one is
+created the first time). Use it with
 `ferrograph index PATH --embedder fasttext:FILE`.
+
+A local model file is loaded only when FILE.manifest.json beside it is signed
+by a key in models.trusted_keys (see the README, "Model provenance"), unless
+unsigned models are allowed (models.allow_unsigned,
+FERROGRAPH_ALLOW_UNSIGNED_MODELS=1).
+
+keygen: an Ed25519 key pair in $XDG_CONFIG_HOME/ferrograph (default
+~/.config/ferrograph): signing_key (mode 0600) and signing_key.pub; the public
+key is added to models.trusted_keys in config.toml there. --force replaces an
+existing key.
+sign: writes FILE.manifest.json {file, size, blake3, model_id}, signed with
+your key.
+verify: exit 0 when FILE matches its manifest and a trusted key signed it;
+else exit 1 and why (unsigned, tampered, unknown key).
 )"},
       {"stats", R"(Usage: ferrograph stats [--db FILE] [--json]
 
@@ -245,7 +268,7 @@ const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
        {"--db", "-k", "--mode", "--kind", "--crate", "--path", "--implements", "--embedder",
         "--json"}},
       {"gc", {"--db", "--json"}},
-      {"model", {"--db", "-o", "--output", "--dim", "--epochs"}},
+      {"model", {"--db", "-o", "--output", "--dim", "--epochs", "--force", "--json"}},
       {"stats", {"--db", "--json"}},
       {"show", {"--db", "--kind", "--no-source", "--json"}},
       {"export", {"--db", "-o", "--output"}},
@@ -338,6 +361,8 @@ std::optional<std::vector<std::string>> EmbedderSpecs(const std::string& text,
     if (spec.empty()) return std::nullopt;
     if (spec == "fasttext") {
       spec = "fasttext:" + DefaultModelPath(db);
+    } else if (spec == "openai") {
+      spec = "openai:" + ActiveConfig().openai_embeddings.model;
     } else if (spec.rfind("fasttext:", 0) == 0) {
       std::error_code ec;
       fs::path file = spec.substr(9);
@@ -370,6 +395,7 @@ int CmdIndex(const Args& args) {
   std::error_code ec;
   if (!fs::exists(root, ec)) return Fail(Status::NotFound(root + ": no such file or directory"));
   IndexOptions options;
+  options.jobs = ActiveConfig().index.jobs;
   if (auto it = args.values.find("--jobs"); it != args.values.end()) {
     auto n = ParseCount(it->second);
     if (!n || *n > 1024) return Usage("--jobs wants a number from 0 to 1024", "index");
@@ -391,6 +417,13 @@ int CmdIndex(const Args& args) {
           "--embedder wants SPEC[,SPEC...]: hash, fasttext[:FILE], "
           "openai[:MODEL] or none",
           "index");
+    options.embedders = *specs;
+  } else if (!ActiveConfig().index.embedders.empty()) {
+    std::string joined;
+    for (const std::string& e : ActiveConfig().index.embedders)
+      joined += (joined.empty() ? "" : ",") + e;
+    auto specs = EmbedderSpecs(joined, db);
+    if (!specs) return Fail(Status::InvalidArgument("config index.embedders: an empty spec"));
     options.embedders = *specs;
   }
   bool json_out = args.flags.count("--json");
@@ -1220,8 +1253,8 @@ int CmdGc(const Args& args) {
 }
 
 int CmdModel(const Args& args) {
-  if (args.positional.empty() || args.positional[0] != "train" || args.positional.size() != 1)
-    return Usage("model wants a subcommand: train", "model");
+  if (args.positional.empty() || args.positional[0] != "train") return RunModelCommand(args);
+  if (args.positional.size() != 1) return Usage("model train takes no arguments", "model");
   auto db = FindDatabase(args);
   if (!db.ok()) return Fail(db.status());
   std::string out = DefaultModelPath(*db);
@@ -1247,6 +1280,7 @@ int CmdModel(const Args& args) {
   std::string abs = fs::absolute(out, ec).lexically_normal().string();
   fmt::print("trained {} on {} items -> {}\nuse it: ferrograph index PATH --embedder fasttext:{}\n",
              "fastText", *items, abs, abs);
+  if (Status s = SignTrainedModel(abs); !s.ok()) return Fail(s);
   return kExitOk;
 }
 
@@ -1294,6 +1328,7 @@ int Main(int argc, char** argv) {
     std::cout << CommandHelp().at(args.command);
     return kExitOk;
   }
+  if (Status s = LoadCliConfig(ConfigDatabase(args)); !s.ok()) return Fail(s);
   if (args.command == "index") return CmdIndex(args);
   if (args.command == "stats") return CmdStats(args);
   if (args.command == "show") return CmdShow(args);
