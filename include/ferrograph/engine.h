@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ferrograph/graph.h"
+#include "ferrograph/history.h"
 #include "ferrograph/ids.h"
 #include "ferrograph/query.h"
 #include "ferrograph/search.h"
@@ -110,6 +111,11 @@ struct GcResult {
   std::vector<std::string> files_removed;  // sidecars of dropped models
 };
 
+// Parses a time as `--as-of` takes it: RFC 3339 ("2026-11-26T08:00:00Z",
+// "2026-11-26T09:00+01:00"; no zone means UTC), a date ("2026-11-26", its
+// midnight UTC) or "@UNIX_SECONDS". Milliseconds since the epoch.
+std::optional<uint64_t> ParseTimeSpec(const std::string& text);
+
 // A node with what surrounds it, for `show`.
 struct NodeDetails {
   Node node;
@@ -157,6 +163,27 @@ class Engine {
   // (each item's docs, signature and body, once per content) and writes the
   // model to options.out_path. Returns the number of items trained on.
   Result<int64_t> TrainEmbeddingModel(const ModelTrainOptions& options);
+
+  // ---- history (history.cc) ----
+  Result<std::vector<VersionInfo>> Versions();
+  // A kept version named by `spec`: its UUID, its number ("12" or "#12"),
+  // "latest", or a time (ParseTimeSpec): the last version committed at or
+  // before it.
+  Result<VersionInfo> ResolveVersion(const std::string& spec);
+  // Answers every read from now on (queries, search, stats, export) as of
+  // the version `spec` names.
+  Result<VersionInfo> PinVersion(const std::string& spec);
+  std::optional<int64_t> pinned_version() const;
+  // Every kept state of the nodes `query` names (a canonical path, a path
+  // suffix or an id; nodes removed since included), by node, oldest first;
+  // with each state's source text when `with_source`.
+  Result<std::vector<NodeRevision>> History(const std::string& query, bool with_source,
+                                            int limit = 1000);
+  // What changed from `from` to `to`.
+  Result<GraphDiff> Diff(const VersionInfo& from, const VersionInfo& to, bool with_edges);
+  // Drops all but the newest `keep` versions and the rows only they could
+  // see; answers as of the kept versions do not change.
+  Result<HistoryGcReport> DropOldVersions(int64_t keep);
 
   // Writes every current node and edge as JSON Lines (see README).
   Status Export(std::ostream& out);

@@ -27,12 +27,13 @@ struct WriteStats {
   int64_t nodes_moved = 0;    // same NodeId and content, new span or metadata
   int64_t edges_added = 0;
   int64_t edges_removed = 0;
+  int64_t edges_moved = 0;  // same edge, new line (its call site moved)
   int64_t files_added = 0;
   int64_t files_changed = 0;
   int64_t files_removed = 0;
   bool empty() const {
     return nodes_added + nodes_removed + nodes_changed + nodes_moved + edges_added + edges_removed +
-               files_added + files_changed + files_removed ==
+               edges_moved + files_added + files_changed + files_removed ==
            0;
   }
 };

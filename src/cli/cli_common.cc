@@ -44,7 +44,12 @@ Result<std::unique_ptr<Engine>> OpenForReading(const Args& args) {
   Engine::Options o;
   o.db_path = db;
   o.read_only = true;
-  return Engine::Open(o);
+  FG_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Open(o));
+  if (auto it = args.values.find("--as-of"); it != args.values.end()) {
+    Result<VersionInfo> v = engine->PinVersion(it->second);
+    if (!v.ok()) return v.status().WithContext("--as-of " + it->second);
+  }
+  return engine;
 }
 
 std::optional<uint64_t> ParseCount(const std::string& s) {
@@ -72,8 +77,8 @@ json DeltaJson(const WriteStats& d) {
   return {{"nodes_added", d.nodes_added},     {"nodes_removed", d.nodes_removed},
           {"nodes_changed", d.nodes_changed}, {"nodes_moved", d.nodes_moved},
           {"edges_added", d.edges_added},     {"edges_removed", d.edges_removed},
-          {"files_added", d.files_added},     {"files_changed", d.files_changed},
-          {"files_removed", d.files_removed}};
+          {"edges_moved", d.edges_moved},     {"files_added", d.files_added},
+          {"files_changed", d.files_changed}, {"files_removed", d.files_removed}};
 }
 
 json NodeJson(const Node& n) {

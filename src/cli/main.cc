@@ -22,6 +22,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_config.h"
+#include "cli/history_commands.h"
 #include "cli/model_commands.h"
 #include "ferrograph/engine.h"
 
@@ -49,6 +50,10 @@ Commands:
   graph NAME        the neighbourhood of a node as Graphviz DOT (--depth N)
   search QUERY      find the code about QUERY: lexical, vector and graph ranking
   gc                drop vectors no configured model or stored code needs
+                    (--keep N: and all but the newest N versions)
+  log               the versions, oldest first, with what each changed
+  history PATH      a node's states across versions (--source: each one's code)
+  diff V1 [V2]      what changed from version V1 to V2 (default: the latest)
   model train       train a fastText embedding model on the indexed code
   model keygen      a signing key pair for models, trusted in the user config
   model sign FILE   write FILE.manifest.json, signed with the user's key
@@ -58,6 +63,10 @@ Commands:
 Global options:
   --db FILE         the database (default: PATH/.ferrograph/graph.db for index;
                     otherwise .ferrograph/graph.db in this directory or above)
+  --as-of V         (queries, search, stats, export) answer as of version V:
+                    a version UUID, its number (12 or #12), `latest`, or a
+                    time (2026-11-26, 2026-11-26T08:00:00Z, @UNIX_SECONDS):
+                    the last version committed at or before it
   -h, --help        help
   --version         print the version
 
@@ -111,11 +120,37 @@ result says why it was chosen.
                       "results":[{"path","kind","file","line","signature",
                       "score","why"}]}
 )"},
-      {"gc", R"(Usage: ferrograph gc [--db FILE] [--json]
+      {"gc", R"(Usage: ferrograph gc [--keep N] [--db FILE] [--json]
 
 Drops the vectors of models that no configured embedder makes (see `index
 --embedder`) and of content that no stored version of any node has, and the
 vector index files of dropped models.
+
+  --keep N   first drop all but the newest N versions: the rows only older
+             versions could see and the file texts no kept version has.
+             Answers as of the kept versions do not change.
+)"},
+      {"log", R"(Usage: ferrograph log [--db FILE] [--json]
+
+The kept versions, oldest first: number, UUID, time (UTC) and what each
+changed. Any of the first three names the version for --as-of and diff.
+)"},
+      {"history", R"(Usage: ferrograph history PATH [--source] [--db FILE] [--json]
+
+Every kept state of the node PATH names (a canonical path, a path suffix or
+an id; a node removed since is found too): the versions each state was valid
+over, its content hash and place. --source prints each state's code; --json
+gives {"query","nodes":[{"id","path","kind","states":[{"from","to",
+"content_hash","node","source"}]}]} ("to" null: current).
+)"},
+      {"diff", R"(Usage: ferrograph diff V1 [V2] [--edges] [--db FILE] [--json]
+
+What changed from version V1 to V2 (default: the latest): nodes added (+),
+removed (-) and changed (~, new content hash; "moved" counts nodes with the
+same content in a new place). --edges lists the stored edges added and
+removed too. Versions as for --as-of (see `ferrograph log`). --json gives
+{"from","to","added","removed","changed","moved","edges_added",
+"edges_removed"}.
 )"},
       {"model", R"(Usage: ferrograph model train [--db FILE] [-o FILE] [--dim N] [--epochs N]
        ferrograph model keygen [--force]
@@ -256,7 +291,7 @@ bool TakesValue(const std::string& opt) {
          opt == "-o" || opt == "--output" || opt == "--depth" || opt == "--max-nodes" ||
          opt == "--kinds" || opt == "--max-visited" || opt == "-k" || opt == "--mode" ||
          opt == "--crate" || opt == "--path" || opt == "--implements" || opt == "--embedder" ||
-         opt == "--dim" || opt == "--epochs";
+         opt == "--dim" || opt == "--epochs" || opt == "--as-of" || opt == "--keep";
 }
 
 const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
@@ -265,19 +300,22 @@ const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
        {"--db", "--jobs", "--max-file-bytes", "--no-examples", "--no-resolve", "--json", "--quiet",
         "--embedder", "--no-search"}},
       {"search",
-       {"--db", "-k", "--mode", "--kind", "--crate", "--path", "--implements", "--embedder",
-        "--json"}},
-      {"gc", {"--db", "--json"}},
+       {"--db", "--as-of", "-k", "--mode", "--kind", "--crate", "--path", "--implements",
+        "--embedder", "--json"}},
+      {"gc", {"--db", "--keep", "--json"}},
+      {"log", {"--db", "--json"}},
+      {"history", {"--db", "--source", "--json"}},
+      {"diff", {"--db", "--edges", "--json"}},
       {"model", {"--db", "-o", "--output", "--dim", "--epochs", "--force", "--json"}},
-      {"stats", {"--db", "--json"}},
-      {"show", {"--db", "--kind", "--no-source", "--json"}},
-      {"export", {"--db", "-o", "--output"}},
-      {"impls", {"--db", "--json"}},
-      {"callers", {"--db", "--depth", "--max-nodes", "--json"}},
-      {"callees", {"--db", "--depth", "--max-nodes", "--json"}},
-      {"uses", {"--db", "--json"}},
-      {"path", {"--db", "--kinds", "--directed", "--max-visited", "--json"}},
-      {"graph", {"--db", "--depth", "--kinds", "--max-nodes", "--json"}},
+      {"stats", {"--db", "--as-of", "--json"}},
+      {"show", {"--db", "--as-of", "--kind", "--no-source", "--json"}},
+      {"export", {"--db", "--as-of", "-o", "--output"}},
+      {"impls", {"--db", "--as-of", "--json"}},
+      {"callers", {"--db", "--as-of", "--depth", "--max-nodes", "--json"}},
+      {"callees", {"--db", "--as-of", "--depth", "--max-nodes", "--json"}},
+      {"uses", {"--db", "--as-of", "--json"}},
+      {"path", {"--db", "--as-of", "--kinds", "--directed", "--max-visited", "--json"}},
+      {"graph", {"--db", "--as-of", "--depth", "--kinds", "--max-nodes", "--json"}},
   };
   return *allowed;
 }
@@ -494,9 +532,9 @@ int CmdIndex(const Args& args) {
       "MB/s)\n",
       r.crates, r.files_seen, r.files_parsed, r.files_unchanged, r.files_failed,
       HumanBytes(static_cast<double>(r.bytes_parsed)), r.seconds, mbps);
-  fmt::print("  delta: +{} -{} ~{} nodes ({} moved), +{} -{} edges\n", r.delta.nodes_added,
-             r.delta.nodes_removed, r.delta.nodes_changed, r.delta.nodes_moved, r.delta.edges_added,
-             r.delta.edges_removed);
+  fmt::print("  delta: +{} -{} ~{} nodes ({} moved), +{} -{} edges ({} moved)\n",
+             r.delta.nodes_added, r.delta.nodes_removed, r.delta.nodes_changed, r.delta.nodes_moved,
+             r.delta.edges_added, r.delta.edges_removed, r.delta.edges_moved);
   if (r.links.calls > 0)
     fmt::print(
         "  call sites resolved: {} (exact {}, import {}, method {}, name only {}, external {}, "
@@ -553,7 +591,8 @@ int CmdStats(const Args& args) {
   fmt::print("crates {}, files {}, nodes {}, edges {}, versions {}, stored file texts {}\n",
              s->crates, s->files, s->nodes, s->edges, s->versions, s->contents);
   if (s->latest)
-    fmt::print("latest version: {} (#{})\n", s->latest->uuid.str(), s->latest->ordinal);
+    fmt::print("{} version: {} (#{})\n", (*engine)->pinned_version() ? "as of" : "latest",
+               s->latest->uuid.str(), s->latest->ordinal);
   PrintCounts("nodes", s->nodes_by_kind);
   PrintCounts("edges", s->edges_by_kind);
   return kExitOk;
@@ -655,8 +694,8 @@ int CmdShow(const Args& args) {
           const NodeDetails::Link& l = (*links)[k];
           std::string site = l.edge.line ? fmt::format("  (line {})", l.edge.line) : "";
           if (edge_kind != EdgeKind::kCalls) site.clear();
-          fmt::print("    {:<13} {} {} {}{}\n", KindName(edge_kind), arrow,
-                     KindName(l.other.kind), l.other.path, site);
+          fmt::print("    {:<13} {} {} {}{}\n", KindName(edge_kind), arrow, KindName(l.other.kind),
+                     l.other.path, site);
         }
         if (end - i > kPerGroup)
           fmt::print("    {:<13} {} ... and {} more\n", KindName(edge_kind), arrow,
@@ -1238,15 +1277,31 @@ int CmdGc(const Args& args) {
   eo.read_only = false;
   auto engine = Engine::Open(eo);
   if (!engine.ok()) return Fail(engine.status());
+  // Old versions first: the vectors only their rows had go with them.
+  HistoryGcReport h;
+  if (auto it = args.values.find("--keep"); it != args.values.end()) {
+    auto keep = ParseCount(it->second);
+    if (!keep || *keep < 1) return Usage("--keep wants a number of versions, at least 1", "gc");
+    auto dropped = (*engine)->DropOldVersions(static_cast<int64_t>(*keep));
+    if (!dropped.ok()) return Fail(dropped.status());
+    h = *dropped;
+  }
   auto r = (*engine)->CollectGarbage();
   if (!r.ok()) return Fail(r.status());
   if (args.flags.count("--json")) {
-    json j = {{"vectors_removed", r->vectors_removed},
-              {"models_removed", r->models_removed},
-              {"files_removed", r->files_removed}};
+    json j = {
+        {"versions_removed", h.versions_removed},   {"node_rows_removed", h.node_rows_removed},
+        {"edge_rows_removed", h.edge_rows_removed}, {"file_rows_removed", h.file_rows_removed},
+        {"contents_removed", h.contents_removed},   {"vectors_removed", r->vectors_removed},
+        {"models_removed", r->models_removed},      {"files_removed", r->files_removed}};
     std::cout << j.dump(2) << "\n";
     return kExitOk;
   }
+  if (args.values.count("--keep"))
+    fmt::print(
+        "gc: dropped {} old versions ({} node rows, {} edge rows, {} file rows, {} file texts)\n",
+        h.versions_removed, h.node_rows_removed, h.edge_rows_removed, h.file_rows_removed,
+        h.contents_removed);
   fmt::print("gc: removed {} vectors, {} models, {} vector index files\n", r->vectors_removed,
              r->models_removed, r->files_removed.size());
   return kExitOk;
@@ -1341,6 +1396,9 @@ int Main(int argc, char** argv) {
   if (args.command == "graph") return CmdGraph(args);
   if (args.command == "search") return CmdSearch(args);
   if (args.command == "gc") return CmdGc(args);
+  if (args.command == "log") return CmdLog(args);
+  if (args.command == "history") return CmdHistory(args);
+  if (args.command == "diff") return CmdDiff(args);
   if (args.command == "model") return CmdModel(args);
   return Usage("unknown command `" + args.command + "`", "");
 }

@@ -42,9 +42,9 @@ Result<IndexReport> Engine::Index(const std::string& root, const IndexOptions& o
   Status s = UpdateSearch(options, &report);
   if (!s.ok()) {
     // The graph is committed; say so, so that nobody indexes in vain again.
-    std::string committed =
-        report.version ? "version " + report.version->uuid.str() + " is committed"
-                       : "the graph was unchanged";
+    std::string committed = report.version
+                                ? "version " + report.version->uuid.str() + " is committed"
+                                : "the graph was unchanged";
     return s.WithContext("updating the search indexes (" + committed +
                          "; run `ferrograph index` again to finish them)");
   }

@@ -106,7 +106,11 @@ Result<SearchResponse> Engine::Search(const SearchRequest& request) {
     FG_ASSIGN_OR_RETURN(implementors, ImplementorSet(request.implements));
   }
   if (!searcher_) searcher_ = std::make_unique<Searcher>(*store_, store_->path(), true);
-  return searcher_->Search(request, request.implements.empty() ? nullptr : &implementors);
+  if (request.as_of || !store_->read_version())
+    return searcher_->Search(request, request.implements.empty() ? nullptr : &implementors);
+  SearchRequest pinned = request;  // the engine answers as of a pinned version
+  pinned.as_of = store_->read_version();
+  return searcher_->Search(pinned, pinned.implements.empty() ? nullptr : &implementors);
 }
 
 Result<GcResult> Engine::CollectGarbage() {

@@ -418,6 +418,32 @@ Status Indexer::WriteCrateOnly(const TargetPlan& target) {
   return Write(std::move(u));
 }
 
+namespace {
+
+bool IsContainerKind(NodeKind k) {
+  return k == NodeKind::kCrate || k == NodeKind::kModule || k == NodeKind::kImpl ||
+         k == NodeKind::kTrait;
+}
+
+// Containers (a file's module or crate root, inline modules, impls, traits)
+// hash their own syntax (header, docs, attributes), not their items' text:
+// editing one method changes that method, not its impl and module; adding,
+// removing or reordering items changes the containment edges only.
+void HashContainersOwnContent(std::vector<Node>* nodes) {
+  for (Node& n : *nodes) {
+    if (!IsContainerKind(n.kind)) continue;
+    Blake3Hasher h;
+    h.UpdateField("ferrograph container v1");
+    h.UpdateField(KindName(n.kind));
+    h.UpdateField(n.signature);
+    h.UpdateField(n.docs);
+    for (const std::string& a : n.attrs) h.UpdateField(a);
+    n.content_hash = h.Finalize();
+  }
+}
+
+}  // namespace
+
 FileUpdate Indexer::BuildFile(const TargetPlan& target, const ModuleContext& ctx, FileState& state,
                               std::vector<ModRef>* mods, bool quiet) {
   const std::string& key = target.crate_key;
@@ -498,6 +524,8 @@ FileUpdate Indexer::BuildFile(const TargetPlan& target, const ModuleContext& ctx
         item.parent >= 0 && static_cast<size_t>(item.parent) < i ? ids[item.parent] : module_id;
     u.nodes.push_back(std::move(n));
   }
+
+  HashContainersOwnContent(&u.nodes);
 
   mods->clear();
   for (const ModDecl& md : ex.mods) {
@@ -1083,8 +1111,10 @@ Result<IndexReport> Indexer::Run() {
                   {"nodes_added", report_.delta.nodes_added},
                   {"nodes_removed", report_.delta.nodes_removed},
                   {"nodes_changed", report_.delta.nodes_changed},
+                  {"nodes_moved", report_.delta.nodes_moved},
                   {"edges_added", report_.delta.edges_added},
-                  {"edges_removed", report_.delta.edges_removed}};
+                  {"edges_removed", report_.delta.edges_removed},
+                  {"edges_moved", report_.delta.edges_moved}};
   FG_ASSIGN_OR_RETURN(report_.version,
                       txn_->Commit(summary.dump(-1, ' ', false, json::error_handler_t::replace)));
   txn_.reset();

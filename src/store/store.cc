@@ -110,6 +110,12 @@ CREATE INDEX files_key ON files(file_key) WHERE valid_to IS NULL;
 CREATE VIRTUAL TABLE lexical USING fts5(
   name, path, signature, docs, idents, content='', tokenize='porter unicode61');
 )sql",
+    // 3: history. The rows a version opened or closed, for diffs and change
+    // events (also in kSecondaryIndexes, so bulk loads rebuild them).
+    R"sql(
+CREATE INDEX IF NOT EXISTS nodes_from ON nodes(valid_from);
+CREATE INDEX IF NOT EXISTS nodes_to ON nodes(valid_to) WHERE valid_to IS NOT NULL;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -130,6 +136,8 @@ constexpr SecondaryIndex kSecondaryIndexes[] = {
     {"edges_src", "edges(src, kind)"},
     {"edges_dst", "edges(dst, kind)"},
     {"edges_file", "edges(file_key) WHERE valid_to IS NULL"},
+    {"nodes_from", "nodes(valid_from)"},
+    {"nodes_to", "nodes(valid_to) WHERE valid_to IS NOT NULL"},
 };
 
 std::string CreateSecondaryIndexesSql() {
@@ -385,7 +393,16 @@ Result<std::vector<VersionInfo>> Store::Versions() {
   return out;
 }
 
+std::string Store::Live(std::string_view alias) const {
+  std::string p = alias.empty() ? "" : std::string(alias) + ".";
+  if (!read_version_) return p + "valid_to IS NULL";
+  std::string v = std::to_string(*read_version_);
+  return "(" + p + "valid_from <= " + v + " AND (" + p + "valid_to IS NULL OR " + p +
+         "valid_to > " + v + "))";
+}
+
 Result<GraphStats> Store::Stats() {
+  if (read_version_) return StatsAsOf(*read_version_);
   GraphStats s;
   FG_ASSIGN_OR_RETURN(s.versions, QueryInt(*db_, "SELECT count(*) FROM versions"));
   FG_ASSIGN_OR_RETURN(s.contents, QueryInt(*db_, "SELECT count(*) FROM contents"));
@@ -415,7 +432,7 @@ Result<GraphStats> Store::Stats() {
 Result<std::optional<Node>> Store::GetNode(const NodeId& id) {
   FG_ASSIGN_OR_RETURN(Statement st,
                       db_->Prepare(std::string("SELECT ") + std::string(kNodeColumns) +
-                                   " FROM nodes WHERE id = ?1 AND valid_to IS NULL LIMIT 1"));
+                                   " FROM nodes WHERE id = ?1 AND " + Live() + " LIMIT 1"));
   st.Bind(1, id);
   FG_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<Node>();
@@ -444,10 +461,10 @@ Result<std::vector<Node>> Store::FindNodes(const std::string& query, int limit) 
     escaped.push_back(c);
   }
   for (const char* where : queries) {
-    FG_ASSIGN_OR_RETURN(Statement st,
-                        db_->Prepare(std::string("SELECT ") + std::string(kNodeColumns) +
-                                     " FROM nodes WHERE valid_to IS NULL AND " + where +
-                                     " ORDER BY path, kind LIMIT ?4"));
+    FG_ASSIGN_OR_RETURN(
+        Statement st,
+        db_->Prepare(std::string("SELECT ") + std::string(kNodeColumns) + " FROM nodes WHERE " +
+                     Live() + " AND " + where + " ORDER BY path, kind LIMIT ?4"));
     st.Bind(1, query).Bind(2, escaped).Bind(3, last).Bind(4, static_cast<int64_t>(limit));
     std::vector<Node> out;
     for (;;) {
@@ -462,11 +479,11 @@ Result<std::vector<Node>> Store::FindNodes(const std::string& query, int limit) 
 
 namespace {
 Result<std::vector<Edge>> EdgesWhere(Database& db, const char* column, const NodeId& id,
-                                     std::optional<EdgeKind> kind) {
+                                     std::optional<EdgeKind> kind, const std::string& live) {
   std::string sql = std::string(
                         "SELECT kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = "
                         "file_key), line, props FROM all_edges WHERE ") +
-                    column + " = ?1 AND valid_to IS NULL";
+                    column + " = ?1 AND " + live;
   if (kind) sql += " AND kind = ?2";
   sql += " ORDER BY ord";
   FG_ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
@@ -483,18 +500,20 @@ Result<std::vector<Edge>> EdgesWhere(Database& db, const char* column, const Nod
 }  // namespace
 
 Result<std::vector<Edge>> Store::EdgesFrom(const NodeId& id, std::optional<EdgeKind> kind) {
-  return EdgesWhere(*db_, "src", id, kind);
+  return EdgesWhere(*db_, "src", id, kind, Live());
 }
 Result<std::vector<Edge>> Store::EdgesTo(const NodeId& id, std::optional<EdgeKind> kind) {
-  return EdgesWhere(*db_, "dst", id, kind);
+  return EdgesWhere(*db_, "dst", id, kind, Live());
 }
 
 Result<std::optional<std::string>> Store::NodeSource(const NodeId& id) {
   FG_ASSIGN_OR_RETURN(Statement st,
                       db_->Prepare("SELECT n.start_byte, n.end_byte, c.text FROM nodes n "
-                                   "JOIN files f ON f.file_key = n.file_key AND f.valid_to IS NULL "
-                                   "JOIN contents c ON c.hash = f.hash "
-                                   "WHERE n.id = ?1 AND n.valid_to IS NULL LIMIT 1"));
+                                   "JOIN files f ON f.file_key = n.file_key AND " +
+                                   Live("f") +
+                                   " JOIN contents c ON c.hash = f.hash "
+                                   "WHERE n.id = ?1 AND " +
+                                   Live("n") + " LIMIT 1"));
   st.Bind(1, id);
   FG_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<std::string>();
@@ -510,7 +529,8 @@ Result<std::optional<std::string>> Store::NodeSource(const NodeId& id) {
 Status Store::ForEachNode(const std::function<Status(const Node&)>& fn) {
   FG_ASSIGN_OR_RETURN(Statement st,
                       db_->Prepare(std::string("SELECT ") + std::string(kNodeColumns) +
-                                   " FROM nodes WHERE valid_to IS NULL ORDER BY crate, file, "
+                                   " FROM nodes WHERE " + Live() +
+                                   " ORDER BY crate, file, "
                                    "start_byte, path"));
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -525,7 +545,8 @@ Status Store::ForEachEdge(const std::function<Status(const Edge&)>& fn) {
       Statement st,
       db_->Prepare("SELECT kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = "
                    "file_key), line, props FROM "
-                   "all_edges WHERE valid_to IS NULL ORDER BY ord"));
+                   "all_edges WHERE " +
+                   Live() + " ORDER BY ord"));
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
@@ -829,14 +850,26 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key) {
   }
   st.current_edges.Reset();
 
+  // Edges that differ from a closed one only in their line (a call site
+  // below an edit that added lines) are rewritten, so that as-of answers
+  // keep their lines, but count as moved, not as added and removed.
+  std::unordered_map<std::string, int64_t> inserted_by_lineless_key;
+  auto lineless = [](std::string key) {
+    // EdgeKey: kind '|' src and dst (raw bytes, '|' among them) '|' line '|' props
+    size_t a = key.find('|') + 1 + 2 * NodeId::kSize;
+    size_t b = key.find('|', a + 1);
+    return key.erase(a, b - a);
+  };
   for (const Edge& e : update.edges) {
     if (e.kind == EdgeKind::kContains) continue;  // carried by Node::parent
     if (!current.empty()) {  // empty in bulk mode and for a new file: no key needed
-      auto it = current.find(EdgeKey(e));
+      std::string key = EdgeKey(e);
+      auto it = current.find(key);
       if (it != current.end() && !it->second.empty()) {
         it->second.pop_back();
         continue;
       }
+      ++inserted_by_lineless_key[lineless(std::move(key))];
     }
     st.insert_edge.Bind(1, KindName(e.kind))
         .Bind(2, e.src)
@@ -851,10 +884,21 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key) {
   }
   for (auto& [key, rowids] : current) {
     std::optional<EdgeKind> kind = ParseEdgeKind(std::string_view(key).substr(0, key.find('|')));
+    int64_t* moved = nullptr;
+    if (!rowids.empty()) {
+      auto it = inserted_by_lineless_key.find(lineless(key));
+      if (it != inserted_by_lineless_key.end()) moved = &it->second;
+    }
     for (int64_t rowid : rowids) {
       st.close_edge.Bind(1, ordinal_).Bind(2, rowid);
       FG_RETURN_IF_ERROR(st.close_edge.Run());
-      ++stats_.edges_removed;
+      if (moved && *moved > 0) {
+        --*moved;
+        --stats_.edges_added;
+        ++stats_.edges_moved;
+      } else {
+        ++stats_.edges_removed;
+      }
       if (kind) count_delta_[static_cast<size_t>(kNodeKindCount) + static_cast<size_t>(*kind)] -= 1;
     }
   }

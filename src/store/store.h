@@ -1,7 +1,7 @@
 // Store: the SQLite database that holds the versioned code graph. It is the
 // source of truth; every sidecar can be rebuilt from it.
 //
-// Layout (schema version 2, see store.cc for the DDL):
+// Layout (schema version 3, see store.cc for the DDL):
 //   versions  one row per committed ingest: ordinal, UUIDv7, time, summary
 //   files     per (crate, file): BLAKE3 of the bytes, module context, the
 //             file's `mod` declarations; versioned like nodes
@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "ferrograph/graph.h"
+#include "ferrograph/history.h"
 #include "ferrograph/ids.h"
 #include "ferrograph/stats.h"
 #include "ferrograph/status.h"
@@ -50,7 +51,7 @@ namespace ferrograph {
 
 class Database;
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // The files-table crate key of files that were read in a crate's directories
 // but that no module tree reaches: remembered by hash so that they are not
@@ -146,6 +147,12 @@ class Store {
 
   const std::string& path() const { return path_; }
 
+  // Pins the reads below (and search filters without an as_of of their
+  // own) to version `ordinal`: the rows valid then. nullopt: the current
+  // graph. Writes are not affected.
+  void SetReadVersion(std::optional<int64_t> ordinal) { read_version_ = ordinal; }
+  std::optional<int64_t> read_version() const { return read_version_; }
+
   // ---- reads (current graph) ----
   Result<std::vector<FileRecord>> CurrentFiles();
   Result<std::vector<VersionInfo>> Versions();
@@ -162,6 +169,24 @@ class Store {
   // error a callback returns.
   Status ForEachNode(const std::function<Status(const Node&)>& fn);
   Status ForEachEdge(const std::function<Status(const Edge&)>& fn);
+
+  // ---- history (history.cc): across versions, whatever the read version ----
+  // Every stored state of the nodes whose canonical path is `query` (else
+  // whose path ends with "::query", else whose id is the hex `query`), in
+  // any version still kept, oldest first per node; at most `limit` rows.
+  Result<std::vector<NodeRevision>> NodeRevisions(const std::string& query, int limit);
+  // The source text of node `id` in its state that became valid at version
+  // `valid_from`.
+  Result<std::optional<std::string>> RevisionSource(const NodeId& id, int64_t valid_from);
+  // What changed from version `from` to version `to` (from < to, or the
+  // reverse change when from > to); edges too when `with_edges`.
+  Result<GraphDiff> Diff(int64_t from, int64_t to, bool with_edges);
+  // Drops the versions before `keep_from` and every row (node, edge, file)
+  // no version from `keep_from` on can see, and the file texts no kept file
+  // row has; the answers as of `keep_from` and later are unchanged. The
+  // lexical index is emptied: CatchUpLexical fills it again from the kept
+  // rows. One transaction.
+  Result<HistoryGcReport> DropVersionsBefore(int64_t keep_from);
 
   // ---- search tables (search_tables.cc) ----
   // Adds the node rows written since the last call to the lexical index, in
@@ -228,8 +253,14 @@ class Store {
   // Sets the journal mode ("wal", "delete"); true when SQLite took it.
   Result<bool> SetJournalMode(const std::string& mode);
 
+  // The predicate of the rows the reads see: "valid_to IS NULL", or those
+  // valid at the read version. `alias` qualifies the columns ("n").
+  std::string Live(std::string_view alias = "") const;
+  Result<GraphStats> StatsAsOf(int64_t ordinal);
+
   std::unique_ptr<Database> db_;
   std::string path_;
+  std::optional<int64_t> read_version_;
 };
 
 // One ingest's writes: one transaction, one version. Not thread-safe; used

@@ -1,0 +1,488 @@
+// Tests of item-level incremental updates and of history: each edit of a
+// real (small) crate is indexed through the Engine, and the delta, the
+// versions, as-of answers, node history, diffs and `gc --keep` are checked.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "ferrograph/engine.h"
+
+namespace ferrograph {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+constexpr const char* kLib = R"(pub mod shapes;
+
+/// Adds two numbers.
+pub fn add(a: i32, b: i32) -> i32 {
+    a + b
+}
+
+pub fn twice(x: i32) -> i32 {
+    add(x, x)
+}
+
+pub fn unused_helper() -> u8 {
+    7
+}
+)";
+
+constexpr const char* kShapes = R"(pub struct Circle {
+    pub r: f64,
+}
+
+impl Circle {
+    pub fn area(&self) -> f64 {
+        3.14 * self.r * self.r
+    }
+}
+
+pub fn unit() -> Circle {
+    Circle { r: 1.0 }
+}
+)";
+
+class HistoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) /
+           ("history_test_" + std::to_string(getpid()) + "_" +
+            std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "src");
+    Write("Cargo.toml", "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n");
+    Write("src/lib.rs", kLib);
+    Write("src/shapes.rs", kShapes);
+    Engine::Options o;
+    o.db_path = (dir_ / "graph.db").string();
+    auto e = Engine::Open(o);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(e).value();
+    IndexReport first = Index();
+    ASSERT_TRUE(first.version.has_value());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void Write(const std::string& rel, const std::string& text) {
+    std::ofstream(dir_ / rel, std::ios::binary | std::ios::trunc) << text;
+  }
+  std::string Read(const std::string& rel) {
+    std::ifstream in(dir_ / rel, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  void Replace(const std::string& rel, const std::string& from, const std::string& to) {
+    std::string text = Read(rel);
+    size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+    Write(rel, text);
+  }
+
+  IndexReport Index() {
+    IndexOptions options;
+    options.jobs = 2;
+    auto r = engine_->Index(dir_.string(), options);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : IndexReport();
+  }
+
+  VersionInfo Latest() {
+    auto v = engine_->ResolveVersion("latest");
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? *v : VersionInfo();
+  }
+
+  // The diff of the last index run, by path.
+  GraphDiff LastDiff(bool with_edges = true) {
+    auto versions = engine_->Versions();
+    EXPECT_TRUE(versions.ok() && versions->size() >= 2);
+    const VersionInfo& to = versions->back();
+    const VersionInfo& from = (*versions)[versions->size() - 2];
+    auto d = engine_->Diff(from, to, with_edges);
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    return d.ok() ? *d : GraphDiff();
+  }
+
+  static std::vector<std::string> Paths(const std::vector<Node>& nodes) {
+    std::vector<std::string> out;
+    for (const Node& n : nodes) out.push_back(n.path);
+    return out;
+  }
+  static std::vector<std::string> Paths(const std::vector<GraphDiff::Change>& changes) {
+    std::vector<std::string> out;
+    for (const auto& c : changes) out.push_back(c.after.path);
+    return out;
+  }
+
+  // path -> (id, content hash) of every current node.
+  std::map<std::string, std::pair<NodeId, ContentHash>> Snapshot() {
+    std::map<std::string, std::pair<NodeId, ContentHash>> out;
+    std::ostringstream sink;
+    EXPECT_TRUE(engine_->Export(sink).ok());
+    std::istringstream lines(sink.str());
+    std::string line;
+    // Export prints paths and ids; Find gives the node for each.
+    while (std::getline(lines, line)) {
+      if (line.find("\"type\":\"node\"") == std::string::npos) continue;
+      size_t p = line.find("\"id\":\"") + 6;
+      std::string id = line.substr(p, 32);
+      auto found = engine_->Find(id, 1);
+      EXPECT_TRUE(found.ok() && found->size() == 1);
+      if (found.ok() && found->size() == 1)
+        out[std::string(KindName((*found)[0].kind)) + " " + (*found)[0].path] = {
+            (*found)[0].id, (*found)[0].content_hash};
+    }
+    return out;
+  }
+
+  Node One(const std::string& path) {
+    auto found = engine_->Find(path, 10);
+    EXPECT_TRUE(found.ok());
+    EXPECT_EQ(found.ok() ? found->size() : 0u, 1u) << path;
+    return found.ok() && !found->empty() ? (*found)[0] : Node();
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(HistoryTest, EditingOneBodyChangesExactlyThatNodeAndItsCalls) {
+  // Same line count: nothing else even moves.
+  Replace("src/lib.rs", "    add(x, x)\n", "    add(x, x) + unused_helper() as i32\n");
+  IndexReport r = Index();
+  ASSERT_TRUE(r.version.has_value());
+  EXPECT_EQ(r.delta.nodes_added, 0);
+  EXPECT_EQ(r.delta.nodes_removed, 0);
+  EXPECT_EQ(r.delta.nodes_changed, 1);
+  EXPECT_EQ(r.delta.edges_added, 1);  // twice -> unused_helper
+  EXPECT_EQ(r.delta.edges_removed, 0);
+  GraphDiff d = LastDiff();
+  EXPECT_THAT(Paths(d.changed), ElementsAre("demo::twice"));
+  EXPECT_THAT(d.added, IsEmpty());
+  EXPECT_THAT(d.removed, IsEmpty());
+  ASSERT_EQ(d.edges_added.size(), 1u);
+  EXPECT_EQ(d.edges_added[0].kind, EdgeKind::kCalls);
+  EXPECT_EQ(d.edges_added[0].src, One("demo::twice").id);
+  EXPECT_EQ(d.edges_added[0].dst, One("demo::unused_helper").id);
+  EXPECT_THAT(d.edges_removed, IsEmpty());
+}
+
+TEST_F(HistoryTest, AddingLinesMovesWhatFollowsWithoutChangingIt) {
+  auto before = Snapshot();
+  Replace("src/lib.rs", "    a + b\n", "    let sum = a + b;\n    sum\n");
+  IndexReport r = Index();
+  EXPECT_EQ(r.delta.nodes_changed, 1);
+  EXPECT_EQ(r.delta.nodes_added, 0);
+  EXPECT_EQ(r.delta.nodes_removed, 0);
+  EXPECT_GT(r.delta.nodes_moved, 0);  // twice, unused_helper: one line down
+  EXPECT_EQ(r.delta.edges_added, 0);
+  EXPECT_EQ(r.delta.edges_removed, 0);
+  EXPECT_EQ(r.delta.edges_moved, 1);  // twice -> add, now a line lower
+  GraphDiff d = LastDiff();
+  EXPECT_THAT(Paths(d.changed), ElementsAre("demo::add"));
+  EXPECT_THAT(d.edges_added, IsEmpty());
+  EXPECT_THAT(d.edges_removed, IsEmpty());
+  EXPECT_EQ(d.edges_moved, 1);
+  auto after = Snapshot();
+  for (const auto& [key, id_hash] : before) {
+    ASSERT_TRUE(after.count(key)) << key;
+    EXPECT_EQ(after[key].first, id_hash.first) << key;
+    if (key != "function demo::add") {
+      EXPECT_EQ(after[key].second, id_hash.second) << key;
+    }
+  }
+}
+
+TEST_F(HistoryTest, RenameIsOneRemovedAndOneAdded) {
+  Replace("src/lib.rs", "pub fn unused_helper()", "pub fn spare_helper()");
+  IndexReport r = Index();
+  GraphDiff d = LastDiff();
+  EXPECT_THAT(Paths(d.removed), ElementsAre("demo::unused_helper"));
+  EXPECT_THAT(Paths(d.added), ElementsAre("demo::spare_helper"));
+  EXPECT_THAT(d.changed, IsEmpty());
+  EXPECT_EQ(r.delta.nodes_added, 1);
+  EXPECT_EQ(r.delta.nodes_removed, 1);
+  EXPECT_EQ(r.delta.nodes_changed, 0);
+}
+
+TEST_F(HistoryTest, ReformattingChangesNothing) {
+  auto before = Snapshot();
+  Write(
+      "src/lib.rs",
+      "pub   mod shapes ;\n/// Adds two numbers.\npub fn add( a : i32 , b : i32 ) -> i32 { a+b }\n"
+      "pub fn twice(x: i32) -> i32 {\n\n    add(x,x) // twice\n}\n"
+      "pub fn unused_helper() -> u8 { /* seven */ 7 }\n");
+  IndexReport r = Index();
+  EXPECT_EQ(r.delta.nodes_added, 0);
+  EXPECT_EQ(r.delta.nodes_removed, 0);
+  EXPECT_EQ(r.delta.nodes_changed, 0);
+  EXPECT_EQ(r.delta.edges_added, 0);
+  EXPECT_EQ(r.delta.edges_removed, 0);
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_F(HistoryTest, ReorderingItemsKeepsIdsAndHashes) {
+  auto before = Snapshot();
+  Write("src/shapes.rs", std::string(R"(pub fn unit() -> Circle {
+    Circle { r: 1.0 }
+}
+
+impl Circle {
+    pub fn area(&self) -> f64 {
+        3.14 * self.r * self.r
+    }
+}
+
+pub struct Circle {
+    pub r: f64,
+}
+)"));
+  IndexReport r = Index();
+  EXPECT_EQ(r.delta.nodes_added, 0);
+  EXPECT_EQ(r.delta.nodes_removed, 0);
+  EXPECT_EQ(r.delta.nodes_changed, 0);
+  EXPECT_GT(r.delta.nodes_moved, 0);
+  EXPECT_EQ(r.delta.edges_added, 0);
+  EXPECT_EQ(r.delta.edges_removed, 0);
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_F(HistoryTest, DeletingAFileClosesItsNodesAndEdgesButHistoryKeepsThem) {
+  VersionInfo v1 = Latest();
+  Replace("src/lib.rs", "pub mod shapes;\n", "");
+  fs::remove(dir_ / "src/shapes.rs");
+  IndexReport r = Index();
+  ASSERT_TRUE(r.version.has_value());
+  GraphDiff d = LastDiff();
+  EXPECT_THAT(Paths(d.removed),
+              ::testing::IsSupersetOf({"demo::shapes", "demo::shapes::Circle",
+                                       "demo::shapes::Circle::area", "demo::shapes::unit"}));
+  EXPECT_THAT(d.added, IsEmpty());
+  auto gone = engine_->Find("demo::shapes::Circle::area", 10);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_THAT(*gone, IsEmpty());
+  // Its edges are gone from the current graph...
+  auto stats = engine_->Stats();
+  ASSERT_TRUE(stats.ok());
+  std::ostringstream now;
+  ASSERT_TRUE(engine_->Export(now).ok());
+  EXPECT_THAT(now.str(), ::testing::Not(HasSubstr("demo::shapes::Circle")));
+  // ...and as of v1 everything is there again.
+  ASSERT_TRUE(engine_->PinVersion(v1.uuid.str()).ok());
+  Node area = One("demo::shapes::Circle::area");
+  EXPECT_EQ(area.file, "src/shapes.rs");
+  auto impls = engine_->Find("demo::shapes::Circle", 10);
+  ASSERT_TRUE(impls.ok());
+  auto details = engine_->Describe(One("demo::shapes::Circle").id);
+  ASSERT_TRUE(details.ok()) << details.status().ToString();
+  bool impl_for = false;
+  for (const auto& l : details->in_edges) impl_for |= l.edge.kind == EdgeKind::kImplFor;
+  EXPECT_TRUE(impl_for);
+  std::ostringstream then;
+  ASSERT_TRUE(engine_->Export(then).ok());
+  EXPECT_THAT(then.str(), HasSubstr("demo::shapes::Circle::area"));
+}
+
+TEST_F(HistoryTest, AsOfAnswersEveryReadAsThen) {
+  VersionInfo v1 = Latest();
+  Node add_v1 = One("demo::add");
+  Replace("src/lib.rs", "    a + b\n", "    a.wrapping_add(b)\n");
+  Replace("src/lib.rs", "pub fn unused_helper()", "pub fn spare_helper()");
+  ASSERT_TRUE(Index().version.has_value());
+  VersionInfo v2 = Latest();
+  ASSERT_GT(v2.ordinal, v1.ordinal);
+
+  // Current: the new state.
+  EXPECT_NE(One("demo::add").content_hash, add_v1.content_hash);
+  auto src_now = engine_->Describe(One("demo::add").id);
+  ASSERT_TRUE(src_now.ok());
+  EXPECT_THAT(src_now->source.value_or(""), HasSubstr("wrapping_add"));
+
+  // As of v1 by UUID, by number and by time: the old state.
+  for (const std::string& spec :
+       {v1.uuid.str(), std::to_string(v1.ordinal), "#" + std::to_string(v1.ordinal),
+        "@" + std::to_string(v1.time_ms / 1000 + 1)}) {
+    auto pinned = engine_->PinVersion(spec);
+    ASSERT_TRUE(pinned.ok()) << spec << ": " << pinned.status().ToString();
+    if (spec[0] == '@' && pinned->ordinal != v1.ordinal) continue;  // same second as v2
+    EXPECT_EQ(pinned->ordinal, v1.ordinal) << spec;
+    Node add = One("demo::add");
+    EXPECT_EQ(add.content_hash, add_v1.content_hash) << spec;
+    auto d = engine_->Describe(add.id);
+    ASSERT_TRUE(d.ok());
+    EXPECT_THAT(d->source.value_or(""), HasSubstr("a + b"));
+    auto old_name = engine_->Find("demo::unused_helper", 10);
+    ASSERT_TRUE(old_name.ok());
+    EXPECT_EQ(old_name->size(), 1u);
+    auto new_name = engine_->Find("demo::spare_helper", 10);
+    ASSERT_TRUE(new_name.ok());
+    EXPECT_THAT(*new_name, IsEmpty());
+    auto stats = engine_->Stats();
+    ASSERT_TRUE(stats.ok());
+    ASSERT_TRUE(stats->latest.has_value());
+    EXPECT_EQ(stats->latest->ordinal, v1.ordinal);
+    // Search as of v1 finds the old name, lexically and by vector.
+    for (SearchMode mode : {SearchMode::kLexical, SearchMode::kVector, SearchMode::kHybrid}) {
+      SearchRequest req;
+      req.query = "unused helper";
+      req.k = 3;
+      req.mode = mode;
+      auto res = engine_->Search(req);
+      ASSERT_TRUE(res.ok()) << res.status().ToString();
+      std::set<std::string> paths;
+      for (const SearchHit& h : res->results) paths.insert(h.node.path);
+      EXPECT_TRUE(paths.count("demo::unused_helper")) << static_cast<int>(mode);
+      EXPECT_FALSE(paths.count("demo::spare_helper")) << static_cast<int>(mode);
+    }
+  }
+  // Calls as of v1 and now.
+  ASSERT_TRUE(engine_->PinVersion("latest").ok());
+  SearchRequest req;
+  req.query = "spare helper";
+  req.mode = SearchMode::kLexical;
+  auto res = engine_->Search(req);
+  ASSERT_TRUE(res.ok());
+  ASSERT_FALSE(res->results.empty());
+  EXPECT_EQ(res->results[0].node.path, "demo::spare_helper");
+}
+
+TEST_F(HistoryTest, HistoryListsEveryStateWithItsSource) {
+  Replace("src/lib.rs", "    a + b\n", "    a.wrapping_add(b)\n");
+  ASSERT_TRUE(Index().version.has_value());
+  Replace("src/lib.rs", "    a.wrapping_add(b)\n", "    a.saturating_add(b)\n");
+  ASSERT_TRUE(Index().version.has_value());
+  auto revs = engine_->History("demo::add", /*with_source=*/true);
+  ASSERT_TRUE(revs.ok()) << revs.status().ToString();
+  ASSERT_EQ(revs->size(), 3u);
+  EXPECT_THAT(revs->at(0).source.value_or(""), HasSubstr("a + b"));
+  EXPECT_THAT(revs->at(1).source.value_or(""), HasSubstr("wrapping_add"));
+  EXPECT_THAT(revs->at(2).source.value_or(""), HasSubstr("saturating_add"));
+  EXPECT_EQ(revs->at(0).valid_to, revs->at(1).valid_from);
+  EXPECT_EQ(revs->at(1).valid_to, revs->at(2).valid_from);
+  EXPECT_FALSE(revs->at(2).valid_to.has_value());
+  std::set<ContentHash> hashes;
+  for (const NodeRevision& r : *revs) hashes.insert(r.node.content_hash);
+  EXPECT_EQ(hashes.size(), 3u);
+  // A removed node keeps its history.
+  Replace("src/lib.rs", "pub fn unused_helper() -> u8 {\n    7\n}\n", "");
+  ASSERT_TRUE(Index().version.has_value());
+  auto gone = engine_->History("unused_helper", false);
+  ASSERT_TRUE(gone.ok());
+  ASSERT_EQ(gone->size(), 1u);
+  EXPECT_TRUE(gone->at(0).valid_to.has_value());
+}
+
+TEST_F(HistoryTest, DiffBetweenDistantVersionsAndBack) {
+  VersionInfo v1 = Latest();
+  Replace("src/lib.rs", "pub fn unused_helper()", "pub fn spare_helper()");
+  ASSERT_TRUE(Index().version.has_value());
+  Replace("src/lib.rs", "    a + b\n", "    a.wrapping_add(b)\n");
+  ASSERT_TRUE(Index().version.has_value());
+  VersionInfo v3 = Latest();
+  auto d = engine_->Diff(v1, v3, true);
+  ASSERT_TRUE(d.ok());
+  EXPECT_THAT(Paths(d->added), ElementsAre("demo::spare_helper"));
+  EXPECT_THAT(Paths(d->removed), ElementsAre("demo::unused_helper"));
+  EXPECT_THAT(Paths(d->changed), ElementsAre("demo::add"));
+  auto back = engine_->Diff(v3, v1, true);
+  ASSERT_TRUE(back.ok());
+  EXPECT_THAT(Paths(back->added), ElementsAre("demo::unused_helper"));
+  EXPECT_THAT(Paths(back->removed), ElementsAre("demo::spare_helper"));
+}
+
+TEST_F(HistoryTest, GcKeepDropsOldVersionsWithoutChangingNewerAnswers) {
+  for (int i = 0; i < 4; ++i) {
+    Replace("src/lib.rs", "    " + std::to_string(i + 7) + "\n",
+            "    " + std::to_string(i + 8) + "\n");
+    ASSERT_TRUE(Index().version.has_value());
+  }
+  auto versions = engine_->Versions();
+  ASSERT_TRUE(versions.ok());
+  ASSERT_EQ(versions->size(), 5u);
+  const VersionInfo kept_oldest = (*versions)[3];
+  auto export_as_of = [&](const std::string& spec) {
+    EXPECT_TRUE(engine_->PinVersion(spec).ok());
+    std::ostringstream out;
+    EXPECT_TRUE(engine_->Export(out).ok());
+    auto s = engine_->Stats();
+    EXPECT_TRUE(s.ok());
+    return out.str() + std::to_string(s.ok() ? s->nodes + s->edges : -1);
+  };
+  std::string at_3 = export_as_of(std::to_string(kept_oldest.ordinal));
+  std::string at_4 = export_as_of("latest");
+  auto history_before = engine_->History("demo::unused_helper", true);
+  ASSERT_TRUE(history_before.ok());
+  ASSERT_EQ(history_before->size(), 5u);
+
+  auto r = engine_->DropOldVersions(2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->versions_removed, 3);
+  EXPECT_GT(r->node_rows_removed, 0);
+  versions = engine_->Versions();
+  ASSERT_TRUE(versions.ok());
+  ASSERT_EQ(versions->size(), 2u);
+  EXPECT_EQ(versions->front().ordinal, kept_oldest.ordinal);
+
+  EXPECT_EQ(export_as_of(std::to_string(kept_oldest.ordinal)), at_3);
+  EXPECT_EQ(export_as_of("latest"), at_4);
+  auto dropped = engine_->PinVersion("1");
+  ASSERT_FALSE(dropped.ok());
+  EXPECT_THAT(dropped.status().message(), HasSubstr("dropped by `ferrograph gc --keep`"));
+  auto history_after = engine_->History("demo::unused_helper", true);
+  ASSERT_TRUE(history_after.ok());
+  ASSERT_EQ(history_after->size(), 2u);
+  EXPECT_THAT(history_after->at(0).source.value_or(""), HasSubstr("10"));
+  EXPECT_THAT(history_after->at(1).source.value_or(""), HasSubstr("11"));
+  // Lexical search works again over the kept rows.
+  SearchRequest req;
+  req.query = "unused helper";
+  req.mode = SearchMode::kLexical;
+  auto res = engine_->Search(req);
+  ASSERT_TRUE(res.ok());
+  ASSERT_FALSE(res->results.empty());
+  EXPECT_EQ(res->results[0].node.path, "demo::unused_helper");
+  // Another edit after gc indexes fine.
+  Replace("src/lib.rs", "    11\n", "    12\n");
+  ASSERT_TRUE(Index().version.has_value());
+}
+
+TEST(ParseTimeSpecTest, Formats) {
+  EXPECT_EQ(ParseTimeSpec("@0"), 0u);
+  EXPECT_EQ(ParseTimeSpec("@1700000000"), 1700000000000u);
+  EXPECT_EQ(ParseTimeSpec("1970-01-02"), 86400000u);
+  EXPECT_EQ(ParseTimeSpec("2026-11-26T08:00:00Z"), 1795680000000u);
+  EXPECT_EQ(ParseTimeSpec("2026-11-26 08:00"), 1795680000000u);
+  EXPECT_EQ(ParseTimeSpec("2026-11-26T09:00:00+01:00"), 1795680000000u);
+  EXPECT_EQ(ParseTimeSpec("2026-11-26T08:00:00.250Z"), 1795680000250u);
+  for (const char* bad : {"", "@", "@x", "2026-13-01", "2026-11-26T25:00", "yesterday",
+                          "2026-11-26T08:00:00Zjunk", "2026-11-26T08:00+1"})
+    EXPECT_FALSE(ParseTimeSpec(bad).has_value()) << bad;
+}
+
+TEST_F(HistoryTest, VersionSpecsErrors) {
+  auto bad = engine_->ResolveVersion("yesterday");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("names no version"));
+  auto none = engine_->ResolveVersion("99");
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(none.status().message(), HasSubstr("no version #99"));
+  auto early = engine_->ResolveVersion("1970-01-01");
+  ASSERT_FALSE(early.ok());
+  EXPECT_THAT(early.status().message(), HasSubstr("no version at or before"));
+}
+
+}  // namespace
+}  // namespace ferrograph
