@@ -24,6 +24,7 @@
 #include "cli/cli_config.h"
 #include "cli/history_commands.h"
 #include "cli/model_commands.h"
+#include "cli/watch_command.h"
 #include "ferrograph/engine.h"
 
 namespace ferrograph {
@@ -51,6 +52,9 @@ Commands:
   search QUERY      find the code about QUERY: lexical, vector and graph ranking
   gc                drop vectors no configured model or stored code needs
                     (--keep N: and all but the newest N versions)
+  watch PATH        index PATH, then keep the index current as files change:
+                    one version per batch of changes, each printed (--json:
+                    one change event per line)
   log               the versions, oldest first, with what each changed
   history PATH      a node's states across versions (--source: each one's code)
   diff V1 [V2]      what changed from version V1 to V2 (default: the latest)
@@ -129,6 +133,24 @@ vector index files of dropped models.
   --keep N   first drop all but the newest N versions: the rows only older
              versions could see and the file texts no kept version has.
              Answers as of the kept versions do not change.
+)"},
+      {"watch", R"(Usage: ferrograph watch PATH [--db FILE] [--debounce MS] [--json]
+                       [--embedder SPEC[,SPEC]] [--jobs N] [--no-search] ...
+
+Indexes PATH (as `index` does, with the same options), then watches it with
+inotify: every directory, new ones included; renames, deletions and editors'
+write-to-temp-then-rename saves; .gitignore'd paths, target/, hidden
+directories and the database's directory are skipped. Changes are debounced
+(--debounce MS after the last change, 50 by default; at most 500 ms or 4x
+the debounce after the first) and coalesced per path in a bounded set (past
+4096 paths a batch becomes a rescan of the whole tree). Each batch that
+changes the graph is one version, printed with what it added, removed and
+changed. SIGINT or SIGTERM stops it (exit 0).
+
+  --json   one change event per line, per version (the first is the
+           catch-up index):
+           {"version","ordinal","time","time_ms","from","added","removed",
+            "changed","moved","files_parsed","seconds"} (node paths)
 )"},
       {"log", R"(Usage: ferrograph log [--db FILE] [--json]
 
@@ -291,7 +313,8 @@ bool TakesValue(const std::string& opt) {
          opt == "-o" || opt == "--output" || opt == "--depth" || opt == "--max-nodes" ||
          opt == "--kinds" || opt == "--max-visited" || opt == "-k" || opt == "--mode" ||
          opt == "--crate" || opt == "--path" || opt == "--implements" || opt == "--embedder" ||
-         opt == "--dim" || opt == "--epochs" || opt == "--as-of" || opt == "--keep";
+         opt == "--dim" || opt == "--epochs" || opt == "--as-of" || opt == "--keep" ||
+         opt == "--debounce";
 }
 
 const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
@@ -304,6 +327,9 @@ const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
         "--embedder", "--json"}},
       {"gc", {"--db", "--keep", "--json"}},
       {"log", {"--db", "--json"}},
+      {"watch",
+       {"--db", "--jobs", "--max-file-bytes", "--no-examples", "--no-resolve", "--json",
+        "--embedder", "--no-search", "--debounce"}},
       {"history", {"--db", "--source", "--json"}},
       {"diff", {"--db", "--edges", "--json"}},
       {"model", {"--db", "-o", "--output", "--dim", "--epochs", "--force", "--json"}},
@@ -427,34 +453,34 @@ json EmbeddingsJson(const IndexReport& r) {
   return out;
 }
 
-int CmdIndex(const Args& args) {
-  if (args.positional.size() != 1) return Usage("index needs exactly one PATH", "index");
-  const std::string& root = args.positional[0];
-  std::error_code ec;
-  if (!fs::exists(root, ec)) return Fail(Status::NotFound(root + ": no such file or directory"));
-  IndexOptions options;
+// The IndexOptions of `index` and `watch` from their options and the
+// config; sets `*db`. Returns -1, or the exit code of a usage error.
+int BuildIndexOptions(const Args& args, const std::string& command, const std::string& root,
+                      IndexOptions* out, std::string* db_out) {
+  IndexOptions& options = *out;
   options.jobs = ActiveConfig().index.jobs;
   if (auto it = args.values.find("--jobs"); it != args.values.end()) {
     auto n = ParseCount(it->second);
-    if (!n || *n > 1024) return Usage("--jobs wants a number from 0 to 1024", "index");
+    if (!n || *n > 1024) return Usage("--jobs wants a number from 0 to 1024", command);
     options.jobs = static_cast<int>(*n);
   }
   if (auto it = args.values.find("--max-file-bytes"); it != args.values.end()) {
     auto n = ParseCount(it->second);
-    if (!n || *n == 0) return Usage("--max-file-bytes wants a positive number", "index");
+    if (!n || *n == 0) return Usage("--max-file-bytes wants a positive number", command);
     options.max_file_bytes = *n;
   }
   options.include_examples = !args.flags.count("--no-examples");
   options.resolve = !args.flags.count("--no-resolve");
   options.search_index = !args.flags.count("--no-search");
   std::string db = args.values.count("--db") ? args.values.at("--db") : DefaultDatabasePath(root);
+  *db_out = db;
   if (auto it = args.values.find("--embedder"); it != args.values.end()) {
     auto specs = EmbedderSpecs(it->second, db);
     if (!specs)
       return Usage(
           "--embedder wants SPEC[,SPEC...]: hash, fasttext[:FILE], "
           "openai[:MODEL] or none",
-          "index");
+          command);
     options.embedders = *specs;
   } else if (!ActiveConfig().index.embedders.empty()) {
     std::string joined;
@@ -464,6 +490,17 @@ int CmdIndex(const Args& args) {
     if (!specs) return Fail(Status::InvalidArgument("config index.embedders: an empty spec"));
     options.embedders = *specs;
   }
+  return -1;
+}
+
+int CmdIndex(const Args& args) {
+  if (args.positional.size() != 1) return Usage("index needs exactly one PATH", "index");
+  const std::string& root = args.positional[0];
+  std::error_code ec;
+  if (!fs::exists(root, ec)) return Fail(Status::NotFound(root + ": no such file or directory"));
+  IndexOptions options;
+  std::string db;
+  if (int rc = BuildIndexOptions(args, "index", root, &options, &db); rc >= 0) return rc;
   bool json_out = args.flags.count("--json");
   bool quiet = args.flags.count("--quiet");
   bool tty = isatty(STDERR_FILENO) && !quiet;
@@ -1397,6 +1434,13 @@ int Main(int argc, char** argv) {
   if (args.command == "search") return CmdSearch(args);
   if (args.command == "gc") return CmdGc(args);
   if (args.command == "log") return CmdLog(args);
+  if (args.command == "watch") {
+    IndexOptions options;
+    std::string db;
+    const std::string root = args.positional.empty() ? "." : args.positional[0];
+    if (int rc = BuildIndexOptions(args, "watch", root, &options, &db); rc >= 0) return rc;
+    return CmdWatch(args, options, db);
+  }
   if (args.command == "history") return CmdHistory(args);
   if (args.command == "diff") return CmdDiff(args);
   if (args.command == "model") return CmdModel(args);

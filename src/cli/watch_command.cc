@@ -1,0 +1,168 @@
+// `ferrograph watch` (watch_command.h).
+//
+//   main thread:   Watcher::Next → Engine::Index → Engine::Diff → one event
+//   signal thread: sigwait(SIGINT, SIGTERM) → Watcher::Stop
+//
+// The watcher debounces and coalesces changes (src/watch); a batch of any
+// size, or a rescan, is one index run: the indexer finds what changed by
+// content hash, so a batch never needs its paths to be exact, only to say
+// that something changed.
+#include "cli/watch_command.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <fmt/core.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "cli/history_commands.h"
+#include "watch/watcher.h"
+
+namespace ferrograph::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Prints one version's change: a JSON line, or a summary and the paths.
+void PrintChange(const VersionInfo& to, const VersionInfo& from, const GraphDiff& diff,
+                 const IndexReport& report, bool json_out, bool first) {
+  if (json_out) {
+    json event = ChangeEventJson(to, from, diff);
+    event["files_parsed"] = report.files_parsed;
+    event["seconds"] = report.seconds;
+    std::cout << event.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+    return;
+  }
+  fmt::print(
+      "version #{} {} {}: +{} -{} ~{} nodes ({} moved), +{} -{} edges, {} files parsed, "
+      "{:.0f} ms\n",
+      to.ordinal, to.uuid.str(), TimeText(to.time_ms), diff.added.size(), diff.removed.size(),
+      diff.changed.size(), diff.moved.size(), report.delta.edges_added, report.delta.edges_removed,
+      report.files_parsed, report.seconds * 1000);
+  if (first) return;  // the catch-up of a whole tree: no lists
+  constexpr size_t kShown = 20;
+  size_t shown = 0;
+  auto list = [&](char mark, const Node& n) {
+    if (shown++ < kShown)
+      fmt::print("  {} {:<13} {}{}\n", mark, KindName(n.kind), n.path, Where(n));
+  };
+  for (const Node& n : diff.added) list('+', n);
+  for (const Node& n : diff.removed) list('-', n);
+  for (const GraphDiff::Change& c : diff.changed) list('~', c.after);
+  if (shown > kShown) fmt::print("  ... and {} more\n", shown - kShown);
+  std::cout.flush();
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int CmdWatch(const Args& args, const IndexOptions& options, const std::string& db) {
+  if (args.positional.size() != 1) return Usage("watch needs exactly one PATH", "watch");
+  const std::string& root = args.positional[0];
+  std::error_code ec;
+  if (!fs::is_directory(root, ec))
+    return Fail(Status::InvalidArgument(root + ": not a directory to watch"));
+  bool json_out = args.flags.count("--json");
+  WatchOptions wo;
+  if (auto it = args.values.find("--debounce"); it != args.values.end()) {
+    auto ms = ParseCount(it->second);
+    if (!ms || *ms > 60000) return Usage("--debounce wants milliseconds from 0 to 60000", "watch");
+    wo.debounce = std::chrono::milliseconds(*ms);
+    wo.max_latency = std::max(wo.max_latency, wo.debounce * 4);
+  }
+  // The database may live inside the tree (its default): never react to it.
+  fs::path db_abs = fs::weakly_canonical(fs::absolute(db, ec), ec);
+  fs::path root_abs = fs::weakly_canonical(fs::absolute(root, ec), ec);
+  fs::path db_rel = db_abs.lexically_relative(root_abs);
+  std::string db_dir_rel =
+      db_rel.empty() || *db_rel.begin() == ".." ? "" : db_rel.parent_path().generic_string();
+  if (!db_dir_rel.empty()) {
+    wo.filter = [db_dir_rel](std::string_view path, bool is_dir) {
+      return !(path == db_dir_rel ||
+               (path.size() > db_dir_rel.size() &&
+                path.substr(0, db_dir_rel.size()) == db_dir_rel && path[db_dir_rel.size()] == '/'));
+    };
+  }
+
+  // SIGINT and SIGTERM go to one thread that stops the watcher; every other
+  // thread (the watcher's, the indexer's) inherits the blocked mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Engine::Options eo;
+  eo.db_path = db;
+  auto engine = Engine::Open(eo);
+  if (!engine.ok()) return Fail(engine.status());
+
+  // Watch first, then catch up: a change made while the first index runs
+  // is in the first batch, not lost.
+  auto watcher = Watcher::Start(root, wo);
+  if (!watcher.ok()) return Fail(watcher.status());
+  std::atomic<bool> stopping{false};
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    stopping = true;
+    (*watcher)->Stop();
+  });
+  auto stop_signal_thread = [&] {
+    if (!stopping.exchange(true)) pthread_kill(signal_thread.native_handle(), SIGTERM);
+    signal_thread.join();
+  };
+
+  // One index run; prints the version it made, if any.
+  std::optional<VersionInfo> last;
+  {
+    auto versions = (*engine)->Versions();
+    if (!versions.ok()) {
+      stop_signal_thread();
+      return Fail(versions.status());
+    }
+    if (!versions->empty()) last = versions->back();
+  }
+  bool first = true;
+  auto run = [&]() -> Status {
+    FG_ASSIGN_OR_RETURN(IndexReport report, (*engine)->Index(root, options));
+    for (const std::string& w : report.warnings)
+      if (!json_out) fmt::print(stderr, "warning: {}\n", w);
+    if (report.version) {
+      VersionInfo from = last.value_or(VersionInfo());
+      FG_ASSIGN_OR_RETURN(GraphDiff diff, (*engine)->Diff(from, *report.version, false));
+      PrintChange(*report.version, from, diff, report, json_out, first);
+      last = report.version;
+    }
+    first = false;
+    return Status::OK();
+  };
+  Status s = run();
+  if (s.ok() && !json_out) {
+    fmt::print("watching {} (database {}); Ctrl-C stops\n", root_abs.string(), db_abs.string());
+    std::fflush(stdout);
+  }
+  while (s.ok()) {
+    Result<WatchBatch> batch = (*watcher)->Next(std::chrono::seconds(1));
+    if (!batch.ok()) {
+      s = batch.status();
+      break;
+    }
+    for (const std::string& w : batch->warnings)
+      if (!json_out) fmt::print(stderr, "warning: {}\n", w);
+    if (batch->stopped) break;
+    if (batch->paths.empty() && !batch->rescan) continue;
+    s = run();
+  }
+  stop_signal_thread();
+  if (!s.ok()) return Fail(s.WithContext("watching " + root));
+  return kExitOk;
+}
+
+}  // namespace ferrograph::cli

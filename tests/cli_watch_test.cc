@@ -1,0 +1,280 @@
+// End-to-end tests of `ferrograph watch`: the binary runs as a child
+// process on a crate in a temporary directory; the test edits files the way
+// users and editors do and reads the change events from `--json`.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli_runner.h"
+
+namespace ferrograph_test {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+// `ferrograph ARGS` running in the background, its stdout read line by line.
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& args) {
+    int out[2];
+    if (pipe(out) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      close(out[0]);
+      close(out[1]);
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(kBinary.c_str()));
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(kBinary.c_str(), argv.data());
+      _exit(127);
+    }
+    close(out[1]);
+    fd_ = out[0];
+  }
+  ~Child() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (fd_ >= 0) close(fd_);
+  }
+
+  // The next line of stdout, or nullopt after `timeout` or at its end.
+  std::optional<std::string> Line(std::chrono::seconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      size_t nl = buffer_.find('\n');
+      if (nl != std::string::npos) {
+        std::string line = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        return line;
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      char chunk[65536];
+      ssize_t n = read(fd_, chunk, sizeof chunk);
+      if (n <= 0) return std::nullopt;
+      buffer_.append(chunk, static_cast<size_t>(n));
+    }
+  }
+
+  // The next change event; fails the test after `timeout`.
+  json Event(std::chrono::seconds timeout = std::chrono::seconds(120)) {
+    std::optional<std::string> line = Line(timeout);
+    EXPECT_TRUE(line.has_value()) << "no change event within " << timeout.count() << " s";
+    if (!line) return json::object();
+    json j = json::parse(*line, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << *line;
+    return j.is_object() ? j : json::object();
+  }
+
+  // Sends `sig` and returns the exit code (128+signal when killed by one).
+  int Stop(int sig = SIGTERM) {
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  // Peak resident memory (VmHWM) in kB.
+  long PeakKb() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+class CliWatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) /
+           ("cli_watch_" + std::to_string(getpid()) + "_" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    ws_ = dir_ / "ws";
+    fs::create_directories(ws_ / "src");
+    db_ = (dir_ / "graph.db").string();
+    Write("Cargo.toml", "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void Write(const std::string& rel, const std::string& text) {
+    fs::create_directories((ws_ / rel).parent_path());
+    std::ofstream(ws_ / rel, std::ios::binary | std::ios::trunc) << text;
+  }
+  // An editor's save: the new text goes to a temporary file renamed over
+  // the old one.
+  void SaveLikeAnEditor(const std::string& rel, const std::string& text) {
+    fs::path tmp = ws_ / (rel + ".tmp~");
+    std::ofstream(tmp, std::ios::binary | std::ios::trunc) << text;
+    fs::rename(tmp, ws_ / rel);
+  }
+
+  static std::set<std::string> Set(const json& list) {
+    std::set<std::string> out;
+    for (const auto& v : list) out.insert(v.get<std::string>());
+    return out;
+  }
+
+  fs::path dir_, ws_;
+  std::string db_;
+};
+
+TEST_F(CliWatchTest, EveryKindOfChangeIsOneVersionWithItsEvent) {
+  Write("src/lib.rs", "pub mod a;\n\npub fn top() -> u32 {\n    a::inner()\n}\n");
+  Write("src/a.rs", "pub fn inner() -> u32 {\n    1\n}\n\npub fn other() {}\n");
+  Child watch({"watch", ws_.string(), "--db", db_, "--json", "--debounce", "30"});
+  json first = watch.Event();
+  EXPECT_EQ(first["ordinal"], 1);
+  EXPECT_THAT(Set(first["added"]), Contains("demo::a::inner"));
+
+  // A body edit: exactly that function changes.
+  Write("src/a.rs", "pub fn inner() -> u32 {\n    2\n}\n\npub fn other() {}\n");
+  json edit = watch.Event();
+  EXPECT_EQ(edit["ordinal"], 2);
+  EXPECT_EQ(edit["from"], first["version"]);
+  EXPECT_EQ(Set(edit["changed"]), std::set<std::string>{"demo::a::inner"});
+  EXPECT_TRUE(edit["added"].empty());
+  EXPECT_TRUE(edit["removed"].empty());
+
+  // An editor's save through a temporary file and a rename.
+  SaveLikeAnEditor("src/a.rs", "pub fn inner() -> u32 {\n    3\n}\n\npub fn other() {}\n");
+  json saved = watch.Event();
+  EXPECT_EQ(Set(saved["changed"]), std::set<std::string>{"demo::a::inner"});
+
+  // A rename: one removed, one added.
+  Write("src/a.rs", "pub fn inner() -> u32 {\n    3\n}\n\npub fn another() {}\n");
+  json renamed = watch.Event();
+  EXPECT_EQ(Set(renamed["removed"]), std::set<std::string>{"demo::a::other"});
+  EXPECT_EQ(Set(renamed["added"]), std::set<std::string>{"demo::a::another"});
+
+  // A new module in a new directory.
+  Write("src/b/mod.rs", "pub fn fresh() {}\n");
+  Write("src/lib.rs", "pub mod a;\npub mod b;\n\npub fn top() -> u32 {\n    a::inner()\n}\n");
+  json added = watch.Event();
+  std::set<std::string> added_paths = Set(added["added"]);
+  // The two writes may come as one batch or two.
+  if (!added_paths.count("demo::b::fresh")) added_paths = Set(watch.Event()["added"]);
+  EXPECT_THAT(added_paths, Contains("demo::b::fresh"));
+
+  // Deleting a file (and its declaration) closes its nodes.
+  Write("src/lib.rs", "pub mod b;\n\npub fn top() -> u32 {\n    0\n}\n");
+  fs::remove(ws_ / "src/a.rs");
+  json removed = watch.Event();
+  std::set<std::string> removed_paths = Set(removed["removed"]);
+  if (!removed_paths.count("demo::a::inner")) removed_paths = Set(watch.Event()["removed"]);
+  EXPECT_THAT(removed_paths, Contains("demo::a::inner"));
+
+  // Ignored paths make no version: target/, .gitignore'd files.
+  Write(".gitignore", "generated/\n");
+  Write("target/debug/build/x.rs", "pub fn nope() {}\n");
+  Write("generated/y.rs", "pub fn nope() {}\n");
+  EXPECT_FALSE(watch.Line(std::chrono::seconds(2)).has_value());
+
+  EXPECT_EQ(watch.Stop(SIGTERM), 0);
+  // Every version the watcher made is in the database, in order.
+  RunResult log = RunFerrograph("log --json --db " + db_);
+  ASSERT_EQ(log.code, 0) << log.err;
+  json versions = json::parse(log.out)["versions"];
+  ASSERT_GE(versions.size(), 6u);
+  RunResult show = RunFerrograph("show demo::b::fresh --json --db " + db_);
+  EXPECT_EQ(show.code, 0) << show.err;
+  RunResult gone = RunFerrograph("show demo::a::inner --db " + db_);
+  EXPECT_NE(gone.code, 0);
+  RunResult then = RunFerrograph("show demo::a::inner --no-source --as-of 2 --db " + db_);
+  EXPECT_EQ(then.code, 0) << then.err;
+}
+
+TEST_F(CliWatchTest, EventStormEndsInTheRightStateWithBoundedMemory) {
+  // 10,000 files in 100 modules, all rewritten at once.
+  constexpr int kModules = 100, kFiles = 100;
+  auto write_all = [&](const std::string& fn) {
+    for (int m = 0; m < kModules; ++m) {
+      std::string decls;
+      for (int f = 0; f < kFiles; ++f) {
+        decls += "pub mod f" + std::to_string(f) + ";\n";
+        Write("src/m" + std::to_string(m) + "/f" + std::to_string(f) + ".rs",
+              "pub fn " + fn + "_" + std::to_string(m) + "_" + std::to_string(f) + "() {}\n");
+      }
+      Write("src/m" + std::to_string(m) + "/mod.rs", decls);
+    }
+  };
+  std::string lib;
+  for (int m = 0; m < kModules; ++m) lib += "pub mod m" + std::to_string(m) + ";\n";
+  Write("src/lib.rs", lib);
+  write_all("before");
+  Child watch({"watch", ws_.string(), "--db", db_, "--json", "--no-search"});
+  json first = watch.Event(std::chrono::seconds(600));
+  ASSERT_EQ(first["added"].size() >= static_cast<size_t>(kModules * kFiles), true);
+
+  write_all("after");
+  // Events until the storm is absorbed: every `after_` function added.
+  std::set<std::string> added, removed;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  while (added.size() < static_cast<size_t>(kModules * kFiles) &&
+         std::chrono::steady_clock::now() < deadline) {
+    json e = watch.Event(std::chrono::seconds(600));
+    if (e.empty()) break;
+    for (const auto& p : e["added"]) added.insert(p.get<std::string>());
+    for (const auto& p : e["removed"]) removed.insert(p.get<std::string>());
+  }
+  long peak_kb = watch.PeakKb();
+  EXPECT_EQ(watch.Stop(SIGINT), 0);
+  EXPECT_EQ(added.size(), static_cast<size_t>(kModules * kFiles));
+  EXPECT_EQ(removed.size(), static_cast<size_t>(kModules * kFiles));
+  // The final state: only the new functions.
+  RunResult stats = RunFerrograph("stats --json --db " + db_);
+  ASSERT_EQ(stats.code, 0) << stats.err;
+  EXPECT_EQ(json::parse(stats.out)["nodes_by_kind"]["function"], kModules * kFiles);
+  RunResult after = RunFerrograph("show demo::m99::f99::after_99_99 --no-source --db " + db_);
+  EXPECT_EQ(after.code, 0) << after.err;
+  RunResult before = RunFerrograph("show demo::m0::f0::before_0_0 --no-source --db " + db_);
+  EXPECT_NE(before.code, 0);
+  // Memory stays bounded: the watcher holds at most 4096 paths per batch,
+  // and the indexer streams files. 10,000 small files need far less than
+  // this bound; an unbounded queue of events or paths would not.
+  EXPECT_GT(peak_kb, 0);
+  EXPECT_LT(peak_kb, 1024 * 1024) << "peak RSS " << peak_kb << " kB";
+}
+
+TEST_F(CliWatchTest, BadArguments) {
+  RunResult missing = RunFerrograph("watch " + (dir_ / "nope").string() + " --db " + db_);
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("not a directory to watch"));
+  RunResult debounce = RunFerrograph("watch " + ws_.string() + " --debounce x --db " + db_);
+  EXPECT_EQ(debounce.code, 2);
+  EXPECT_THAT(debounce.err, HasSubstr("--debounce"));
+}
+
+}  // namespace
+}  // namespace ferrograph_test
