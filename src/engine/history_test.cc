@@ -5,11 +5,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "ferrograph/engine.h"
 
@@ -457,6 +460,75 @@ TEST_F(HistoryTest, GcKeepDropsOldVersionsWithoutChangingNewerAnswers) {
   // Another edit after gc indexes fine.
   Replace("src/lib.rs", "    11\n", "    12\n");
   ASSERT_TRUE(Index().version.has_value());
+}
+
+// Readers query in a loop while a writer commits version after version:
+// no reader ever fails, and every answer is that of some committed version
+// (pinned reads agree with each other within that version).
+TEST_F(HistoryTest, ReadersDuringContinuousUpdatesSeeCommittedVersions) {
+  auto write_state = [&](int k) {
+    std::string text = "pub const COUNT: u32 = " + std::to_string(k) + ";\n";
+    for (int i = 1; i <= k; ++i)
+      text +=
+          "pub fn step_" + std::to_string(i) + "() -> u32 {\n    " + std::to_string(i) + "\n}\n";
+    Write("src/lib.rs", text);
+  };
+  write_state(1);
+  ASSERT_TRUE(Index().version.has_value());
+  constexpr int kVersions = 25;
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0};
+  std::mutex errors_mu;
+  std::vector<std::string> errors;
+  auto reader = [&](int which) {
+    auto fail = [&](const std::string& what) {
+      std::lock_guard<std::mutex> lock(errors_mu);
+      errors.push_back(std::to_string(which) + ": " + what);
+    };
+    Engine::Options o;
+    o.db_path = (dir_ / "graph.db").string();
+    o.read_only = true;
+    auto opened = Engine::Open(o);
+    if (!opened.ok()) return fail(opened.status().ToString());
+    std::unique_ptr<Engine> r = std::move(opened).value();
+
+    while (!done.load()) {
+      // Pinned to the latest committed version, every read agrees.
+      auto pinned = r->PinVersion("latest");
+      if (!pinned.ok()) return fail(pinned.status().ToString());
+      auto count = r->Find("demo::COUNT", 10);
+      if (!count.ok()) return fail(count.status().ToString());
+      if (count->size() != 1) return fail("COUNT nodes: " + std::to_string(count->size()));
+      const std::string& sig = (*count)[0].signature;
+      int k = std::stoi(sig.substr(sig.rfind('=') + 1));
+      auto stats = r->Stats();
+      if (!stats.ok()) return fail(stats.status().ToString());
+      int64_t functions =
+          stats->nodes_by_kind.count("function") ? stats->nodes_by_kind.at("function") : 0;
+      if (functions != k)
+        return fail("as of #" + std::to_string(pinned->ordinal) + ": COUNT " + std::to_string(k) +
+                    " but " + std::to_string(functions) + " functions");
+      auto last = r->Find("demo::step_" + std::to_string(k), 2);
+      auto beyond = r->Find("demo::step_" + std::to_string(k + 1), 2);
+      if (!last.ok() || !beyond.ok()) return fail("find failed");
+      if (last->size() != 1 || !beyond->empty())
+        return fail("as of #" + std::to_string(pinned->ordinal) + ": step_" + std::to_string(k) +
+                    " x" + std::to_string(last->size()) + ", step_" + std::to_string(k + 1) + " x" +
+                    std::to_string(beyond->size()));
+      ++reads;
+    }
+  };
+  std::thread r1(reader, 1), r2(reader, 2);
+  for (int k = 2; k <= kVersions; ++k) {
+    write_state(k);
+    IndexReport rep = Index();
+    EXPECT_TRUE(rep.version.has_value()) << k;
+  }
+  done = true;
+  r1.join();
+  r2.join();
+  EXPECT_THAT(errors, IsEmpty());
+  EXPECT_GT(reads.load(), 0);
 }
 
 TEST(ParseTimeSpecTest, Formats) {
