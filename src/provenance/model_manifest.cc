@@ -1,6 +1,7 @@
 // Signed model manifests: writing them and checking model files against them.
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,34 +38,54 @@ std::string ModelIdFor(std::string_view bytes, const std::string& digest_hex) {
   return "";
 }
 
-Result<std::string> ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound(path + ": no such file");
-    return Status::IOError(path + ": cannot open: " + std::strerror(errno));
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status::IOError(path + ": not a regular file");
-  }
-  std::string bytes(static_cast<size_t>(st.st_size), '\0');
-  size_t done = 0;
-  while (true) {
-    if (done == bytes.size()) bytes.resize(bytes.size() + 65536);
-    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string e = std::strerror(errno);
-      ::close(fd);
-      return Status::IOError(path + ": read failed: " + e);
+// A file's bytes, mapped read-only (a model is tens of megabytes: reading it
+// into a buffer costs more than hashing it).
+class MappedFile {
+ public:
+  static Result<MappedFile> Open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return Status::NotFound(path + ": no such file");
+      return Status::IOError(path + ": cannot open: " + std::strerror(errno));
     }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return Status::IOError(path + ": not a regular file");
+    }
+    MappedFile f;
+    f.size_ = static_cast<size_t>(st.st_size);
+    if (f.size_ > 0) {
+      void* p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        std::string e = std::strerror(errno);
+        ::close(fd);
+        return Status::IOError(path + ": cannot map: " + e);
+      }
+      f.data_ = p;
+    }
+    ::close(fd);
+    return f;
   }
-  ::close(fd);
-  bytes.resize(done);
-  return bytes;
+  MappedFile(MappedFile&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr; }
+  MappedFile& operator=(MappedFile&&) = delete;
+  ~MappedFile() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+  std::string_view bytes() const {
+    return data_ == nullptr ? std::string_view()
+                            : std::string_view(static_cast<char*>(data_), size_);
+  }
+
+ private:
+  MappedFile() = default;
+  void* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+Result<std::string> ReadFile(const std::string& path) {
+  FG_ASSIGN_OR_RETURN(MappedFile f, MappedFile::Open(path));
+  return std::string(f.bytes());
 }
 
 json ManifestJson(const ModelManifest& m) {
@@ -125,7 +146,8 @@ Result<std::string> LocalModelId(std::string_view bytes) {
 }
 
 Result<ModelManifest> SignModelFile(const std::string& path, const SigningKey& key) {
-  FG_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  FG_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
+  const std::string_view bytes = file.bytes();
   ModelManifest m;
   m.file = FileName(path);
   m.size = bytes.size();
@@ -246,8 +268,8 @@ Result<ModelCheck> VerifyModelBytes(const std::string& path, std::string_view by
 }
 
 Result<ModelCheck> VerifyModelFile(const std::string& path, const ModelTrust& trust) {
-  FG_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
-  return VerifyModelBytes(path, bytes, trust);
+  FG_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
+  return VerifyModelBytes(path, file.bytes(), trust);
 }
 
 }  // namespace ferrograph
