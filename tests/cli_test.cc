@@ -665,7 +665,9 @@ TEST_F(CliTest, KillDuringFirstIndexLeavesAUsableDatabase) {
   fs::path ws = dir_ / "corpus";
   MakeCorpus(ws, 40);
   for (int delay_ms : {100, 400, 900, 1600, 2500, 3500}) {
-    fs::remove(db_);
+    // A fresh database each time: its journal, WAL and shared-memory files
+    // too (a WAL left beside another database's file is not that file's).
+    for (const char* suffix : {"", "-journal", "-wal", "-shm"}) fs::remove(db_ + suffix);
     bool killed = IndexAndKill(ws.string(), db_, delay_ms);
     RunResult stats = Ferrograph("stats --json " + Db());
     ASSERT_EQ(stats.code, 0) << "after kill at " << delay_ms << " ms: " << stats.err;

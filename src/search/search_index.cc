@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "embed/tokenize.h"
@@ -157,6 +158,7 @@ Result<std::unique_ptr<HnswIndex>> SyncVectorIndex(Store& store, const ModelReco
       *how = "updated (+" + std::to_string(added) + ")";
     }
   }
+  const bool rebuilt = !index;
   if (!index) {
     // Rebuild: every vector, inserted in parallel.
     index = std::make_unique<HnswIndex>(model.dim, options);
@@ -173,7 +175,9 @@ Result<std::unique_ptr<HnswIndex>> SyncVectorIndex(Store& store, const ModelReco
     FG_RETURN_IF_ERROR(index->AddBatch(keys, rows, threads));
     *how = "rebuilt (" + why + ")";
   }
-  if (save) {
+  // A few added vectors are kept in memory only: the file is rewritten
+  // whole, and the next load adds them again cheaply.
+  if (save && (rebuilt || added > SidecarSlack(state.count))) {
     Status s = index->Save(path, model.model_id, static_cast<uint64_t>(state.max_id));
     if (!s.ok()) *how += "; not saved: " + s.message();
   }
@@ -203,8 +207,15 @@ Result<SearchIndexReport> UpdateSearchIndex(Store& store, const std::string& db_
     FG_ASSIGN_OR_RETURN(ModelRecord model,
                         store.EnsureModel(embedder->model_id(), embedder->dim(), spec.text));
     mr.model_id = model.model_id;
-    FG_ASSIGN_OR_RETURN(std::vector<EmbedJob> jobs,
-                        store.PendingEmbeddings(model.key, kMaxEmbedTextBytes));
+    // Node rows up to the mark have vectors of this model (a run that
+    // embedded them all set it): only newer rows are looked at.
+    const std::string mark_key = "embedded_rowid:" + std::to_string(model.key);
+    FG_ASSIGN_OR_RETURN(std::optional<std::string> mark, store.GetMeta(mark_key));
+    int64_t after_rowid = mark ? std::atoll(mark->c_str()) : 0;
+    int64_t last_rowid = 0;
+    FG_ASSIGN_OR_RETURN(
+        std::vector<EmbedJob> jobs,
+        store.PendingEmbeddings(model.key, kMaxEmbedTextBytes, after_rowid, &last_rowid));
     // Embedded and stored in slices, so that an interruption keeps the work
     // done and memory stays bounded.
     constexpr size_t kSlice = 16384;
@@ -224,11 +235,28 @@ Result<SearchIndexReport> UpdateSearchIndex(Store& store, const std::string& db_
       FG_RETURN_IF_ERROR(store.PutVectors(model.key, model.dim, hashes, rows));
       mr.embedded += static_cast<int64_t>(slice.size());
     }
+    if (last_rowid != after_rowid)
+      FG_RETURN_IF_ERROR(store.SetMeta(mark_key, std::to_string(last_rowid)));
     mr.embed_seconds = SecondsSince(start);
     start = std::chrono::steady_clock::now();
-    FG_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> index,
-                        SyncVectorIndex(store, model, db_path, /*save=*/true, &mr.sidecar));
-    mr.vectors = static_cast<int64_t>(index->size());
+    FG_ASSIGN_OR_RETURN(VectorSetState state, store.VectorState(model.key));
+    Result<VectorIndexHeader> info =
+        HnswIndex::ReadHeader(VectorIndexPath(db_path, model.model_id));
+    int64_t behind = info.ok() ? state.count - static_cast<int64_t>(info->count) : -1;
+    if (info.ok() && info->model_id == model.model_id && info->dim == model.dim &&
+        static_cast<int64_t>(info->generation) <= state.max_id && behind >= 0 &&
+        behind <= SidecarSlack(state.count)) {
+      // A few vectors behind: not worth rewriting the file (it is read
+      // whole); a search adds them in memory when it loads it.
+      mr.sidecar =
+          behind == 0 ? "fresh"
+                      : "deferred (+" + std::to_string(behind) + ", added in memory when searched)";
+      mr.vectors = state.count;
+    } else {
+      FG_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> index,
+                          SyncVectorIndex(store, model, db_path, /*save=*/true, &mr.sidecar));
+      mr.vectors = static_cast<int64_t>(index->size());
+    }
     mr.sidecar_seconds = SecondsSince(start);
     report.models.push_back(std::move(mr));
   }

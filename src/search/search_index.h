@@ -10,6 +10,7 @@
 #ifndef FERROGRAPH_SEARCH_SEARCH_INDEX_H_
 #define FERROGRAPH_SEARCH_SEARCH_INDEX_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -58,6 +59,11 @@ struct SearchIndexReport {
 Result<std::unique_ptr<HnswIndex>> SyncVectorIndex(Store& store, const ModelRecord& model,
                                                    const std::string& db_path, bool save,
                                                    std::string* how);
+
+// How many vectors a sidecar may lag behind the store before it is written
+// again: rewriting it costs a write of every vector, adding the missing ones
+// at load costs an insertion each.
+inline int64_t SidecarSlack(int64_t count) { return std::max<int64_t>(1024, count / 64); }
 
 // Embedder specs the database is configured with (meta "embedders"), or
 // {"hash"} when none were ever set.

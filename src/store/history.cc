@@ -294,9 +294,11 @@ Result<HistoryGcReport> Store::DropVersionsBefore(int64_t keep_from) {
         db.Exec("DELETE FROM contents WHERE NOT EXISTS(SELECT 1 FROM files f WHERE f.hash = "
                 "contents.hash)"));
     r.contents_removed = db.Changes();
-    // The lexical index is keyed by node rowid, and a deleted rowid may be
-    // used again: empty it, to be filled again from the kept rows.
+    // The lexical index and the embedding marks are keyed by node rowid,
+    // and a deleted rowid may be used again: empty the one (to be filled
+    // again from the kept rows) and forget the others.
     if (r.node_rows_removed > 0) {
+      FG_RETURN_IF_ERROR(db.Exec("DELETE FROM meta WHERE key LIKE 'embedded_rowid:%'"));
       FG_RETURN_IF_ERROR(
           db.Exec("INSERT INTO lexical(lexical) VALUES('delete-all');"
                   "INSERT INTO meta(key, value) VALUES('lexical_rowid', '0') "

@@ -307,18 +307,22 @@ Result<std::optional<ModelRecord>> Store::FindModel(const std::string& model_id)
       ModelRecord{st.Int(0), st.Text(1), static_cast<int>(st.Int(2)), st.Text(3)});
 }
 
-Result<std::vector<EmbedJob>> Store::PendingEmbeddings(int64_t model, size_t max_text_bytes) {
+Result<std::vector<EmbedJob>> Store::PendingEmbeddings(int64_t model, size_t max_text_bytes,
+                                                       int64_t after_rowid, int64_t* last_rowid) {
   Database& db = *db_;
+  if (last_rowid) {
+    FG_ASSIGN_OR_RETURN(*last_rowid, ScalarInt(db, "SELECT max(rowid) FROM nodes"));
+  }
   FG_ASSIGN_OR_RETURN(
       Statement st,
       db.Prepare(
           "SELECT n.content_hash, n.docs, f.hash, n.start_byte, n.end_byte FROM nodes n "
           "JOIN files f ON f.file_key = n.file_key AND f.valid_to IS NULL "
-          "WHERE n.valid_to IS NULL AND n.kind IN " +
+          "WHERE n.rowid > ?2 AND n.valid_to IS NULL AND n.kind IN " +
           KindListSql(std::vector<NodeKind>(std::begin(kVectorKinds), std::end(kVectorKinds))) +
           " AND NOT EXISTS(SELECT 1 FROM vectors v WHERE v.model = ?1 AND "
           "v.content_hash = n.content_hash)"));
-  st.Bind(1, model);
+  st.Bind(1, model).Bind(2, after_rowid);
   struct Pending {
     ContentHash content;
     std::string docs;

@@ -205,8 +205,12 @@ class Store {
   Result<std::optional<ModelRecord>> FindModel(const std::string& model_id);
   // Content of current nodes of the kinds that get vectors (the searchable
   // ones but modules and impl blocks) without a vector of `model`, each
-  // content hash once, texts cut at `max_text_bytes`.
-  Result<std::vector<EmbedJob>> PendingEmbeddings(int64_t model, size_t max_text_bytes);
+  // content hash once, texts cut at `max_text_bytes`. Only node rows above
+  // `after_rowid` are looked at (rows up to it are known to have vectors);
+  // `*last_rowid`, when given, receives the highest node rowid there is.
+  Result<std::vector<EmbedJob>> PendingEmbeddings(int64_t model, size_t max_text_bytes,
+                                                  int64_t after_rowid = 0,
+                                                  int64_t* last_rowid = nullptr);
   // Stores rows of dim floats for the content hashes (one transaction);
   // existing (model, hash) rows are kept.
   Status PutVectors(int64_t model, int dim, const std::vector<ContentHash>& hashes,
