@@ -161,8 +161,7 @@ TEST_F(CliSearchTest, UnchangedContentIsNeverEmbeddedAgain) {
   json edit = json::parse(Ferrograph("index " + Ws() + " --json " + Db()).out);
   EXPECT_EQ(edit["embeddings"][0]["embedded"], 1);
   // One vector behind: the sidecar is not rewritten for it...
-  EXPECT_THAT(edit["embeddings"][0]["vector_index"].get<std::string>(),
-              HasSubstr("deferred (+1"));
+  EXPECT_THAT(edit["embeddings"][0]["vector_index"].get<std::string>(), HasSubstr("deferred (+1"));
   // ...and a search adds it when it loads the sidecar: the edited function
   // (its new content has only the new vector) is found by vector.
   json found = SearchJson("'writes a report of the shapes to standard output' --mode vector -k 1");
