@@ -31,6 +31,7 @@ namespace ferrograph {
 
 class Store;
 class Searcher;
+class ExtractionCache;
 
 // Where a workspace's database lives unless told otherwise:
 // ROOT/.ferrograph/graph.db (ROOT's directory when ROOT is a file).
@@ -66,6 +67,12 @@ struct IndexOptions {
   std::vector<std::string> embedders;
   // Called from the indexing thread, at most every few milliseconds.
   std::function<void(const IndexProgress&)> on_progress;
+  // Keep the files' parses in memory for the next Index() of this Engine
+  // (bounded): after an edit, re-resolving a crate parses the changed files
+  // only. For long-running indexers (`watch`); a one-shot run gains nothing.
+  bool keep_parses = false;
+  // Where they are kept (Engine::Index sets it when keep_parses is on).
+  std::shared_ptr<ExtractionCache> extraction_cache;
 };
 
 struct IndexReport {
@@ -214,7 +221,8 @@ class Engine {
   Result<std::vector<Node>> FindThroughReExports(const std::string& query, int limit);
   std::unique_ptr<Store> store_;
   Options options_;
-  std::unique_ptr<Searcher> searcher_;  // made on first search
+  std::unique_ptr<Searcher> searcher_;                 // made on first search
+  std::shared_ptr<ExtractionCache> extraction_cache_;  // made on first keep_parses index
 };
 
 }  // namespace ferrograph

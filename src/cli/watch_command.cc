@@ -130,8 +130,10 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
     if (!versions->empty()) last = versions->back();
   }
   bool first = true;
+  IndexOptions run_options = options;
+  run_options.keep_parses = true;  // each run re-parses only what changed
   auto run = [&]() -> Status {
-    FG_ASSIGN_OR_RETURN(IndexReport report, (*engine)->Index(root, options));
+    FG_ASSIGN_OR_RETURN(IndexReport report, (*engine)->Index(root, run_options));
     for (const std::string& w : report.warnings)
       if (!json_out) fmt::print(stderr, "warning: {}\n", w);
     if (report.version) {

@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "ingest/extraction_cache.h"
 #include "ingest/indexer.h"
 #include "search/searcher.h"
 #include "store/store.h"
@@ -37,7 +38,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Options& options) {
 }
 
 Result<IndexReport> Engine::Index(const std::string& root, const IndexOptions& options) {
-  FG_ASSIGN_OR_RETURN(IndexReport report, RunIndex(*store_, root, options));
+  IndexOptions run_options = options;
+  if (options.keep_parses && !options.extraction_cache) {
+    if (!extraction_cache_) extraction_cache_ = std::make_shared<ExtractionCache>();
+    run_options.extraction_cache = extraction_cache_;
+  }
+  FG_ASSIGN_OR_RETURN(IndexReport report, RunIndex(*store_, root, run_options));
   if (!options.search_index) return report;
   Status s = UpdateSearch(options, &report);
   if (!s.ok()) {

@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "graph/extract.h"
 #include "hash/blake3_hasher.h"
+#include "ingest/extraction_cache.h"
 #include "ingest/source_file.h"
 #include "ingest/workspace.h"
 #include "parse/rust_parser.h"
@@ -177,6 +178,9 @@ class Indexer {
   void LoadPrevious(const std::vector<FileRecord>& files);
   FileState ReadFile(size_t package, const std::string& abs, RustParser& parser,
                      bool force_parse) const;
+  // Fills s.extraction: from options_.extraction_cache when it has the
+  // file's bytes, else by parsing (and then remembered there).
+  void ExtractInto(FileState& s, RustParser& parser) const;
   Status ProcessPackage(PackagePlan& plan, std::unordered_map<std::string, FileState>& states);
   Status ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
                        std::unordered_map<std::string, FileState>& states);
@@ -382,9 +386,19 @@ FileState Indexer::ReadFile(size_t package, const std::string& abs, RustParser& 
         std::find(it->second.begin(), it->second.end(), s.hash) != it->second.end())
       return s;  // unchanged bytes: parse only if its module context changed
   }
+  ExtractInto(s, parser);
+  return s;
+}
+
+void Indexer::ExtractInto(FileState& s, RustParser& parser) const {
+  ExtractionCache* cache = options_.extraction_cache.get();
+  if (cache && cache->Get(s.hash, &s.extraction)) {
+    s.parsed = true;
+    return;
+  }
   s.extraction = ParseAndExtract(s.source, parser);
   s.parsed = true;
-  return s;
+  if (cache) cache->Put(s.hash, s.extraction, s.size);
 }
 
 void Indexer::Progress(bool force) {
@@ -741,7 +755,7 @@ std::shared_ptr<const LinkedCrate> Indexer::LinkUnchangedLib(const TargetPlan& t
     if (!visited.insert(abs).second) continue;
     FileState state = ReadFile(0, abs, link_parser_, /*force_parse=*/true);
     if (!state.status.ok()) continue;
-    if (!state.parsed) state.extraction = ParseAndExtract(state.source, link_parser_);
+    if (!state.parsed) ExtractInto(state, link_parser_);
     std::vector<ModRef> mods;
     CrateFile cf;
     cf.ctx = ctx;
@@ -846,10 +860,7 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
       if (unchanged) {
         mods = ModsFromJson(prev->second.mods_json);
       } else {
-        if (!state.parsed) {
-          state.extraction = ParseAndExtract(state.source, parser_);
-          state.parsed = true;
-        }
+        if (!state.parsed) ExtractInto(state, parser_);
         wf.update = BuildFile(target, entry.ctx, state, &mods);
       }
       walked.push_back(std::move(wf));
@@ -929,10 +940,7 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
     for (WalkedFile& wf : walked) {
       if (wf.update) continue;
       FileState& state = *wf.state;
-      if (!state.parsed) {
-        state.extraction = ParseAndExtract(state.source, parser_);
-        state.parsed = true;
-      }
+      if (!state.parsed) ExtractInto(state, parser_);
       std::vector<ModRef> ignored;
       wf.update = BuildFile(target, wf.ctx, state, &ignored);
     }
@@ -1118,7 +1126,9 @@ Result<IndexReport> Indexer::Run() {
   FG_ASSIGN_OR_RETURN(report_.version,
                       txn_->Commit(summary.dump(-1, ' ', false, json::error_handler_t::replace)));
   txn_.reset();
-  malloc_trim(0);  // give back what the run's buffers held (see src/cli/main.cc)
+  // Give back what the run's buffers held (see src/cli/main.cc); a
+  // long-running indexer (keep_parses) keeps its heap for the next run.
+  if (!options_.keep_parses) malloc_trim(0);
   Progress(true);
   report_.seconds = static_cast<double>(SystemClock()->MonotonicNanos() - start) / 1e9;
   return std::move(report_);
