@@ -22,6 +22,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_config.h"
+#include "cli/context_commands.h"
 #include "cli/history_commands.h"
 #include "cli/model_commands.h"
 #include "cli/watch_command.h"
@@ -50,6 +51,8 @@ Commands:
   path A B          a shortest path of edges from A to B (else either way)
   graph NAME        the neighbourhood of a node as Graphviz DOT (--depth N)
   search QUERY      find the code about QUERY: lexical, vector and graph ranking
+  context QUESTION  the code a question needs, within a token budget (--budget N)
+  ask QUESTION      that context sent to a chat model; the answer streamed
   gc                drop vectors no configured model or stored code needs
                     (--keep N: and all but the newest N versions)
   watch PATH        index PATH, then keep the index current as files change:
@@ -79,6 +82,8 @@ Exit codes: 0 ok, 1 error, 2 usage.
 
 const std::map<std::string, std::string>& CommandHelp() {
   static const auto* help = new std::map<std::string, std::string>{
+      {"context", kContextHelp},
+      {"ask", kAskHelp},
       {"index", R"(Usage: ferrograph index PATH [--db FILE] [--jobs N] [--max-file-bytes N]
                        [--no-examples] [--no-resolve] [--json] [--quiet]
 
@@ -314,7 +319,7 @@ bool TakesValue(const std::string& opt) {
          opt == "--kinds" || opt == "--max-visited" || opt == "-k" || opt == "--mode" ||
          opt == "--crate" || opt == "--path" || opt == "--implements" || opt == "--embedder" ||
          opt == "--dim" || opt == "--epochs" || opt == "--as-of" || opt == "--keep" ||
-         opt == "--debounce";
+         opt == "--debounce" || opt == "--budget" || opt == "--model";
 }
 
 const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
@@ -325,6 +330,8 @@ const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
       {"search",
        {"--db", "--as-of", "-k", "--mode", "--kind", "--crate", "--path", "--implements",
         "--embedder", "--json"}},
+      {"context", {"--db", "--as-of", "--budget", "--model", "-k", "--json"}},
+      {"ask", {"--db", "--as-of", "--budget", "--model", "-k"}},
       {"gc", {"--db", "--keep", "--json"}},
       {"log", {"--db", "--json"}},
       {"watch",
@@ -1432,6 +1439,8 @@ int Main(int argc, char** argv) {
   if (args.command == "path") return CmdPath(args);
   if (args.command == "graph") return CmdGraph(args);
   if (args.command == "search") return CmdSearch(args);
+  if (args.command == "context") return CmdContext(args);
+  if (args.command == "ask") return CmdAsk(args);
   if (args.command == "gc") return CmdGc(args);
   if (args.command == "log") return CmdLog(args);
   if (args.command == "watch") {
