@@ -49,10 +49,14 @@ std::string Location(const Node& n) {
 }  // namespace
 
 json ChangeEventJson(const VersionInfo& to, const VersionInfo& from, const GraphDiff& diff) {
-  json j = {{"version", to.uuid.str()},       {"ordinal", to.ordinal},
-            {"time", TimeText(to.time_ms)},   {"time_ms", to.time_ms},
-            {"from", from.uuid.str()},        {"added", Paths(diff.added)},
-            {"removed", Paths(diff.removed)}, {"changed", Paths(diff.changed)},
+  json j = {{"version", to.uuid.str()},
+            {"ordinal", to.ordinal},
+            {"time", TimeText(to.time_ms)},
+            {"time_ms", to.time_ms},
+            {"from", from.ordinal > 0 ? json(from.uuid.str()) : json(nullptr)},
+            {"added", Paths(diff.added)},
+            {"removed", Paths(diff.removed)},
+            {"changed", Paths(diff.changed)},
             {"moved", Paths(diff.moved)}};
   return j;
 }

@@ -15,7 +15,8 @@ int CmdDiff(const Args& args);
 
 // The change event of `diff` (one version's change when to = from + 1):
 // {"version", "ordinal", "time", "time_ms", "from", "added", "removed",
-// "changed", "moved"} with node paths; `watch --json` prints these.
+// "changed", "moved"} with node paths ("from" null for the first version);
+// `watch --json` prints these.
 json ChangeEventJson(const VersionInfo& to, const VersionInfo& from, const GraphDiff& diff);
 
 // "2026-11-26T08:09:42.123Z"

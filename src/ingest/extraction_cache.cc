@@ -33,6 +33,25 @@ void ExtractionCache::Put(const ContentHash& hash, const FileExtraction& extract
   }
 }
 
+void ExtractionCache::CheckVersion(int64_t latest) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (latest != written_version_) written_.clear();
+}
+
+bool ExtractionCache::WrittenSame(const FileKey& file, const ContentHash& fingerprint) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = written_.find(file);
+  return it != written_.end() && it->second == fingerprint;
+}
+
+void ExtractionCache::Committed(const std::map<FileKey, ContentHash>& written,
+                                const std::vector<FileKey>& removed, int64_t version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [file, fp] : written) written_[file] = fp;
+  for (const FileKey& file : removed) written_.erase(file);
+  written_version_ = version;
+}
+
 uint64_t ExtractionCache::hits() const {
   std::lock_guard<std::mutex> lock(mu_);
   return hits_;

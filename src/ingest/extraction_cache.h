@@ -1,15 +1,24 @@
-// ExtractionCache: files' extractions (src/graph/extract.h) by the BLAKE3 of
-// their bytes, kept between the index runs of one Engine (`watch`), so that
-// re-resolving a crate after one file changed parses that file only, not
-// every file of the crate. Bounded: least recently used entries go once the
-// files' bytes pass the budget. Thread-safe.
+// ExtractionCache: what the index runs of one Engine (`watch`) keep for the
+// next run.
+// - Files' extractions (src/graph/extract.h) by the BLAKE3 of their bytes,
+//   so that re-resolving a crate after one file changed parses that file
+//   only. Bounded: least recently used entries go once the files' bytes pass
+//   the budget.
+// - A fingerprint of each file's update as last written, so that the files
+//   of a re-resolved crate whose nodes and edges came out the same are not
+//   diffed against the database again. Valid only while this Engine is the
+//   only writer: a run that finds a version it did not write forgets them.
+// Thread-safe.
 #ifndef FERROGRAPH_INGEST_EXTRACTION_CACHE_H_
 #define FERROGRAPH_INGEST_EXTRACTION_CACHE_H_
 
 #include <cstdint>
 #include <list>
+#include <map>
 #include <mutex>
+#include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "ferrograph/ids.h"
 #include "graph/extract.h"
@@ -30,6 +39,17 @@ class ExtractionCache {
   uint64_t hits() const;
   uint64_t misses() const;
 
+  using FileKey = std::pair<std::string, std::string>;  // (crate key, path)
+  // Forgets the written fingerprints unless `latest` (the store's newest
+  // version ordinal, 0 for none) is the one the last run left.
+  void CheckVersion(int64_t latest);
+  // Whether the file was last written with exactly this update.
+  bool WrittenSame(const FileKey& file, const ContentHash& fingerprint) const;
+  // After a run committed (`version` is the store's newest ordinal then):
+  // the fingerprints of what it wrote, and the files it removed.
+  void Committed(const std::map<FileKey, ContentHash>& written, const std::vector<FileKey>& removed,
+                 int64_t version);
+
  private:
   struct Entry {
     ContentHash hash;
@@ -43,6 +63,8 @@ class ExtractionCache {
   uint64_t misses_ = 0;
   std::list<Entry> lru_;  // most recent first
   std::unordered_map<ContentHash, std::list<Entry>::iterator, FixedBytesHash> index_;
+  std::map<FileKey, ContentHash> written_;
+  int64_t written_version_ = -1;
 };
 
 }  // namespace ferrograph

@@ -162,6 +162,37 @@ struct ModuleContext {
   bool synthesized = false;  // a plain-directory file no `mod` declares
 };
 
+// A digest of everything ApplyFile writes for `u`: equal digests, equal rows.
+ContentHash UpdateFingerprint(const FileUpdate& u) {
+  Blake3Hasher h;
+  const FileRecord& f = u.file;
+  for (const std::string& s :
+       {f.crate_key, f.path, f.module_path, f.mods_json, std::to_string(f.like_mod_rs),
+        std::to_string(f.size), std::to_string(f.module_disambiguator), f.hash.str()})
+    h.UpdateField(s);
+  for (const Node& n : u.nodes) {
+    for (const std::string& s :
+         {n.id.str(), std::string(KindName(n.kind)), n.name, n.path, n.crate_name, n.file,
+          std::to_string(n.span.start_byte), std::to_string(n.span.end_byte),
+          std::to_string(n.span.start_line), std::to_string(n.span.end_line),
+          std::string(VisibilityName(n.visibility)), n.signature, n.docs, n.in_macro,
+          n.content_hash.str(), n.parent.str()})
+      h.UpdateField(s);
+    for (const auto* list : {&n.cfgs, &n.derives, &n.attrs}) {
+      h.UpdateField(std::to_string(list->size()));
+      for (const std::string& s : *list) h.UpdateField(s);
+    }
+  }
+  h.UpdateField("edges");
+  for (const Edge& e : u.edges) {
+    if (e.kind == EdgeKind::kContains) continue;  // not written (the nodes' parents)
+    for (const std::string& s : {std::string(KindName(e.kind)), e.src.str(), e.dst.str(), e.file,
+                                 std::to_string(e.line), e.props})
+      h.UpdateField(s);
+  }
+  return h.Finalize();
+}
+
 class Indexer {
  public:
   Indexer(Store& store, std::string root, const IndexOptions& options)
@@ -256,6 +287,9 @@ class Indexer {
   std::mutex writer_mu_;
   Status writer_status_;  // guarded by writer_mu_: the first write error
   std::atomic<bool> writer_failed_{false};
+  // What this run wrote (writer thread) and removed, for the ExtractionCache.
+  std::map<ExtractionCache::FileKey, ContentHash> written_fingerprints_;
+  std::vector<ExtractionCache::FileKey> removed_files_;
   RustParser parser_;  // for files parsed on the indexing thread
 
   std::vector<std::unique_ptr<Package>> packages_;
@@ -276,6 +310,15 @@ void Indexer::StartWriter() {
   writer_ = std::thread([this] {
     while (std::optional<FileUpdate> u = write_queue_.Pop()) {
       if (writer_failed_.load()) continue;  // drain; the run is failing
+      ExtractionCache* cache = options_.extraction_cache.get();
+      ContentHash fingerprint;
+      if (cache) {
+        // Written exactly so by the last run: the rows are already this.
+        fingerprint = UpdateFingerprint(*u);
+        ExtractionCache::FileKey key{u->file.crate_key, u->file.path};
+        if (cache->WrittenSame(key, fingerprint)) continue;
+        written_fingerprints_[key] = fingerprint;
+      }
       Status st = txn_->ApplyFile(*u).WithContext("writing " + u->file.path);
       if (!st.ok()) {
         std::lock_guard<std::mutex> lock(writer_mu_);
@@ -1027,6 +1070,8 @@ Result<IndexReport> Indexer::Run() {
       link = last["link"].get<int64_t>();
     relink_all_ = link != LinkVersion();
   }
+  if (options_.extraction_cache)
+    options_.extraction_cache->CheckVersion(versions.empty() ? 0 : versions.back().ordinal);
   FG_RETURN_IF_ERROR(Plan(ws));
   for (const PackagePlan& p : plans_) progress_.files_total += p.files.size();
 
@@ -1108,6 +1153,7 @@ Result<IndexReport> Indexer::Run() {
   for (const auto& [k, rec] : previous_) {
     if (files_reached_.count(k)) continue;
     FG_RETURN_IF_ERROR(txn_->RemoveFile(rec.crate_key, rec.path));
+    removed_files_.push_back(k);
   }
 
   report_.files_unchanged = report_.files_seen - report_.files_parsed - report_.files_failed;
@@ -1126,6 +1172,11 @@ Result<IndexReport> Indexer::Run() {
   FG_ASSIGN_OR_RETURN(report_.version,
                       txn_->Commit(summary.dump(-1, ' ', false, json::error_handler_t::replace)));
   txn_.reset();
+  if (options_.extraction_cache) {
+    int64_t latest = report_.version ? report_.version->ordinal
+                                     : (versions.empty() ? 0 : versions.back().ordinal);
+    options_.extraction_cache->Committed(written_fingerprints_, removed_files_, latest);
+  }
   // Give back what the run's buffers held (see src/cli/main.cc); a
   // long-running indexer (keep_parses) keeps its heap for the next run.
   if (!options_.keep_parses) malloc_trim(0);
