@@ -24,6 +24,7 @@
 #include "cli/cli_config.h"
 #include "cli/context_commands.h"
 #include "cli/history_commands.h"
+#include "cli/mcp_command.h"
 #include "cli/model_commands.h"
 #include "cli/watch_command.h"
 #include "ferrograph/engine.h"
@@ -65,6 +66,7 @@ Commands:
   model keygen      a signing key pair for models, trusted in the user config
   model sign FILE   write FILE.manifest.json, signed with the user's key
   model verify FILE exit 0 only if FILE matches a manifest by a trusted key
+  mcp               serve the graph to a coding agent: an MCP server on stdio
   help [COMMAND]    this text, or a command's
 
 Global options:
@@ -156,6 +158,18 @@ changed. SIGINT or SIGTERM stops it (exit 0).
            catch-up index):
            {"version","ordinal","time","time_ms","from","added","removed",
             "changed","moved","files_parsed","seconds"} (node paths)
+)"},
+      {"mcp", R"(Usage: ferrograph mcp [--db FILE]
+
+Serves the code graph to a coding agent: a Model Context Protocol server
+(JSON-RPC 2.0, one message per line on stdin and stdout; logs on stderr).
+Tools: search_code, get_node, callers, callees, implementations,
+context_for, index_status. While it runs, each new version of the database
+(from `ferrograph index` or `watch` in another process) is announced with
+the notification notifications/ferrograph/index_changed. Tools only read
+the database. It exits 0 when stdin ends. See the README, "MCP server".
+
+  --db FILE   the database (default: .ferrograph/graph.db here or above)
 )"},
       {"log", R"(Usage: ferrograph log [--db FILE] [--json]
 
@@ -334,6 +348,7 @@ const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
       {"ask", {"--db", "--as-of", "--budget", "--model", "-k"}},
       {"gc", {"--db", "--keep", "--json"}},
       {"log", {"--db", "--json"}},
+      {"mcp", {"--db"}},
       {"watch",
        {"--db", "--jobs", "--max-file-bytes", "--no-examples", "--no-resolve", "--json",
         "--embedder", "--no-search", "--debounce"}},
@@ -1443,6 +1458,7 @@ int Main(int argc, char** argv) {
   if (args.command == "ask") return CmdAsk(args);
   if (args.command == "gc") return CmdGc(args);
   if (args.command == "log") return CmdLog(args);
+  if (args.command == "mcp") return CmdMcp(args);
   if (args.command == "watch") {
     IndexOptions options;
     std::string db;
