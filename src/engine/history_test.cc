@@ -562,6 +562,29 @@ TEST_F(HistoryTest, KeptParsesGiveTheSameGraphAsParsingAgain) {
   EXPECT_GT(lines(kept.str()).size(), 20u);
 }
 
+TEST_F(HistoryTest, KeptStateIsForgottenWhenAnotherWriterCommitted) {
+  // This engine keeps parses and fingerprints of what it wrote (v1).
+  const std::string original = Read("src/lib.rs");
+  // Another writer indexes an edit...
+  Engine::Options o;
+  o.db_path = (dir_ / "graph.db").string();
+  auto other = Engine::Open(o);
+  ASSERT_TRUE(other.ok());
+  Replace("src/lib.rs", "    a + b\n", "    a.wrapping_add(b)\n");
+  IndexOptions options;
+  options.jobs = 2;
+  ASSERT_TRUE((*other)->Index(dir_.string(), options).ok());
+  // ...and the file goes back to what this engine last wrote: its rows must
+  // be written again, not skipped as "already so".
+  Write("src/lib.rs", original);
+  IndexReport back = Index();
+  ASSERT_TRUE(back.version.has_value());
+  EXPECT_EQ(back.delta.nodes_changed, 1);
+  auto d = engine_->Describe(One("demo::add").id);
+  ASSERT_TRUE(d.ok());
+  EXPECT_THAT(d->source.value_or(""), HasSubstr("a + b"));
+}
+
 TEST(ParseTimeSpecTest, Formats) {
   EXPECT_EQ(ParseTimeSpec("@0"), 0u);
   EXPECT_EQ(ParseTimeSpec("@1700000000"), 1700000000000u);
