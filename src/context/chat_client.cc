@@ -330,9 +330,7 @@ class HttpChatClient : public ChatClient {
       }
       if (rc != CURLE_OK) {
         std::string what = a.curl_error.empty() ? curl_easy_strerror(rc) : a.curl_error;
-        if (emitted || a.body_kind == Attempt::Body::kStream) {
-          return Status::IOError(Where() + "the stream was cut off: " + what);
-        }
+        if (emitted) return Status::IOError(Where() + "the stream was cut off: " + what);
         if (!IsConnectionError(rc)) return Status::IOError(Where() + what);
         last_error = what;
         delay_ms = Backoff(attempt, &rng);

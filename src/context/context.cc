@@ -33,10 +33,24 @@ constexpr size_t kQuestionEchoChars = 200;  // of the question in the markdown h
 constexpr int kMaxCallees = 12;             // per hit
 constexpr int kMaxTypes = 8;                // per hit
 constexpr int kFixedPointRounds = 8;
+constexpr size_t kMaxShortSignature = 400;  // bytes
+constexpr size_t kMaxDocSummary = 600;      // bytes
 
-std::string JoinWhy(const std::vector<std::string>& why) {
+// A search hit's reasons without their scores, which cost tokens and tell a
+// reader little: "lexical #1 (bm25 7.20; name, docs)" -> "lexical #1",
+// "graph +0.0011 (calls a::f)" -> "graph (calls a::f)".
+std::string SearchWhy(const std::vector<std::string>& why) {
   std::string out;
-  for (const std::string& w : why) out += (out.empty() ? "" : "; ") + w;
+  for (const std::string& w : why) {
+    std::string brief = w;
+    if (w.rfind("graph", 0) == 0) {
+      size_t paren = w.find(" (");
+      brief = paren == std::string::npos ? "graph" : "graph" + w.substr(paren);
+    } else if (size_t paren = w.find(" ("); paren != std::string::npos) {
+      brief = w.substr(0, paren);
+    }
+    out += (out.empty() ? "" : ", ") + brief;
+  }
   return out;
 }
 
@@ -55,6 +69,21 @@ std::string DocComment(const std::string& docs) {
   return out;
 }
 
+// The first paragraph of `docs`, at most kMaxDocSummary bytes; "..." as a
+// last line when something was left out.
+std::string DocSummary(const std::string& docs) {
+  size_t end = docs.find("\n\n");
+  std::string summary = docs.substr(0, end);
+  if (summary.size() > kMaxDocSummary) {
+    size_t cut = kMaxDocSummary;
+    while (cut > 0 && (static_cast<unsigned char>(summary[cut]) & 0xC0) == 0x80) --cut;
+    summary = summary.substr(0, cut);
+    end = 0;
+  }
+  if (end != std::string::npos) summary += "\n...";
+  return summary;
+}
+
 bool HasBody(NodeKind kind) {
   switch (kind) {
     case NodeKind::kFunction:
@@ -70,10 +99,22 @@ bool HasBody(NodeKind kind) {
   }
 }
 
-// Docs and signature, the body elided: what a part is shortened to.
+// The docs' summary and the signature, the body elided: what a part is
+// shortened to. A
+// const's or static's value is elided too, and a signature longer than
+// kMaxShortSignature bytes is cut.
 std::string ShortText(const Node& n) {
   std::string sig = n.signature.empty() ? n.name : n.signature;
-  std::string out = DocComment(n.docs) + sig;
+  if (n.kind == NodeKind::kConst || n.kind == NodeKind::kStatic) {
+    size_t eq = sig.find(" = ");
+    if (eq != std::string::npos) sig = sig.substr(0, eq) + " = ...;";
+  }
+  if (sig.size() > kMaxShortSignature) {
+    size_t cut = kMaxShortSignature;
+    while (cut > 0 && (static_cast<unsigned char>(sig[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+    sig = sig.substr(0, cut) + " ...";
+  }
+  std::string out = DocComment(DocSummary(n.docs)) + sig;
   if (HasBody(n.kind) && !sig.empty() && sig.back() != ';' && sig.back() != '}') out += " { ... }";
   return out;
 }
@@ -178,7 +219,7 @@ class Assembler {
       if (!IsNew(hit.node)) continue;  // a node or content seen at a better rank
       FG_ASSIGN_OR_RETURN(NodeDetails d, engine_.Describe(hit.node.id));
       Candidate c = MakeCandidate("hit", d.node, d.source,
-                                  fmt::format("search #{}: {}", rank, JoinWhy(hit.why)));
+                                  fmt::format("search #{}: {}", rank, SearchWhy(hit.why)));
       if (ShortOnly(d.node.kind)) UseShortFormOnly(&c);
       Offer(std::move(c));
       details_.push_back(std::move(d));
