@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include "cli/cli_config.h"
 #include "mcp/mcp_server.h"
 
 namespace ferrograph::cli {
@@ -16,6 +17,8 @@ int CmdMcp(const Args& args) {
   signal(SIGPIPE, SIG_IGN);
   mcp::StdioOptions options;
   options.db_path = *db;
+  options.context_budget = ActiveConfig().context.default_budget;
+  options.context_model = ActiveConfig().context.model;
   Status s = mcp::RunStdio(options);
   if (!s.ok()) return Fail(s);
   return kExitOk;

@@ -40,8 +40,8 @@ bool ValidId(const json& id) { return id.is_string() || id.is_number_integer(); 
 
 }  // namespace
 
-McpServer::McpServer(Engine* engine, std::string db_path)
-    : engine_(engine), db_path_(std::move(db_path)) {}
+McpServer::McpServer(Engine* engine, Options options)
+    : engine_(engine), options_(std::move(options)) {}
 
 std::string McpServer::OversizedMessageResponse() {
   return Dump(Error(nullptr, kInvalidRequest,
@@ -161,7 +161,9 @@ json McpServer::CallTool(const json& params, const json& id) {
         id, kInvalidParams, fmt::format("Invalid params: {}: {}", name, violation->message),
         {{"tool", name},
          {"field", violation->field.empty() ? json("arguments") : json(violation->field)}});
-  ToolOutput out = tool->run(ToolContext{engine_, db_path_}, args);
+  ToolOutput out = tool->run(
+      ToolContext{engine_, options_.db_path, options_.context_budget, options_.context_model},
+      args);
   json result = {{"content", json::array({{{"type", "text"}, {"text", out.text}}})},
                  {"isError", out.is_error}};
   if (out.structured.is_object()) result["structuredContent"] = std::move(out.structured);

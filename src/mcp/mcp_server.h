@@ -37,6 +37,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,9 +64,14 @@ inline constexpr int kNotInitialized = -32002;
 
 class McpServer {
  public:
+  struct Options {
+    std::string db_path;  // reported by index_status
+    // context_for's default budget and tokenizer ([context] in the config).
+    int64_t context_budget = 8000;
+    std::string context_model = "cl100k_base";
+  };
   // `engine` answers the tools; not owned, must outlive the server.
-  // `db_path` is reported by index_status.
-  McpServer(Engine* engine, std::string db_path);
+  McpServer(Engine* engine, Options options);
 
   // Answers one message (a line without its newline): the response line
   // (no newline), or nullopt when none is due (a notification, a response).
@@ -89,13 +95,15 @@ class McpServer {
   nlohmann::json CallTool(const nlohmann::json& params, const nlohmann::json& id);
 
   Engine* engine_;
-  std::string db_path_;
+  const Options options_;
   bool initialized_ = false;  // initialize was answered
   std::atomic<bool> ready_{false};
 };
 
 struct StdioOptions {
   std::string db_path;
+  int64_t context_budget = 8000;
+  std::string context_model = "cl100k_base";
   int in_fd = 0;
   int out_fd = 1;
   // How often the database is checked for new versions.

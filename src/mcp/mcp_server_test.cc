@@ -125,7 +125,7 @@ class McpServerTest : public ::testing::Test {
     auto engine = Engine::Open(o);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(*engine);
-    server_ = std::make_unique<McpServer>(engine_.get(), ws_->db);
+    server_ = std::make_unique<McpServer>(engine_.get(), McpServer::Options{ws_->db});
   }
 
   // Sends one line; the parsed response (null when none came).
@@ -264,11 +264,11 @@ TEST_F(McpServerTest, InitializeNegotiatesTheProtocolVersion) {
   // Once only.
   EXPECT_EQ(Code(Request("initialize", {{"protocolVersion", "2025-06-18"}})), kInvalidRequest);
 
-  McpServer other(engine_.get(), ws_->db);
+  McpServer other(engine_.get(), {ws_->db});
   json unknown = json::parse(*other.HandleLine(
       R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"1999-01-01"}})"));
   EXPECT_EQ(unknown["result"]["protocolVersion"], "2025-06-18");
-  McpServer third(engine_.get(), ws_->db);
+  McpServer third(engine_.get(), {ws_->db});
   json missing =
       json::parse(*third.HandleLine(R"({"jsonrpc":"2.0","id":1,"method":"initialize"})"));
   EXPECT_EQ(missing["error"]["code"], kInvalidParams);
@@ -542,6 +542,16 @@ TEST_F(McpServerTest, ContextForAnswersWithTheDocument) {
   // Too small a budget is the tool's failure, not the protocol's.
   json tiny = Call("context_for", {{"question", "parse"}, {"budget", 1}});
   EXPECT_TRUE(tiny["isError"].get<bool>());
+}
+
+TEST_F(McpServerTest, ContextForDefaultsToTheConfiguredBudget) {
+  server_ =
+      std::make_unique<McpServer>(engine_.get(), McpServer::Options{ws_->db, 600, "cl100k_base"});
+  Initialize();
+  json r = Call("context_for", {{"question", "how is the input parsed?"}});
+  ASSERT_FALSE(r["isError"].get<bool>()) << r;
+  EXPECT_EQ(r["structuredContent"]["budget"], 600);
+  EXPECT_EQ(r["structuredContent"]["tokenizer"], "cl100k_base");
 }
 
 // ---- robustness ----

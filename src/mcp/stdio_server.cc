@@ -54,7 +54,7 @@ Status RunStdio(const StdioOptions& options) {
   eo.read_only = true;
   auto engine = Engine::Open(eo);
   if (!engine.ok()) return engine.status().WithContext("opening " + options.db_path);
-  McpServer server(engine->get(), options.db_path);
+  McpServer server(engine->get(), {options.db_path, options.context_budget, options.context_model});
   LineWriter out(options.out_fd);
 
   IndexMonitor::Options mo;

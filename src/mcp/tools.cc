@@ -396,7 +396,8 @@ ToolOutput Implementations(const ToolContext& ctx, const json& args) {
 ToolOutput ContextFor(const ToolContext& ctx, const json& args) {
   ContextRequest req;
   req.question = StringArg(args, "question");
-  req.budget = IntArg(args, "budget", req.budget);
+  req.budget = IntArg(args, "budget", ctx.context_budget);
+  req.model = ctx.context_model;
   auto res = AssembleContext(*ctx.engine, req);
   if (!res.ok()) return Failure(res.status());
   json parts = json::array();
@@ -541,8 +542,9 @@ std::vector<Tool> MakeTools() {
                       {{"type", "integer"},
                        {"minimum", 1},
                        {"maximum", 200000},
-                       {"default", 8000},
-                       {"description", "At most this many tokens of context."}}}},
+                       {"description",
+                        "At most this many tokens of context (default: the configured "
+                        "context.default_budget, 8000 unless set)."}}}},
                     {"question"}),
        ContextFor});
   tools.push_back({"index_status", "Index status",

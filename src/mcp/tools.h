@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -31,10 +32,13 @@ struct ToolOutput {
   bool is_error = false;
 };
 
-// Where the server runs, for index_status.
+// What the tools run with.
 struct ToolContext {
   Engine* engine = nullptr;  // not owned
-  std::string db_path;       // as given on the command line
+  std::string db_path;       // as given on the command line, for index_status
+  // context_for's budget when none is asked for, and its tokenizer.
+  int64_t context_budget = 8000;
+  std::string context_model = "cl100k_base";
 };
 
 struct Tool {
