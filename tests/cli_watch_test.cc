@@ -267,6 +267,58 @@ TEST_F(CliWatchTest, EventStormEndsInTheRightStateWithBoundedMemory) {
   EXPECT_LT(peak_kb, 1024 * 1024) << "peak RSS " << peak_kb << " kB";
 }
 
+TEST_F(CliWatchTest, HistoryCommandsEndToEnd) {
+  Write("src/lib.rs", "pub fn inner() -> u32 {\n    1\n}\n\npub fn other() {}\n");
+  ASSERT_EQ(RunFerrograph("index " + ws_.string() + " --quiet --db " + db_).code, 0);
+  Write("src/lib.rs", "pub fn inner() -> u32 {\n    2\n}\n\npub fn renamed() {}\n");
+  ASSERT_EQ(RunFerrograph("index " + ws_.string() + " --quiet --db " + db_).code, 0);
+
+  RunResult history = RunFerrograph("history demo::inner --json --db " + db_);
+  ASSERT_EQ(history.code, 0) << history.err;
+  json h = json::parse(history.out);
+  ASSERT_EQ(h["nodes"].size(), 1u);
+  json states = h["nodes"][0]["states"];
+  ASSERT_EQ(states.size(), 2u);
+  EXPECT_THAT(states[0]["source"].get<std::string>(), HasSubstr("1"));
+  EXPECT_THAT(states[1]["source"].get<std::string>(), HasSubstr("2"));
+  EXPECT_TRUE(states[1]["to"].is_null());
+  RunResult text = RunFerrograph("history inner --source --db " + db_);
+  EXPECT_THAT(text.out, HasSubstr("from #1"));
+  EXPECT_THAT(text.out, HasSubstr("current"));
+
+  RunResult diff = RunFerrograph("diff 1 2 --json --db " + db_);
+  ASSERT_EQ(diff.code, 0) << diff.err;
+  json d = json::parse(diff.out);
+  EXPECT_EQ(d["changed"].size(), 1u);
+  EXPECT_EQ(d["changed"][0]["path"], "demo::inner");
+  EXPECT_EQ(d["added"][0]["path"], "demo::renamed");
+  EXPECT_EQ(d["removed"][0]["path"], "demo::other");
+
+  // As of version 1: the old name, in every query and in search.
+  EXPECT_EQ(RunFerrograph("show demo::other --no-source --as-of 1 --db " + db_).code, 0);
+  EXPECT_NE(RunFerrograph("show demo::other --no-source --db " + db_).code, 0);
+  RunResult search = RunFerrograph("search other --mode lexical --json --as-of 1 --db " + db_);
+  ASSERT_EQ(search.code, 0) << search.err;
+  EXPECT_EQ(json::parse(search.out)["results"][0]["path"], "demo::other");
+  RunResult stats = RunFerrograph("stats --json --as-of 1 --db " + db_);
+  ASSERT_EQ(stats.code, 0) << stats.err;
+  EXPECT_EQ(json::parse(stats.out)["latest"]["ordinal"], 1);
+  RunResult bad = RunFerrograph("stats --as-of yesterday --db " + db_);
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("names no version"));
+
+  // gc --keep 1: version 1 goes, the current answers stay.
+  RunResult gc = RunFerrograph("gc --keep 1 --json --db " + db_);
+  ASSERT_EQ(gc.code, 0) << gc.err;
+  EXPECT_EQ(json::parse(gc.out)["versions_removed"], 1);
+  RunResult dropped = RunFerrograph("show demo::inner --as-of 1 --db " + db_);
+  EXPECT_EQ(dropped.code, 1);
+  EXPECT_THAT(dropped.err, HasSubstr("dropped"));
+  EXPECT_EQ(RunFerrograph("show demo::renamed --no-source --db " + db_).code, 0);
+  RunResult log = RunFerrograph("log --json --db " + db_);
+  EXPECT_EQ(json::parse(log.out)["versions"].size(), 1u);
+}
+
 TEST_F(CliWatchTest, BadArguments) {
   RunResult missing = RunFerrograph("watch " + (dir_ / "nope").string() + " --db " + db_);
   EXPECT_EQ(missing.code, 1);
