@@ -17,7 +17,7 @@ done | sort -n | tail -1 | cut -d' ' -f2)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-for crate in "$largest" "$registry"/tokio-*/ "$registry"/regex-1*/; do
+for crate in "$largest" "$registry"/tokio-1*/ "$registry"/regex-1*/; do
   crate=${crate%/}
   echo "== $(basename "$crate") =="
   "$bin" --crate "$crate" --work "$work/$(basename "$crate")" --edits "$edits"
