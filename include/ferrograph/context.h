@@ -1,10 +1,13 @@
 // Context assembly: the code a question needs, within a token budget.
 //
 // AssembleContext searches the graph (hybrid search) for the question, then
-// fills a budget greedily: first the hits in rank order (signature, docs and
-// body; content duplicates once), then their neighbours (callee signatures,
-// the definitions of the types they use, the impl or trait a method belongs
-// to). A part that does not fit is shortened (a body cut to its signature and
+// fills a budget greedily: first the hits in rank order (docs, signature and
+// body; code with the same content hash once, an item whose container is in
+// whole not again), then their neighbours by tier: the impl or trait a method
+// belongs to (the struct or enum of a field or variant) as its header, the
+// signatures of the functions they call, the definitions of the types they
+// use (the signature when a definition is over budget/8 tokens). A part that
+// does not fit is shortened (to its signature and the first paragraph of its
 // docs) or left out and named in `omitted`.
 //
 // The budget bounds the exact rendered document: ContextResult::markdown in
@@ -38,7 +41,7 @@ struct ContextRequest {
   int64_t budget = 8000;
   // A model or encoding name for TokenCounter::ForModel.
   std::string model = "cl100k_base";
-  // Search hits to start from.
+  // Search hits to start from, 1 to 1000.
   int k = 10;
   // Which document the budget bounds (and which of markdown/json is filled).
   ContextFormat format = ContextFormat::kMarkdown;
@@ -69,7 +72,9 @@ struct ContextResult {
   std::string tokenizer;  // "cl100k_base", ..., or "estimate"
   bool exact = true;
   std::vector<ContextPart> parts;
-  // Candidates left out for want of room: "path (kind, N tokens)".
+  // Every candidate left out for want of room, "hit a::b (function, N
+  // tokens)", in the order they were given up. The document lists as many of
+  // them as fit ("and N more" / "omitted_more" for the rest).
   std::vector<std::string> omitted;
   // The rendered document in markdown format (empty in JSON format).
   std::string markdown;
