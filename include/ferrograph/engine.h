@@ -204,6 +204,9 @@ class Engine {
   // options.depth levels, each node expanded once, with the call sites.
   Result<CallTree> Calls(const std::vector<NodeId>& roots, CallDirection direction,
                          const CallTreeOptions& options);
+  // For a trait, its impls and the types that derive it; for a type, its
+  // impls (inherent and of traits) and derives. Sorted by file and line.
+  Result<std::vector<Implementation>> Implementations(const std::vector<NodeId>& targets);
   // The nodes with USES_TYPE edges into `types`, sorted by path.
   Result<std::vector<TypeUse>> TypeUses(const std::vector<NodeId>& types);
   // A shortest path from any of `from` to any of `to` (breadth-first from

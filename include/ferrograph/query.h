@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,19 @@
 #include "ferrograph/ids.h"
 
 namespace ferrograph {
+
+// ---- implementations ----
+
+// One implementation of a trait, or one impl of a type: an impl block with
+// its self type and trait (trait empty for an inherent impl), or a derive
+// (no impl block; the deriving type's place).
+struct Implementation {
+  std::optional<Node> impl;  // nullopt for a derive
+  std::string self_type;     // path; "" when unknown
+  std::string trait;         // path; "" for an inherent impl
+  std::string file;
+  uint32_t line = 0;
+};
 
 // ---- callers / callees ----
 

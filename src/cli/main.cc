@@ -798,59 +798,16 @@ int CmdImpls(const Args& args) {
     return ListCandidates(query, firsts, json_out, "narrow it with a longer path or an id");
   }
   const std::vector<Node>& targets = candidates.begin()->second;
-  struct Row {
-    std::optional<Node> impl;  // none for a derive
-    std::string self, trait;
-    std::string file;
-    uint32_t line = 0;
-  };
-  std::vector<Row> rows;
-  std::set<std::string> seen;
-  auto describe = [&](const NodeId& id) { return (*engine)->Describe(id); };
-  auto add_impl = [&](const Node& impl) -> Status {
-    if (!seen.insert(impl.id.str()).second) return Status::OK();
-    auto d = describe(impl.id);
-    if (!d.ok()) return d.status();
-    Row r;
-    r.impl = impl;
-    r.file = impl.file;
-    r.line = impl.span.start_line;
-    for (const NodeDetails::Link& l : d->out_edges) {
-      if (l.edge.kind == EdgeKind::kImplFor) r.self = l.other.path;
-      if (l.edge.kind == EdgeKind::kImplements) r.trait = l.other.path;
-    }
-    rows.push_back(std::move(r));
-    return Status::OK();
-  };
-  for (const Node& t : targets) {
-    auto d = describe(t.id);
-    if (!d.ok()) return Fail(d.status());
-    for (const NodeDetails::Link& l : d->in_edges) {
-      if (l.edge.kind != EdgeKind::kImplements && l.edge.kind != EdgeKind::kImplFor) continue;
-      if (l.other.kind == NodeKind::kImpl) {
-        Status st = add_impl(l.other);
-        if (!st.ok()) return Fail(st);
-      } else if (l.edge.kind == EdgeKind::kImplements) {  // a derive
-        if (!seen.insert(l.other.id.str() + "|" + t.path).second) continue;
-        rows.push_back({std::nullopt, l.other.path, t.path, l.other.file, l.other.span.start_line});
-      }
-    }
-    for (const NodeDetails::Link& l : d->out_edges) {  // the type's derives
-      if (l.edge.kind != EdgeKind::kImplements) continue;
-      if (!seen.insert(t.id.str() + "|" + l.other.path).second) continue;
-      rows.push_back({std::nullopt, t.path, l.other.path, t.file, t.span.start_line});
-    }
-  }
-  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    return std::tie(a.file, a.line, a.self, a.trait) < std::tie(b.file, b.line, b.self, b.trait);
-  });
+  auto found_rows = (*engine)->Implementations(Ids(targets));
+  if (!found_rows.ok()) return Fail(found_rows.status());
+  const std::vector<Implementation>& rows = *found_rows;
   const Node& target = targets[0];
   if (json_out) {
     json list = json::array();
-    for (const Row& r : rows)
+    for (const Implementation& r : rows)
       list.push_back({{"impl", r.impl ? json(r.impl->path) : json(nullptr)},
                       {"impl_id", r.impl ? json(r.impl->id.str()) : json(nullptr)},
-                      {"self", r.self.empty() ? json(nullptr) : json(r.self)},
+                      {"self", r.self_type.empty() ? json(nullptr) : json(r.self_type)},
                       {"trait", r.trait.empty() ? json(nullptr) : json(r.trait)},
                       {"derive", !r.impl},
                       {"file", r.file},
@@ -863,11 +820,11 @@ int CmdImpls(const Args& args) {
   }
   fmt::print("{} {}: {} implementation{}\n", KindName(target.kind), target.path, rows.size(),
              rows.size() == 1 ? "" : "s");
-  for (const Row& r : rows) {
+  for (const Implementation& r : rows) {
     std::string what = r.impl ? r.impl->name + "  ->  " +
                                     (r.trait.empty() ? std::string("inherent") : r.trait) +
-                                    " for " + (r.self.empty() ? std::string("?") : r.self)
-                              : "#[derive] " + r.self + "  ->  " + r.trait;
+                                    " for " + (r.self_type.empty() ? std::string("?") : r.self_type)
+                              : "#[derive] " + r.self_type + "  ->  " + r.trait;
     fmt::print("  {}  ({}:{})\n", what, r.file, r.line);
   }
   return kExitOk;

@@ -430,4 +430,46 @@ Result<Subgraph> Engine::Neighbourhood(const std::vector<NodeId>& roots,
   return g;
 }
 
+Result<std::vector<Implementation>> Engine::Implementations(const std::vector<NodeId>& targets) {
+  std::vector<Implementation> rows;
+  std::set<std::string> seen;
+  auto add_impl = [&](const Node& impl) -> Status {
+    if (!seen.insert(impl.id.str()).second) return Status::OK();
+    FG_ASSIGN_OR_RETURN(NodeDetails d, Describe(impl.id));
+    Implementation r;
+    r.impl = impl;
+    r.file = impl.file;
+    r.line = impl.span.start_line;
+    for (const NodeDetails::Link& l : d.out_edges) {
+      if (l.edge.kind == EdgeKind::kImplFor) r.self_type = l.other.path;
+      if (l.edge.kind == EdgeKind::kImplements) r.trait = l.other.path;
+    }
+    rows.push_back(std::move(r));
+    return Status::OK();
+  };
+  for (const NodeId& id : targets) {
+    FG_ASSIGN_OR_RETURN(NodeDetails d, Describe(id));
+    const Node& t = d.node;
+    for (const NodeDetails::Link& l : d.in_edges) {
+      if (l.edge.kind != EdgeKind::kImplements && l.edge.kind != EdgeKind::kImplFor) continue;
+      if (l.other.kind == NodeKind::kImpl) {
+        FG_RETURN_IF_ERROR(add_impl(l.other));
+      } else if (l.edge.kind == EdgeKind::kImplements) {  // a derive
+        if (!seen.insert(l.other.id.str() + "|" + t.path).second) continue;
+        rows.push_back({std::nullopt, l.other.path, t.path, l.other.file, l.other.span.start_line});
+      }
+    }
+    for (const NodeDetails::Link& l : d.out_edges) {  // the type's derives
+      if (l.edge.kind != EdgeKind::kImplements) continue;
+      if (!seen.insert(t.id.str() + "|" + l.other.path).second) continue;
+      rows.push_back({std::nullopt, t.path, l.other.path, t.file, t.span.start_line});
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const Implementation& a, const Implementation& b) {
+    return std::tie(a.file, a.line, a.self_type, a.trait) <
+           std::tie(b.file, b.line, b.self_type, b.trait);
+  });
+  return rows;
+}
+
 }  // namespace ferrograph

@@ -333,53 +333,15 @@ ToolOutput Implementations(const ToolContext& ctx, const json& args) {
   Candidates candidates = Group(std::move(matching));
   if (candidates.size() > 1) return Ambiguous(query, candidates);
   const std::vector<Node>& targets = candidates.begin()->second;
-  struct Row {
-    std::optional<Node> impl;  // none for a derive
-    std::string self, trait;
-    std::string file;
-    uint32_t line = 0;
-  };
-  std::vector<Row> rows;
-  std::set<std::string> seen;
-  auto add_impl = [&](const Node& impl) -> Status {
-    if (!seen.insert(impl.id.str()).second) return Status::OK();
-    FG_ASSIGN_OR_RETURN(NodeDetails d, engine.Describe(impl.id));
-    Row r;
-    r.impl = impl;
-    r.file = impl.file;
-    r.line = impl.span.start_line;
-    for (const NodeDetails::Link& l : d.out_edges) {
-      if (l.edge.kind == EdgeKind::kImplFor) r.self = l.other.path;
-      if (l.edge.kind == EdgeKind::kImplements) r.trait = l.other.path;
-    }
-    rows.push_back(std::move(r));
-    return Status::OK();
-  };
-  for (const Node& t : targets) {
-    auto d = engine.Describe(t.id);
-    if (!d.ok()) return Failure(d.status());
-    for (const NodeDetails::Link& l : d->in_edges) {
-      if (l.edge.kind != EdgeKind::kImplements && l.edge.kind != EdgeKind::kImplFor) continue;
-      if (l.other.kind == NodeKind::kImpl) {
-        if (Status st = add_impl(l.other); !st.ok()) return Failure(st);
-      } else if (l.edge.kind == EdgeKind::kImplements) {  // a derive
-        if (!seen.insert(l.other.id.str() + "|" + t.path).second) continue;
-        rows.push_back({std::nullopt, l.other.path, t.path, l.other.file, l.other.span.start_line});
-      }
-    }
-    for (const NodeDetails::Link& l : d->out_edges) {  // the type's derives
-      if (l.edge.kind != EdgeKind::kImplements) continue;
-      if (!seen.insert(t.id.str() + "|" + l.other.path).second) continue;
-      rows.push_back({std::nullopt, t.path, l.other.path, t.file, t.span.start_line});
-    }
-  }
-  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    return std::tie(a.file, a.line, a.self, a.trait) < std::tie(b.file, b.line, b.self, b.trait);
-  });
+  std::vector<NodeId> ids;
+  for (const Node& n : targets) ids.push_back(n.id);
+  auto found_rows = engine.Implementations(ids);
+  if (!found_rows.ok()) return Failure(found_rows.status());
+  const std::vector<Implementation>& rows = *found_rows;
   json list = json::array();
-  for (const Row& r : rows)
+  for (const Implementation& r : rows)
     list.push_back({{"impl", r.impl ? json(r.impl->path) : json(nullptr)},
-                    {"self", r.self.empty() ? json(nullptr) : json(r.self)},
+                    {"self", r.self_type.empty() ? json(nullptr) : json(r.self_type)},
                     {"trait", r.trait.empty() ? json(nullptr) : json(r.trait)},
                     {"derive", !r.impl},
                     {"file", r.file},
