@@ -31,6 +31,11 @@ step "$fg" path regex::re_unicode::Regex::new regex::exec::ExecBuilder::build --
 step "$fg" search "escape all regular expression meta characters" -k 5 --db "$db"
 # Among the implementors of a trait only.
 step "$fg" search "next match in the text" --implements Iterator --kind method -k 5 --db "$db"
+# The best context for a question within a token budget (exact cl100k_base
+# counts), ending with an account of what went in and why.
+step "$fg" context "how are regular expression meta characters escaped" --budget 600 --db "$db"
+# Every index run that changed something is a version; queries take --as-of.
+step "$fg" log --db "$db"
 # An ambiguous name lists its candidates (and exits 1).
 step "$fg" show Regex::is_match --db "$db" || true
 export="$root/build/demo/regex.jsonl"
