@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "child_process.h"
 #include "cli_runner.h"
 
 namespace ferrograph_test {
@@ -35,77 +36,17 @@ using ::testing::HasSubstr;
 
 constexpr auto kTimeout = std::chrono::seconds(60);
 
-// `ferrograph ARGS` running in the background with its stdin and stdout
-// piped to the test (stderr to a file).
-class McpChild {
+// `ferrograph mcp ...` in the background, driven as an MCP client would.
+class McpChild : public ChildProcess {
  public:
-  McpChild(const std::vector<std::string>& args, const std::string& err_path) {
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(in[0], STDIN_FILENO);
-      dup2(out[1], STDOUT_FILENO);
-      int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (err >= 0) dup2(err, STDERR_FILENO);
-      close(in[0]);
-      close(in[1]);
-      close(out[0]);
-      close(out[1]);
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(kBinary.c_str()));
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(kBinary.c_str(), argv.data());
-      _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    in_ = in[1];
-    out_ = out[0];
-  }
-  ~McpChild() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (in_ >= 0) close(in_);
-    if (out_ >= 0) close(out_);
-  }
+  McpChild(const std::vector<std::string>& args, const std::string& err_path)
+      : ChildProcess(args, err_path) {}
 
-  // Writes `text` as is (a line needs its "\n").
-  bool Write(const std::string& text) {
-    size_t done = 0;
-    while (done < text.size()) {
-      ssize_t n = write(in_, text.data() + done, text.size() - done);
-      if (n <= 0) return false;
-      done += static_cast<size_t>(n);
-    }
-    return true;
-  }
   bool Send(const json& message) { return Write(message.dump() + "\n"); }
-
-  // The next line of stdout, or nullopt after `timeout` or at its end.
   std::optional<std::string> Line(std::chrono::seconds timeout = kTimeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      size_t nl = buffer_.find('\n');
-      if (nl != std::string::npos) {
-        std::string line = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        return line;
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{out_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      char chunk[65536];
-      ssize_t n = read(out_, chunk, sizeof chunk);
-      if (n <= 0) return std::nullopt;
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
+    return ChildProcess::Line(timeout);
   }
+  int Wait(std::chrono::seconds timeout = kTimeout) { return ChildProcess::Wait(timeout); }
 
   // The next message that is not a notification (notifications are kept
   // for Notification()); every line must be one JSON-RPC object.
@@ -161,32 +102,7 @@ class McpChild {
     }
   }
 
-  void CloseStdin() {
-    close(in_);
-    in_ = -1;
-  }
-
-  // The exit code once the child ends; -1 when it is still running after
-  // `timeout` (it is killed then).
-  int Wait(std::chrono::seconds timeout = kTimeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pid_t r = waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      usleep(10000);
-    }
-    return -1;
-  }
-
  private:
-  pid_t pid_ = -1;
-  int in_ = -1;
-  int out_ = -1;
-  std::string buffer_;
   std::deque<json> notifications_;
   int next_id_ = 1;
 };

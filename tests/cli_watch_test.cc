@@ -1,12 +1,9 @@
 // End-to-end tests of `ferrograph watch`: the binary runs as a child
 // process on a crate in a temporary directory; the test edits files the way
 // users and editors do and reads the change events from `--json`.
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "child_process.h"
 #include "cli_runner.h"
 
 namespace ferrograph_test {
@@ -29,56 +27,11 @@ using json = nlohmann::json;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
-// `ferrograph ARGS` running in the background, its stdout read line by line.
-class Child {
+// `ferrograph watch ...` in the background; its change events read from
+// stdout.
+class Child : public ChildProcess {
  public:
-  explicit Child(const std::vector<std::string>& args) {
-    int out[2];
-    if (pipe(out) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      close(out[1]);
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(kBinary.c_str()));
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(kBinary.c_str(), argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    fd_ = out[0];
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (fd_ >= 0) close(fd_);
-  }
-
-  // The next line of stdout, or nullopt after `timeout` or at its end.
-  std::optional<std::string> Line(std::chrono::seconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      size_t nl = buffer_.find('\n');
-      if (nl != std::string::npos) {
-        std::string line = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        return line;
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      char chunk[65536];
-      ssize_t n = read(fd_, chunk, sizeof chunk);
-      if (n <= 0) return std::nullopt;
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-  }
+  explicit Child(const std::vector<std::string>& args) : ChildProcess(args) {}
 
   // The next change event; fails the test after `timeout`.
   json Event(std::chrono::seconds timeout = std::chrono::seconds(120)) {
@@ -89,29 +42,6 @@ class Child {
     EXPECT_TRUE(j.is_object()) << *line;
     return j.is_object() ? j : json::object();
   }
-
-  // Sends `sig` and returns the exit code (128+signal when killed by one).
-  int Stop(int sig = SIGTERM) {
-    kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
-  // Peak resident memory (VmHWM) in kB.
-  long PeakKb() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
-    std::string line;
-    while (std::getline(in, line))
-      if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  std::string buffer_;
 };
 
 class CliWatchTest : public ::testing::Test {
