@@ -164,33 +164,54 @@ struct ModuleContext {
 
 // A digest of everything ApplyFile writes for `u`: equal digests, equal rows.
 ContentHash UpdateFingerprint(const FileUpdate& u) {
-  Blake3Hasher h;
+  // Every field, length-prefixed, into one buffer hashed at once: BLAKE3 is
+  // fast on long inputs and slow on many tiny updates.
+  std::string buf;
+  buf.reserve(256 * (u.nodes.size() + u.edges.size()) + 256);
+  auto field = [&buf](std::string_view s) {
+    uint32_t n = static_cast<uint32_t>(s.size());
+    buf.append(reinterpret_cast<const char*>(&n), sizeof n);
+    buf.append(s);
+  };
+  auto number = [&buf](uint64_t v) { buf.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  auto bytes = [&buf](const auto& fixed) {
+    buf.append(reinterpret_cast<const char*>(fixed.data()), std::decay_t<decltype(fixed)>::kSize);
+  };
   const FileRecord& f = u.file;
-  for (const std::string& s :
-       {f.crate_key, f.path, f.module_path, f.mods_json, std::to_string(f.like_mod_rs),
-        std::to_string(f.size), std::to_string(f.module_disambiguator), f.hash.str()})
-    h.UpdateField(s);
+  for (std::string_view s : {std::string_view(f.crate_key), std::string_view(f.path),
+                             std::string_view(f.module_path), std::string_view(f.mods_json)})
+    field(s);
+  number(f.like_mod_rs);
+  number(f.size);
+  number(f.module_disambiguator);
+  bytes(f.hash);
+  number(u.nodes.size());
   for (const Node& n : u.nodes) {
-    for (const std::string& s :
-         {n.id.str(), std::string(KindName(n.kind)), n.name, n.path, n.crate_name, n.file,
-          std::to_string(n.span.start_byte), std::to_string(n.span.end_byte),
-          std::to_string(n.span.start_line), std::to_string(n.span.end_line),
-          std::string(VisibilityName(n.visibility)), n.signature, n.docs, n.in_macro,
-          n.content_hash.str(), n.parent.str()})
-      h.UpdateField(s);
+    bytes(n.id);
+    bytes(n.content_hash);
+    bytes(n.parent);
+    for (std::string_view s :
+         {KindName(n.kind), std::string_view(n.name), std::string_view(n.path),
+          std::string_view(n.crate_name), std::string_view(n.file), VisibilityName(n.visibility),
+          std::string_view(n.signature), std::string_view(n.docs), std::string_view(n.in_macro)})
+      field(s);
+    for (uint64_t v : {n.span.start_byte, n.span.end_byte, n.span.start_line, n.span.end_line})
+      number(v);
     for (const auto* list : {&n.cfgs, &n.derives, &n.attrs}) {
-      h.UpdateField(std::to_string(list->size()));
-      for (const std::string& s : *list) h.UpdateField(s);
+      number(list->size());
+      for (const std::string& s : *list) field(s);
     }
   }
-  h.UpdateField("edges");
   for (const Edge& e : u.edges) {
     if (e.kind == EdgeKind::kContains) continue;  // not written (the nodes' parents)
-    for (const std::string& s : {std::string(KindName(e.kind)), e.src.str(), e.dst.str(), e.file,
-                                 std::to_string(e.line), e.props})
-      h.UpdateField(s);
+    bytes(e.src);
+    bytes(e.dst);
+    number(e.line);
+    for (std::string_view s :
+         {KindName(e.kind), std::string_view(e.file), std::string_view(e.props)})
+      field(s);
   }
-  return h.Finalize();
+  return HashBytes(buf);
 }
 
 class Indexer {
