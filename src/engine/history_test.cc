@@ -450,6 +450,12 @@ TEST_F(HistoryTest, GcKeepDropsOldVersionsWithoutChangingNewerAnswers) {
   ASSERT_EQ(history_after->size(), 2u);
   EXPECT_THAT(history_after->at(0).source.value_or(""), HasSubstr("10"));
   EXPECT_THAT(history_after->at(1).source.value_or(""), HasSubstr("11"));
+  // A state older than the kept versions that is still valid keeps its
+  // source (the file's rows it started with are gone).
+  auto add_history = engine_->History("demo::add", true);
+  ASSERT_TRUE(add_history.ok());
+  ASSERT_EQ(add_history->size(), 1u);
+  EXPECT_THAT(add_history->at(0).source.value_or("(none)"), HasSubstr("a + b"));
   // Lexical search works again over the kept rows.
   SearchRequest req;
   req.query = "unused helper";

@@ -96,15 +96,18 @@ Result<std::vector<NodeRevision>> Store::NodeRevisions(const std::string& query,
 }
 
 Result<std::optional<std::string>> Store::RevisionSource(const NodeId& id, int64_t valid_from) {
-  // The node row's span is into the file as it was when the row was
-  // written: the file row valid at the row's first version.
+  // A node row's span holds in every state of its file while the row is
+  // valid (an edit before it moves it, one inside changes it: either makes
+  // a new row), so any file row overlapping the node row's versions gives
+  // its text: the newest, which `gc --keep` keeps longest.
   FG_ASSIGN_OR_RETURN(
       Statement st,
       db_->Prepare("SELECT n.start_byte, n.end_byte, c.text FROM nodes n "
-                   "JOIN files f ON f.file_key = n.file_key AND f.valid_from <= n.valid_from AND "
-                   "(f.valid_to IS NULL OR f.valid_to > n.valid_from) "
+                   "JOIN files f ON f.file_key = n.file_key AND "
+                   "f.valid_from < coalesce(n.valid_to, 9223372036854775807) AND "
+                   "coalesce(f.valid_to, 9223372036854775807) > n.valid_from "
                    "JOIN contents c ON c.hash = f.hash "
-                   "WHERE n.id = ?1 AND n.valid_from = ?2 LIMIT 1"));
+                   "WHERE n.id = ?1 AND n.valid_from = ?2 ORDER BY f.valid_from DESC LIMIT 1"));
   st.Bind(1, id).Bind(2, valid_from);
   FG_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<std::string>();
