@@ -1,5 +1,7 @@
 #include "context/chat_client.h"
 
+#include "embed/openai_embedder.h"
+
 #include <curl/curl.h>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -74,52 +76,13 @@ void SseParser::Line(std::string_view line, const EventFn& on_event) {
   }  // "retry" and unknown fields are ignored
 }
 
-// ---- ServerErrorMessage ----
-
 namespace {
 
 using Json = nlohmann::json;
 
-constexpr size_t kMaxErrorText = 500;
 constexpr size_t kMaxBufferedBody = size_t{16} << 20;  // error or non-streamed answers
 
-std::string Collapsed(std::string_view s) {
-  std::string out;
-  bool space = false;
-  for (char c : s) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  if (out.size() > kMaxErrorText) out = out.substr(0, kMaxErrorText) + "...";
-  return out;
-}
-
 }  // namespace
-
-std::string ServerErrorMessage(std::string_view body) {
-  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_object()) {
-    auto e = j.find("error");
-    if (e != j.end()) {
-      if (e->is_string()) return Collapsed(e->get<std::string>());
-      if (e->is_object()) {
-        auto m = e->find("message");
-        if (m != e->end() && m->is_string()) return Collapsed(m->get<std::string>());
-      }
-    }
-    for (const char* key : {"message", "detail"}) {
-      auto m = j.find(key);
-      if (m != j.end() && m->is_string()) return Collapsed(m->get<std::string>());
-    }
-  }
-  std::string text = Collapsed(body);
-  return text.empty() ? "(no message)" : text;
-}
 
 // ---- the libcurl client ----
 

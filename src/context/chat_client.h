@@ -106,11 +106,6 @@ class ChatClient {
 // negative timeout, retry count or backoff.
 Result<std::unique_ptr<ChatClient>> NewHttpChatClient(ChatOptions options);
 
-// The human-readable message of an error body: error.message, error (a
-// string), message or detail of a JSON object, else the text itself
-// (whitespace collapsed, at most 500 bytes).
-std::string ServerErrorMessage(std::string_view body);
-
 }  // namespace ferrograph
 
 #endif  // FERROGRAPH_CONTEXT_CHAT_CLIENT_H_

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "embed/openai_embedder.h"
 #include "embed/testing/http_test_server.h"
 
 namespace ferrograph {

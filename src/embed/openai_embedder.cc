@@ -44,23 +44,21 @@ std::string Truncated(std::string_view s) {
   return std::string(s.substr(0, kMaxErrorText)) + "...";
 }
 
-// The error text of an error answer: OpenAI's {"error": {"message": ...}},
-// Ollama's {"error": "..."}, or the body itself.
-std::string ServerMessage(const std::string& body) {
-  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_object()) {
-    auto it = j.find("error");
-    if (it != j.end()) {
-      if (it->is_string()) return Truncated(it->get<std::string>());
-      if (it->is_object()) {
-        auto m = it->find("message");
-        if (m != it->end() && m->is_string()) return Truncated(m->get<std::string>());
-      }
+// Whitespace runs as one space, at most kMaxErrorText bytes.
+std::string Collapsed(std::string_view s) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      space = !out.empty();
+      continue;
     }
-    auto m = j.find("message");
-    if (m != j.end() && m->is_string()) return Truncated(m->get<std::string>());
+    if (space) out += ' ';
+    space = false;
+    out += c;
   }
-  return Truncated(body);
+  if (out.size() > kMaxErrorText) out = out.substr(0, kMaxErrorText) + "...";
+  return out;
 }
 
 // State shared by the workers of one Embed call.
@@ -271,12 +269,12 @@ class OpenAIEmbedder : public Embedder {
       } else if (a.status >= 200 && a.status < 300) {
         return ParseAnswer(a.body, n_texts, dim);
       } else if (a.status == 429 || a.status >= 500) {
-        last_error = "HTTP " + std::to_string(a.status) + ": " + ServerMessage(a.body);
+        last_error = "HTTP " + std::to_string(a.status) + ": " + ServerErrorMessage(a.body);
         delay_ms = a.retry_after_ms >= 0 ? std::min(a.retry_after_ms, spec_.max_backoff_ms)
                                          : Backoff(attempt, rng);
       } else {
         return Status::InvalidArgument(Where() + "HTTP " + std::to_string(a.status) + ": " +
-                                       ServerMessage(a.body));
+                                       ServerErrorMessage(a.body));
       }
       if (attempt >= spec_.max_retries) {
         return Status::IOError(Where() + last_error + " (after " + std::to_string(attempt + 1) +
@@ -408,6 +406,26 @@ class OpenAIEmbedder : public Embedder {
 };
 
 }  // namespace
+
+std::string ServerErrorMessage(std::string_view body) {
+  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object()) {
+    auto e = j.find("error");
+    if (e != j.end()) {
+      if (e->is_string()) return Collapsed(e->get<std::string>());
+      if (e->is_object()) {
+        auto m = e->find("message");
+        if (m != e->end() && m->is_string()) return Collapsed(m->get<std::string>());
+      }
+    }
+    for (const char* key : {"message", "detail"}) {
+      auto m = j.find(key);
+      if (m != j.end() && m->is_string()) return Collapsed(m->get<std::string>());
+    }
+  }
+  std::string text = Collapsed(body);
+  return text.empty() ? "(no message)" : text;
+}
 
 Result<std::unique_ptr<Embedder>> MakeOpenAIEmbedder(const EmbedderSpec& spec) {
   if (spec.base_url.empty()) return Status::InvalidArgument("openai embedder: empty base URL");

@@ -41,6 +41,12 @@ namespace ferrograph {
 // not positive; Internal when libcurl cannot be initialized.
 Result<std::unique_ptr<Embedder>> MakeOpenAIEmbedder(const EmbedderSpec& spec);
 
+// The human-readable message of an OpenAI-compatible server's error body:
+// error.message (OpenAI), error as a string (Ollama), message or detail of a
+// JSON object, else the text itself; whitespace collapsed, at most 500
+// bytes, "(no message)" for an empty body.
+std::string ServerErrorMessage(std::string_view body);
+
 }  // namespace ferrograph
 
 #endif  // FERROGRAPH_EMBED_OPENAI_EMBEDDER_H_
