@@ -88,16 +88,6 @@ constexpr size_t kMaxBufferedBody = size_t{16} << 20;  // error or non-streamed 
 
 namespace {
 
-Status InitCurlOnce() {
-  static std::once_flag once;
-  static CURLcode rc = CURLE_OK;
-  std::call_once(once, [] { rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (rc != CURLE_OK) {
-    return Status::Internal(std::string("curl_global_init failed: ") + curl_easy_strerror(rc));
-  }
-  return Status::OK();
-}
-
 using Clock = std::chrono::steady_clock;
 
 // One request and what came of it.

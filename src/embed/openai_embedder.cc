@@ -25,16 +25,6 @@ constexpr size_t kMaxResponseBytes = size_t{512} << 20;
 // How much of a server's error text goes into a Status.
 constexpr size_t kMaxErrorText = 500;
 
-Status InitCurlOnce() {
-  static std::once_flag once;
-  static CURLcode rc = CURLE_OK;
-  std::call_once(once, [] { rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (rc != CURLE_OK) {
-    return Status::Internal(std::string("curl_global_init failed: ") + curl_easy_strerror(rc));
-  }
-  return Status::OK();
-}
-
 bool IsBlank(std::string_view s) {
   return s.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos;
 }
@@ -406,6 +396,16 @@ class OpenAIEmbedder : public Embedder {
 };
 
 }  // namespace
+
+Status InitCurlOnce() {
+  static std::once_flag once;
+  static CURLcode rc = CURLE_OK;
+  std::call_once(once, [] { rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (rc != CURLE_OK) {
+    return Status::Internal(std::string("curl_global_init failed: ") + curl_easy_strerror(rc));
+  }
+  return Status::OK();
+}
 
 std::string ServerErrorMessage(std::string_view body) {
   Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);

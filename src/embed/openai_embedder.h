@@ -47,6 +47,10 @@ Result<std::unique_ptr<Embedder>> MakeOpenAIEmbedder(const EmbedderSpec& spec);
 // bytes, "(no message)" for an empty body.
 std::string ServerErrorMessage(std::string_view body);
 
+// libcurl's global initialization, once per process (thread-safe); every
+// libcurl client calls it before its first handle.
+Status InitCurlOnce();
+
 }  // namespace ferrograph
 
 #endif  // FERROGRAPH_EMBED_OPENAI_EMBEDDER_H_
