@@ -165,16 +165,52 @@ class Linker {
     crate_ = ResolvedCrate::Build(crate_input_);
     tables_->crate = crate_;
     IndexImplsAndTraits();
+    file_externals_.assign(files_.size(), {});
+    file_stats_.assign(files_.size(), {});
     for (size_t f = 0; f < files_.size(); ++f) LinkFileEdges(f);
     LinkResult out;
     out.linked = tables_;
-    out.stats = stats_;
-    out.externals.reserve(externals_.size());
-    for (auto& [path, n] : externals_) out.externals.push_back(std::move(n));
-    std::sort(out.externals.begin(), out.externals.end(),
-              [](const Node& a, const Node& b) { return a.path < b.path; });
+    out.stats = Stats();
+    out.externals = Externals();
     return out;
   }
+
+  // File f's extraction and nodes were replaced by ones of the same
+  // interface (LinkInterface): the module tree, the resolver and the
+  // impl and trait tables still hold; what points into the file's type
+  // references is rebuilt, then its edges.
+  void Relink(size_t f) {
+    IndexFileRefs(f);
+    IndexFileValues(f, /*replace=*/true);
+    files_[f].edges.clear();
+    LinkFileEdges(f);
+  }
+
+  // Every file's external references, sorted by path.
+  std::vector<Node> Externals() const {
+    std::set<std::string_view> used;
+    for (const auto& paths : file_externals_) used.insert(paths.begin(), paths.end());
+    std::vector<Node> out;
+    out.reserve(used.size());
+    for (std::string_view path : used) out.push_back(externals_.at(std::string(path)));
+    return out;
+  }
+
+  LinkStats Stats() const {
+    LinkStats total;
+    for (const LinkStats& s : file_stats_) {
+      total.calls += s.calls;
+      total.calls_exact += s.calls_exact;
+      total.calls_import += s.calls_import;
+      total.calls_method += s.calls_method;
+      total.calls_name_only += s.calls_name_only;
+      total.calls_external += s.calls_external;
+      total.calls_unresolved += s.calls_unresolved;
+    }
+    return total;
+  }
+
+  std::shared_ptr<const LinkedCrate> linked() const { return tables_; }
 
  private:
   // Per-file derived tables.
@@ -253,15 +289,7 @@ class Linker {
       fi.module.assign(n, fm);
       fi.block.assign(n, -1);
       fi.children.assign(n, {});
-      fi.refs.assign(n, {});
-      for (size_t k = 0; k < ex.type_refs.size(); ++k) {
-        const TypeRef& r = ex.type_refs[k];
-        if (r.item < 0 || static_cast<size_t>(r.item) >= n) continue;
-        fi.refs[static_cast<size_t>(r.item)].push_back(static_cast<uint32_t>(k));
-        if (r.role == TypeRefRole::kImplSelf) fi.self_of.emplace(r.item, &r.path);
-        if (r.role == TypeRefRole::kImplTrait) fi.trait_of.emplace(r.item, &r.path);
-        if (r.role == TypeRefRole::kBound) fi.bounds.emplace(r.item, &r);
-      }
+      IndexFileRefs(f);
       std::set<int> declared;  // `mod x;` items
       for (const ModDecl& md : ex.mods) declared.insert(md.item);
       // Bodies that declare items or `use`s get a block scope.
@@ -363,7 +391,69 @@ class Linker {
     }
   }
 
+  // Item -> its type references, and the impl and bound references, of
+  // file f (pointers into its extraction).
+  void IndexFileRefs(size_t f) {
+    const FileExtraction& ex = *files_[f].extraction;
+    FileInfo& fi = info_[f];
+    const size_t n = ex.items.size();
+    fi.refs.assign(n, {});
+    fi.self_of.clear();
+    fi.trait_of.clear();
+    fi.bounds.clear();
+    for (size_t k = 0; k < ex.type_refs.size(); ++k) {
+      const TypeRef& r = ex.type_refs[k];
+      if (r.item < 0 || static_cast<size_t>(r.item) >= n) continue;
+      fi.refs[static_cast<size_t>(r.item)].push_back(static_cast<uint32_t>(k));
+      if (r.role == TypeRefRole::kImplSelf) fi.self_of.emplace(r.item, &r.path);
+      if (r.role == TypeRefRole::kImplTrait) fi.trait_of.emplace(r.item, &r.path);
+      if (r.role == TypeRefRole::kBound) fi.bounds.emplace(r.item, &r);
+    }
+  }
+
   // ---- type and trait tables
+
+  // The written types file f's functions return, its aliases stand for and
+  // its structs' fields have, as (file, reference) pairs. `replace`: file f
+  // was relinked, and its entries (same items) point into the new
+  // extraction; the first definition of an id still wins.
+  void IndexFileValues(size_t f, bool replace) {
+    const FileExtraction& ex = *files_[f].extraction;
+    const FileInfo& fi = info_[f];
+    auto put = [&](auto& table, const auto& key, int k) {
+      std::pair<size_t, int> value{f, k};
+      auto [it, added] = table.emplace(key, value);
+      if (!added && replace && it->second.first == f) it->second = value;
+    };
+    for (size_t i = 0; i < ex.items.size(); ++i) {
+      const ExtractedItem& item = ex.items[i];
+      const int ii = static_cast<int>(i);
+      if (IsCallable(item.kind)) {
+        for (uint32_t k : fi.refs[i])
+          if (ex.type_refs[k].role == TypeRefRole::kReturn) {
+            put(returns_, NodeOf(f, ii).id, static_cast<int>(k));
+            break;
+          }
+      } else if (item.kind == NodeKind::kTypeAlias) {
+        for (uint32_t k : fi.refs[i])
+          if (ex.type_refs[k].role == TypeRefRole::kAlias) {
+            put(aliases_, NodeOf(f, ii).id, static_cast<int>(k));
+            break;
+          }
+      } else if (item.kind == NodeKind::kStruct || item.kind == NodeKind::kUnion ||
+                 item.kind == NodeKind::kVariant) {
+        auto& fields = fields_[NodeOf(f, ii).id];
+        for (int c : fi.children[i]) {
+          if (Item(f, c).kind != NodeKind::kField) continue;
+          for (uint32_t k : fi.refs[static_cast<size_t>(c)])
+            if (ex.type_refs[k].role == TypeRefRole::kField) {
+              put(fields, NodeOf(f, c).name, static_cast<int>(k));
+              break;
+            }
+        }
+      }
+    }
+  }
 
   // The nearest enclosing impl or trait of item i, or -1.
   int EnclosingImplOrTrait(size_t f, int i) const {
@@ -388,6 +478,7 @@ class Linker {
 
   std::optional<NodeId> External(const std::string& path) {
     if (path.empty()) return std::nullopt;
+    file_externals_[current_file_].insert(path);
     auto it = externals_.find(path);
     if (it == externals_.end()) {
       Node n;
@@ -472,6 +563,7 @@ class Linker {
 
   void IndexImplsAndTraits() {
     for (size_t f = 0; f < files_.size(); ++f) {
+      IndexFileValues(f, /*replace=*/false);
       const FileExtraction& ex = *files_[f].extraction;
       FileInfo& fi = info_[f];
       for (size_t i = 0; i < ex.items.size(); ++i) {
@@ -492,35 +584,6 @@ class Linker {
             if (r.kind == ResolutionKind::kItem && r.node_kind == NodeKind::kTrait &&
                 r.complete(it->second->path.size()))
               supertraits_[NodeOf(f, ii).id].push_back(r.id);
-          }
-          continue;
-        }
-        if (IsCallable(item.kind)) {
-          for (uint32_t k : fi.refs[i])
-            if (ex.type_refs[k].role == TypeRefRole::kReturn) {
-              returns_.emplace(NodeOf(f, ii).id, std::make_pair(f, static_cast<int>(k)));
-              break;
-            }
-          continue;
-        }
-        if (item.kind == NodeKind::kTypeAlias) {
-          for (uint32_t k : fi.refs[i])
-            if (ex.type_refs[k].role == TypeRefRole::kAlias) {
-              aliases_.emplace(NodeOf(f, ii).id, std::make_pair(f, static_cast<int>(k)));
-              break;
-            }
-          continue;
-        }
-        if (item.kind == NodeKind::kStruct || item.kind == NodeKind::kUnion ||
-            item.kind == NodeKind::kVariant) {
-          auto& fields = fields_[NodeOf(f, ii).id];
-          for (int c : fi.children[i]) {
-            if (Item(f, c).kind != NodeKind::kField) continue;
-            for (uint32_t k : fi.refs[static_cast<size_t>(c)])
-              if (ex.type_refs[k].role == TypeRefRole::kField) {
-                fields.emplace(NodeOf(f, c).name, std::make_pair(f, static_cast<int>(k)));
-                break;
-              }
           }
           continue;
         }
@@ -642,6 +705,14 @@ class Linker {
   };
 
   void LinkFileEdges(size_t f) {
+    current_file_ = f;
+    file_externals_[f].clear();
+    stats_ = {};
+    LinkFileEdgesOf(f);
+    file_stats_[f] = stats_;
+  }
+
+  void LinkFileEdgesOf(size_t f) {
     LinkFile& lf = files_[f];
     const FileExtraction& ex = *lf.extraction;
     FileInfo& fi = info_[f];
@@ -1096,10 +1167,13 @@ class Linker {
   bool by_name_built_ = false;
   std::map<std::string, std::vector<NodeId>, std::less<>> functions_by_name_;
   std::map<std::string, std::vector<NodeId>, std::less<>> methods_by_name_;
-  std::unordered_map<std::string, Node> externals_;  // by path
+  std::unordered_map<std::string, Node> externals_;    // by path, ever made
+  std::vector<std::set<std::string>> file_externals_;  // the paths each file refers to
+  size_t current_file_ = 0;                            // the file being linked
   // Items (and modules) under a false #[cfg] of in_.cfg.
   std::unordered_set<NodeId, FixedBytesHash> cfg_off_;
-  LinkStats stats_;
+  LinkStats stats_;  // of the file being linked
+  std::vector<LinkStats> file_stats_;
 };
 
 }  // namespace
@@ -1107,5 +1181,156 @@ class Linker {
 LinkResult LinkCrate(const LinkInput& input, std::span<LinkFile> files) {
   return Linker(input, files).Run();
 }
+
+ContentHash LinkInterface(const FileExtraction& ex, std::span<const Node> nodes) {
+  // Everything LinkCrate reads of the file except what only its own edges
+  // depend on: lines and spans, docs, content hashes, calls, and the
+  // references inside bodies. A body item's interface is its signature
+  // (with its parameter, return and bound types written out as references
+  // too, which the signature text already implies).
+  std::string buf;
+  buf.reserve(128 * nodes.size() + 64 * ex.imports.size() + 64);
+  auto field = [&buf](std::string_view s) {
+    uint32_t n = static_cast<uint32_t>(s.size());
+    buf.append(reinterpret_cast<const char*>(&n), sizeof n);
+    buf.append(s);
+  };
+  auto number = [&buf](uint64_t v) { buf.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  auto list = [&](const std::vector<std::string>& l) {
+    number(l.size());
+    for (const std::string& s : l) field(s);
+  };
+  auto path = [&](const PathSegments& p) { list(p); };
+  field("ferrograph link interface v1");
+  list(ex.module_attrs);
+  number(ex.items.size());
+  number(nodes.size());
+  for (size_t i = 0; i < ex.items.size() && i < nodes.size(); ++i) {
+    const ExtractedItem& item = ex.items[i];
+    const Node& n = nodes[i];
+    number(static_cast<uint64_t>(item.kind));
+    number(static_cast<uint64_t>(static_cast<int64_t>(item.parent)));
+    buf.append(reinterpret_cast<const char*>(n.id.data()), NodeId::kSize);
+    buf.append(reinterpret_cast<const char*>(n.parent.data()), NodeId::kSize);
+    number(static_cast<uint64_t>(n.kind));
+    number(static_cast<uint64_t>(n.visibility));
+    for (std::string_view s : {std::string_view(n.name), std::string_view(n.path),
+                               std::string_view(n.signature), std::string_view(n.in_macro)})
+      field(s);
+    list(n.cfgs);
+    list(n.derives);
+    list(n.attrs);
+  }
+  number(ex.mods.size());
+  for (const ModDecl& m : ex.mods) {
+    number(static_cast<uint64_t>(static_cast<int64_t>(m.item)));
+    field(m.name);
+    field(m.path_attr.value_or("\n"));
+    number(m.enclosing.size());
+    for (const InlineModule& im : m.enclosing) {
+      field(im.name);
+      field(im.path_attr.value_or("\n"));
+    }
+  }
+  number(ex.imports.size());
+  for (const UseImport& u : ex.imports) {
+    number(static_cast<uint64_t>(static_cast<int64_t>(u.item)));
+    path(u.path);
+    field(u.alias);
+    number(u.glob);
+    number(u.extern_crate);
+    number(static_cast<uint64_t>(u.visibility));
+  }
+  // Type references: all of items without a body; a body item's parameter,
+  // return and bound types (and their generic arguments).
+  bool in_signature = false;
+  for (const TypeRef& r : ex.type_refs) {
+    bool body_item = r.item >= 0 && static_cast<size_t>(r.item) < ex.items.size() &&
+                     IsBody(ex.items[static_cast<size_t>(r.item)].kind);
+    if (r.role != TypeRefRole::kGenericArg)
+      in_signature = r.role == TypeRefRole::kParam || r.role == TypeRefRole::kReturn ||
+                     r.role == TypeRefRole::kBound;
+    if (body_item && !in_signature) continue;
+    number(static_cast<uint64_t>(static_cast<int64_t>(r.item)));
+    number(static_cast<uint64_t>(r.role));
+    path(r.path);
+    field(r.bounded_param);
+  }
+  return HashBytes(buf);
+}
+
+struct LiveCrateLink::State {
+  LinkInput input;
+  std::optional<CfgSet> cfg;
+  std::vector<std::unique_ptr<FileExtraction>> extractions;
+  std::vector<std::vector<Node>> nodes;
+  std::vector<LinkFile> files;
+  std::vector<ContentHash> interfaces;
+  std::unique_ptr<Linker> linker;
+};
+
+LiveCrateLink::LiveCrateLink() : s_(std::make_unique<State>()) {}
+LiveCrateLink::~LiveCrateLink() = default;
+
+std::unique_ptr<LiveCrateLink> LiveCrateLink::Link(const LinkInput& input,
+                                                   std::span<LinkFile> files, LinkResult* result) {
+  std::unique_ptr<LiveCrateLink> live(new LiveCrateLink());
+  State& s = *live->s_;
+  s.input = input;
+  if (input.cfg != nullptr) {
+    s.cfg = *input.cfg;
+    s.input.cfg = &*s.cfg;
+  }
+  s.extractions.reserve(files.size());
+  s.nodes.reserve(files.size());
+  s.files.reserve(files.size());
+  s.interfaces.reserve(files.size());
+  for (const LinkFile& lf : files) {
+    s.extractions.push_back(std::make_unique<FileExtraction>(*lf.extraction));
+    s.nodes.emplace_back(lf.nodes.begin(), lf.nodes.end());
+    LinkFile kept;
+    kept.path = lf.path;
+    kept.module_path = lf.module_path;
+    kept.module_id = lf.module_id;
+    kept.is_crate_root = lf.is_crate_root;
+    kept.synthesized = lf.synthesized;
+    kept.extraction = s.extractions.back().get();
+    kept.nodes = s.nodes.back();
+    s.files.push_back(std::move(kept));
+    s.interfaces.push_back(LinkInterface(*lf.extraction, lf.nodes));
+  }
+  s.linker = std::make_unique<Linker>(s.input, std::span<LinkFile>(s.files));
+  *result = s.linker->Run();
+  for (size_t f = 0; f < files.size(); ++f) files[f].edges = std::move(s.files[f].edges);
+  return live;
+}
+
+size_t LiveCrateLink::file_count() const { return s_->files.size(); }
+
+const std::string& LiveCrateLink::path(size_t f) const { return s_->files[f].path; }
+
+const std::string& LiveCrateLink::module_path(size_t f) const { return s_->files[f].module_path; }
+
+const ContentHash& LiveCrateLink::interface(size_t f) const { return s_->interfaces[f]; }
+
+const LinkInput& LiveCrateLink::input() const { return s_->input; }
+
+void LiveCrateLink::Relink(size_t f, const FileExtraction& extraction, std::span<const Node> nodes,
+                           std::vector<Edge>* edges) {
+  State& s = *s_;
+  s.extractions[f] = std::make_unique<FileExtraction>(extraction);
+  s.nodes[f].assign(nodes.begin(), nodes.end());
+  s.files[f].extraction = s.extractions[f].get();
+  s.files[f].nodes = s.nodes[f];
+  s.linker->Relink(f);
+  *edges = std::move(s.files[f].edges);
+  s.files[f].edges.clear();
+}
+
+std::vector<Node> LiveCrateLink::Externals() const { return s_->linker->Externals(); }
+
+LinkStats LiveCrateLink::stats() const { return s_->linker->Stats(); }
+
+std::shared_ptr<const LinkedCrate> LiveCrateLink::linked() const { return s_->linker->linked(); }
 
 }  // namespace ferrograph

@@ -106,6 +106,49 @@ struct LinkResult {
 
 LinkResult LinkCrate(const LinkInput& input, std::span<LinkFile> files);
 
+// A digest of what the links of the whole crate read of one file: its
+// items (ids, kinds, names, paths, visibility, signatures, cfgs, derives,
+// attributes, nesting), module declarations, imports and the type
+// references outside bodies. A file edited without changing it (a body,
+// a doc comment, lines moved) changes its own edges only.
+ContentHash LinkInterface(const FileExtraction& extraction, std::span<const Node> nodes);
+
+// A linked crate kept for the next edit (`ferrograph watch`): it owns
+// copies of its files' extractions and nodes, and relinks one file whose
+// LinkInterface is unchanged in the time of that file's references,
+// instead of the whole crate's. Relinking gives the same edges, externals
+// and stats as linking the whole crate again (tested). Not thread-safe;
+// linked() is immutable and unchanged by Relink.
+class LiveCrateLink {
+ public:
+  // Links the crate as LinkCrate does (files[f].edges and *result filled).
+  static std::unique_ptr<LiveCrateLink> Link(const LinkInput& input, std::span<LinkFile> files,
+                                             LinkResult* result);
+  ~LiveCrateLink();
+  LiveCrateLink(const LiveCrateLink&) = delete;
+  LiveCrateLink& operator=(const LiveCrateLink&) = delete;
+
+  size_t file_count() const;
+  const std::string& path(size_t f) const;
+  const std::string& module_path(size_t f) const;
+  const ContentHash& interface(size_t f) const;  // LinkInterface of file f as kept
+  const LinkInput& input() const;                // as linked (dependencies included)
+
+  // File f now has this extraction and these nodes, of the same interface
+  // (the caller checked): its edges, as linking the crate would give them.
+  void Relink(size_t f, const FileExtraction& extraction, std::span<const Node> nodes,
+              std::vector<Edge>* edges);
+  // The crate's external nodes (every file's), sorted by path.
+  std::vector<Node> Externals() const;
+  LinkStats stats() const;
+  std::shared_ptr<const LinkedCrate> linked() const;
+
+ private:
+  LiveCrateLink();
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
 }  // namespace ferrograph
 
 #endif  // FERROGRAPH_RESOLVE_LINK_H_

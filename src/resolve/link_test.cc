@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -606,6 +607,259 @@ mod inner { thread_local! { static X: u32 = 1; } }
   EXPECT_THAT(c.EdgesOf("MACRO_INVOKES"),
               IsSupersetOf({"MACRO_INVOKES demo -> demo::make",
                             "MACRO_INVOKES demo::inner -> std::thread_local"}));
+}
+
+// ---- LiveCrateLink: relinking one file of a kept crate.
+
+// A crate's files extracted and made into nodes as the indexer does it
+// (signatures and paths included), to link whole or relink one file.
+class LiveCrate {
+ public:
+  void Set(size_t f, std::string module_path, const std::string& source) {
+    if (f >= files_.size()) files_.resize(f + 1);
+    File& file = files_[f];
+    file.module_path = std::move(module_path);
+    file.extraction = ParseAndExtract(source, parser_);
+    file.nodes.clear();
+    for (size_t i = 0; i < file.extraction.items.size(); ++i) {
+      const ExtractedItem& it = file.extraction.items[i];
+      Node n;
+      n.kind = it.kind;
+      n.name = it.name;
+      n.path = file.module_path + "::" + it.rel_path;
+      n.crate_name = kCrate;
+      n.file = "f" + std::to_string(f) + ".rs";
+      n.span = it.span;
+      n.visibility = it.visibility;
+      n.signature = it.signature;
+      n.attrs = it.attrs;
+      n.derives = it.derives;
+      n.cfgs = it.cfgs;
+      n.id = MakeNodeId(kCrate, n.path, n.kind, 0);
+      file.nodes.push_back(std::move(n));
+    }
+  }
+
+  ContentHash Interface(size_t f) const {
+    return LinkInterface(files_[f].extraction, files_[f].nodes);
+  }
+
+  LinkInput Input() const {
+    LinkInput in;
+    in.crate_key = kCrate;
+    in.crate_name = kCrate;
+    in.crate_id = MakeNodeId(kCrate, kCrate, NodeKind::kCrate, 0);
+    return in;
+  }
+
+  std::vector<LinkFile> Files() const {
+    std::vector<LinkFile> link(files_.size());
+    for (size_t f = 0; f < files_.size(); ++f) {
+      link[f].path = "f" + std::to_string(f) + ".rs";
+      link[f].module_path = files_[f].module_path;
+      link[f].is_crate_root = f == 0;
+      link[f].module_id = f == 0 ? MakeNodeId(kCrate, kCrate, NodeKind::kCrate, 0)
+                                 : MakeNodeId(kCrate, files_[f].module_path, NodeKind::kModule, 0);
+      link[f].extraction = &files_[f].extraction;
+      link[f].nodes = files_[f].nodes;
+    }
+    return link;
+  }
+
+  const FileExtraction& extraction(size_t f) const { return files_[f].extraction; }
+  const std::vector<Node>& nodes(size_t f) const { return files_[f].nodes; }
+
+ private:
+  struct File {
+    std::string module_path;
+    FileExtraction extraction;
+    std::vector<Node> nodes;
+  };
+  RustParser parser_;
+  std::vector<File> files_;
+};
+
+// Every field of each edge, in order.
+std::vector<std::string> EdgeTexts(const std::vector<Edge>& edges) {
+  std::vector<std::string> out;
+  for (const Edge& e : edges)
+    out.push_back(std::string(KindName(e.kind)) + " " + e.src.str() + " " + e.dst.str() + " " +
+                  e.file + ":" + std::to_string(e.line) + " " + e.props);
+  return out;
+}
+
+std::vector<std::string> NodeTexts(const std::vector<Node>& nodes) {
+  std::vector<std::string> out;
+  for (const Node& n : nodes) out.push_back(n.path + " " + n.id.str() + " " + n.crate_name);
+  return out;
+}
+
+constexpr char kLiveRoot[] = R"(
+mod a;
+mod b;
+use std::collections::HashMap;
+pub struct S { pub map: HashMap<u32, u32> }
+impl S {
+    pub fn new() -> S { S { map: HashMap::new() } }
+    pub fn get(&self) -> Option<&u32> { self.map.get(&1) }
+}
+pub trait Shape { fn area(&self) -> f64; }
+)";
+
+constexpr char kLiveA[] = R"(
+use crate::S;
+/// Doubles.
+pub fn helper(x: u32) -> u32 { x * 2 }
+pub fn make() -> S {
+    let s = S::new();
+    s.get();
+    s
+}
+)";
+
+constexpr char kLiveB[] = R"(
+use super::a::helper;
+pub struct Square(f64);
+impl crate::Shape for Square { fn area(&self) -> f64 { self.0 * self.0 } }
+pub fn run() {
+    helper(1);
+    std::mem::swap(&mut 1, &mut 2);
+    println!("{}", crate::a::make().get().is_some());
+}
+)";
+
+TEST(LiveCrateLinkTest, RelinkingAnEditedBodyGivesTheEdgesOfAWholeLink) {
+  LiveCrate live;
+  live.Set(0, kCrate, kLiveRoot);
+  live.Set(1, "demo::a", kLiveA);
+  live.Set(2, "demo::b", kLiveB);
+  std::vector<LinkFile> files = live.Files();
+  LinkInput input = live.Input();
+  LinkResult first;
+  std::unique_ptr<LiveCrateLink> kept = LiveCrateLink::Link(input, files, &first);
+  ASSERT_EQ(kept->file_count(), 3u);
+  EXPECT_EQ(kept->path(2), "f2.rs");
+  EXPECT_EQ(kept->module_path(2), "demo::b");
+  // As LinkCrate would have linked it.
+  {
+    std::vector<LinkFile> again = live.Files();
+    LinkResult whole = LinkCrate(input, again);
+    for (size_t f = 0; f < 3; ++f) EXPECT_EQ(EdgeTexts(files[f].edges), EdgeTexts(again[f].edges));
+    EXPECT_EQ(NodeTexts(first.externals), NodeTexts(whole.externals));
+  }
+  std::vector<std::vector<Edge>> before;
+  for (const LinkFile& lf : files) before.push_back(lf.edges);
+
+  // b.rs: lines added above, other calls (std::mem::swap gone, std::mem::take
+  // new), a doc comment: its interface is the same.
+  live.Set(2, "demo::b", R"(
+// moved down
+
+
+use super::a::helper;
+/// A square.
+pub struct Square(f64);
+impl crate::Shape for Square { fn area(&self) -> f64 { self.0 * self.0 * 1.0 } }
+pub fn run() {
+    let v = std::mem::take(&mut 1);
+    crate::a::make().get();
+    helper(v);
+}
+)");
+  ASSERT_EQ(live.Interface(2), kept->interface(2));
+  std::vector<Edge> relinked;
+  kept->Relink(2, live.extraction(2), live.nodes(2), &relinked);
+
+  std::vector<LinkFile> whole_files = live.Files();
+  LinkResult whole = LinkCrate(input, whole_files);
+  EXPECT_EQ(EdgeTexts(relinked), EdgeTexts(whole_files[2].edges));
+  EXPECT_NE(EdgeTexts(relinked), EdgeTexts(before[2]));  // the edit shows
+  for (size_t f = 0; f < 2; ++f)                         // the other files' edges are unchanged
+    EXPECT_EQ(EdgeTexts(whole_files[f].edges), EdgeTexts(before[f])) << f;
+  EXPECT_EQ(NodeTexts(kept->Externals()), NodeTexts(whole.externals));
+  std::vector<std::string> paths;
+  for (const Node& n : kept->Externals()) paths.push_back(n.path);
+  EXPECT_THAT(paths, Contains("std::mem::take"));
+  EXPECT_THAT(paths, Not(Contains("std::mem::swap")));
+  LinkStats a = kept->stats(), b = whole.stats;
+  EXPECT_EQ(a.calls, b.calls);
+  EXPECT_EQ(a.calls_exact, b.calls_exact);
+  EXPECT_EQ(a.calls_import, b.calls_import);
+  EXPECT_EQ(a.calls_method, b.calls_method);
+  EXPECT_EQ(a.calls_name_only, b.calls_name_only);
+  EXPECT_EQ(a.calls_external, b.calls_external);
+  EXPECT_EQ(a.calls_unresolved, b.calls_unresolved);
+  EXPECT_EQ(kept->linked(), first.linked);  // dependents see the same tables
+
+  // a.rs, whose function return types other files' method calls read:
+  // its bodies, docs and lines change; b's `.get()` on `make()`'s value
+  // still finds S::get.
+  live.Set(1, "demo::a", R"(
+use crate::S;
+
+
+/// Doubles, with more words.
+pub fn helper(x: u32) -> u32 { let unused: Option<Box<u64>> = None; x * 2 }
+pub fn make() -> S {
+    let s = S::new();
+    s
+}
+)");
+  ASSERT_EQ(live.Interface(1), kept->interface(1));
+  kept->Relink(1, live.extraction(1), live.nodes(1), &relinked);
+  std::vector<Edge> b_again;
+  kept->Relink(2, live.extraction(2), live.nodes(2), &b_again);
+  whole_files = live.Files();
+  whole = LinkCrate(input, whole_files);
+  EXPECT_EQ(EdgeTexts(relinked), EdgeTexts(whole_files[1].edges));
+  EXPECT_EQ(EdgeTexts(b_again), EdgeTexts(whole_files[2].edges));
+  const NodeId get = MakeNodeId(kCrate, "demo::S::get", NodeKind::kMethod, 0);
+  EXPECT_TRUE(std::any_of(b_again.begin(), b_again.end(), [&](const Edge& e) {
+    return e.kind == EdgeKind::kCalls && e.dst == get;
+  })) << "`make().get()` found S::get through make's return type";
+  EXPECT_EQ(NodeTexts(kept->Externals()), NodeTexts(whole.externals));
+  EXPECT_EQ(kept->stats().calls, whole.stats.calls);
+}
+
+TEST(LiveCrateLinkTest, InterfaceCoversWhatOtherFilesRead) {
+  const std::string base = R"(
+use std::fmt::Display;
+#[derive(Debug)]
+pub struct P { pub x: u32 }
+pub fn f(p: &P) -> u32 { p.x }
+fn g<T: Display>(t: T) { let _ = t.to_string(); }
+)";
+  LiveCrate live;
+  live.Set(0, kCrate, base);
+  const ContentHash original = live.Interface(0);
+  auto interface_of = [&](const std::string& source) {
+    live.Set(0, kCrate, source);
+    return live.Interface(0);
+  };
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string s = base;
+    size_t at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return s.replace(at, from.size(), to);
+  };
+  // Bodies, lines, comments and docs: the same interface.
+  EXPECT_EQ(interface_of(replaced("{ p.x }", "{ p.x + 1 }")), original);
+  EXPECT_EQ(interface_of("\n\n// note\n" + base), original);
+  EXPECT_EQ(interface_of(replaced("pub fn f", "/// Docs.\npub fn f")), original);
+  EXPECT_EQ(interface_of(replaced("let _ = t.to_string();", "let s: String = t.to_string();")),
+            original);
+  // Signatures, items, imports, visibility, derives: another one.
+  EXPECT_NE(interface_of(replaced("-> u32 { p.x }", "-> u64 { p.x }")), original);
+  EXPECT_NE(interface_of(replaced("T: Display", "T: Display + Clone")), original);
+  EXPECT_NE(interface_of(replaced("pub x: u32", "pub x: u64")), original);
+  EXPECT_NE(interface_of(replaced("fn g", "pub fn g")), original);
+  EXPECT_NE(interface_of(replaced("Debug", "Debug, Clone")), original);
+  EXPECT_NE(interface_of(replaced("use std::fmt::Display;", "use std::fmt::{Display, Debug};")),
+            original);
+  EXPECT_NE(interface_of(base + "pub fn h() {}\n"), original);
+  // Items and imports inside bodies are in the crate's scopes too.
+  EXPECT_NE(interface_of(replaced("{ p.x }", "{ use std::mem; fn local() {} p.x }")), original);
+  EXPECT_NE(interface_of(replaced("{ p.x }", "{ struct Local; p.x }")), original);
 }
 
 }  // namespace
