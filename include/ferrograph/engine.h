@@ -88,7 +88,11 @@ struct IndexReport {
   std::optional<VersionInfo> version;  // nullopt when nothing changed
   std::vector<std::string> warnings;   // "src/x.rs:12:5: syntax error", ...
   CallResolutionStats links;           // call sites of the re-resolved crates
-  double resolve_seconds = 0;          // spent resolving, on the linker thread (overlaps the rest)
+  // Crates whose edited files were relinked alone (`watch`: their items,
+  // signatures and imports were unchanged), and those files.
+  int64_t crates_relinked_by_file = 0;
+  int64_t files_relinked = 0;
+  double resolve_seconds = 0;  // spent resolving, on the linker thread (overlaps the rest)
   double seconds = 0;
   // The search indexes (when IndexOptions.search_index).
   struct Embedding {

@@ -568,6 +568,58 @@ TEST_F(HistoryTest, KeptParsesGiveTheSameGraphAsParsingAgain) {
   EXPECT_GT(lines(kept.str()).size(), 20u);
 }
 
+TEST_F(HistoryTest, EditsThatKeepAFilesInterfaceRelinkThatFileAlone) {
+  // A body edit with a new call (into another file) and a new external.
+  Replace("src/shapes.rs", "    Circle { r: 1.0 }\n",
+          "    let _ = crate::add(1, 2);\n    std::mem::drop(0);\n    Circle { r: 1.0 }\n");
+  IndexReport body = Index();
+  ASSERT_TRUE(body.version.has_value());
+  EXPECT_EQ(body.crates_relinked_by_file, 1);
+  EXPECT_EQ(body.files_relinked, 1);
+  EXPECT_EQ(body.delta.nodes_changed, 1);
+  // The new edges are there.
+  std::ostringstream graph;
+  ASSERT_TRUE(engine_->Export(graph).ok());
+  EXPECT_THAT(graph.str(),
+              HasSubstr(R"("kind":"CALLS","src":"demo::shapes::unit","dst":"demo::add")"));
+  EXPECT_THAT(graph.str(),
+              HasSubstr(R"("kind":"CALLS","src":"demo::shapes::unit","dst":"std::mem::drop")"));
+  // A signature edit changes what other files see: the crate is linked whole.
+  Replace("src/lib.rs", "pub fn unused_helper() -> u8 {", "pub fn unused_helper() -> u16 {");
+  IndexReport signature = Index();
+  ASSERT_TRUE(signature.version.has_value());
+  EXPECT_EQ(signature.files_relinked, 0);
+  // Docs and lines only, then a body that drops the external again.
+  Replace("src/lib.rs", "/// Adds two numbers.\n", "\n\n/// Adds two numbers, wrapping.\n");
+  IndexReport docs = Index();
+  EXPECT_EQ(docs.files_relinked, 1);
+  Replace("src/shapes.rs", "    std::mem::drop(0);\n", "");
+  IndexReport dropped = Index();
+  EXPECT_EQ(dropped.files_relinked, 1);
+  EXPECT_GE(dropped.delta.nodes_removed, 1);  // the external std::mem::drop
+
+  // The same graph as the tree indexed from scratch.
+  std::ostringstream kept;
+  ASSERT_TRUE(engine_->Export(kept).ok());
+  Engine::Options o;
+  o.db_path = (dir_ / "fresh.db").string();
+  auto fresh = Engine::Open(o);
+  ASSERT_TRUE(fresh.ok());
+  IndexOptions options;
+  options.jobs = 2;
+  ASSERT_TRUE((*fresh)->Index(dir_.string(), options).ok());
+  std::ostringstream scratch;
+  ASSERT_TRUE((*fresh)->Export(scratch).ok());
+  auto lines = [](const std::string& text) {
+    std::multiset<std::string> out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) out.insert(line);
+    return out;
+  };
+  EXPECT_EQ(lines(kept.str()), lines(scratch.str()));
+}
+
 TEST_F(HistoryTest, KeptStateIsForgottenWhenAnotherWriterCommitted) {
   // This engine keeps parses and fingerprints of what it wrote (v1).
   const std::string original = Read("src/lib.rs");

@@ -1,5 +1,11 @@
 #include "ingest/extraction_cache.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "resolve/link.h"
+
 namespace ferrograph {
 
 bool ExtractionCache::Get(const ContentHash& hash, FileExtraction* out) {
@@ -33,9 +39,56 @@ void ExtractionCache::Put(const ContentHash& hash, const FileExtraction& extract
   }
 }
 
+std::optional<ExtractionCache::FileStat> ExtractionCache::StatFile(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  FileStat out;
+  out.dev = static_cast<uint64_t>(st.st_dev);
+  out.ino = static_cast<uint64_t>(st.st_ino);
+  out.size = static_cast<uint64_t>(st.st_size);
+  out.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  out.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
+  return out;
+}
+
+std::optional<ContentHash> ExtractionCache::KnownHash(const std::string& path,
+                                                      const FileStat& stat) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = known_.find(path);
+  if (it == known_.end() || !(it->second.stat == stat)) return std::nullopt;
+  return it->second.hash;
+}
+
+void ExtractionCache::RememberHash(const std::string& path, const FileStat& stat,
+                                   const ContentHash& hash, int64_t read_at_ns) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Changed shortly before the read: a later write within the same
+  // timestamp tick would not show in the stat. Read it again next time.
+  if (std::max(stat.mtime_ns, stat.ctime_ns) > read_at_ns - kStableNanos) {
+    known_.erase(path);
+    return;
+  }
+  known_[path] = Known{stat, hash};
+}
+
 void ExtractionCache::CheckVersion(int64_t latest) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (latest != written_version_) written_.clear();
+  if (latest == written_version_) return;
+  written_.clear();
+  links_.clear();
+}
+
+KeptLinks ExtractionCache::TakeLinks(uint64_t* run) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *run = ++runs_;
+  KeptLinks out;
+  out.swap(links_);
+  return out;
+}
+
+size_t ExtractionCache::kept_links() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return links_.size();
 }
 
 bool ExtractionCache::WrittenSame(const FileKey& file, const ContentHash& fingerprint) const {
@@ -45,11 +98,24 @@ bool ExtractionCache::WrittenSame(const FileKey& file, const ContentHash& finger
 }
 
 void ExtractionCache::Committed(const std::map<FileKey, ContentHash>& written,
-                                const std::vector<FileKey>& removed, int64_t version) {
+                                const std::vector<FileKey>& removed, int64_t version,
+                                KeptLinks links) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [file, fp] : written) written_[file] = fp;
   for (const FileKey& file : removed) written_.erase(file);
   written_version_ = version;
+  // Within the budget, the most recently used first.
+  std::vector<std::pair<uint64_t, std::string>> order;
+  for (const auto& [key, kept] : links) order.emplace_back(kept.last_used, key);
+  std::sort(order.begin(), order.end(), std::greater<>());
+  uint64_t used = 0;
+  links_.clear();
+  for (const auto& [last_used, key] : order) {
+    KeptLink& kept = links[key];
+    if (used + kept.bytes > link_budget_) continue;
+    used += kept.bytes;
+    links_.emplace(key, std::move(kept));
+  }
 }
 
 uint64_t ExtractionCache::hits() const {

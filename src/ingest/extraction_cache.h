@@ -4,51 +4,99 @@
 //   so that re-resolving a crate after one file changed parses that file
 //   only. Bounded: least recently used entries go once the files' bytes pass
 //   the budget.
+// - Each file's stat and the hash of its bytes as last read, so that a
+//   file whose stat is unchanged is not read again. Trusted only when the
+//   file had been unmodified for a while when it was read (a write in the
+//   same timestamp tick as the read would leave the stat unchanged).
 // - A fingerprint of each file's update as last written, so that the files
 //   of a re-resolved crate whose nodes and edges came out the same are not
-//   diffed against the database again. Valid only while this Engine is the
-//   only writer: a run that finds a version it did not write forgets them.
-// Thread-safe.
+//   diffed against the database again.
+// - The crates as last linked (resolve/link.h LiveCrateLink), so that an
+//   edit that keeps a file's interface relinks that file only. Bounded by
+//   the crates' source bytes, least recently used first out. A run takes
+//   them all and hands back what it kept when it commits: a failed run
+//   leaves none that could disagree with the database.
+// The last two are valid only while this Engine is the only writer: a run
+// that finds a version it did not write forgets them. Thread-safe.
 #ifndef FERROGRAPH_INGEST_EXTRACTION_CACHE_H_
 #define FERROGRAPH_INGEST_EXTRACTION_CACHE_H_
 
 #include <cstdint>
 #include <list>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "ferrograph/ids.h"
 #include "graph/extract.h"
 
 namespace ferrograph {
 
+class LiveCrateLink;
+
+// A linked crate kept between runs, with its files' source bytes.
+struct KeptLink {
+  std::shared_ptr<LiveCrateLink> link;
+  uint64_t bytes = 0;
+  uint64_t last_used = 0;  // the run that last used it (ExtractionCache::TakeLinks)
+};
+using KeptLinks = std::map<std::string, KeptLink>;  // by crate key
+
 class ExtractionCache {
  public:
   // `budget_bytes` bounds the summed sizes of the cached files' sources (an
   // extraction takes a few times its source).
-  explicit ExtractionCache(uint64_t budget_bytes = 32ull << 20) : budget_(budget_bytes) {}
+  // `link_budget_bytes` bounds the summed source bytes of the kept crates
+  // (a kept crate takes several times its source).
+  explicit ExtractionCache(uint64_t budget_bytes = 32ull << 20,
+                           uint64_t link_budget_bytes = 64ull << 20)
+      : budget_(budget_bytes), link_budget_(link_budget_bytes) {}
 
   // A copy of the extraction of the file whose bytes hash to `hash`.
   bool Get(const ContentHash& hash, FileExtraction* out);
   // Remembers (a copy of) the extraction of `source_bytes` bytes.
   void Put(const ContentHash& hash, const FileExtraction& extraction, uint64_t source_bytes);
 
+  // A file's identity and times, as stat(2) gives them.
+  struct FileStat {
+    uint64_t dev = 0, ino = 0, size = 0;
+    int64_t mtime_ns = 0, ctime_ns = 0;
+    friend bool operator==(const FileStat&, const FileStat&) = default;
+  };
+  static std::optional<FileStat> StatFile(const std::string& path);
+  // The hash of the file's bytes when it has this stat and was read by an
+  // earlier run (at least kStableNanos after its last change).
+  std::optional<ContentHash> KnownHash(const std::string& path, const FileStat& stat) const;
+  // The file, of `stat` before it was read at wall time `read_at_ns`,
+  // hashed to `hash`.
+  void RememberHash(const std::string& path, const FileStat& stat, const ContentHash& hash,
+                    int64_t read_at_ns);
+  static constexpr int64_t kStableNanos = 2'000'000'000;
+
   uint64_t hits() const;
   uint64_t misses() const;
 
   using FileKey = std::pair<std::string, std::string>;  // (crate key, path)
-  // Forgets the written fingerprints unless `latest` (the store's newest
-  // version ordinal, 0 for none) is the one the last run left.
+  // Forgets the written fingerprints and kept links unless `latest` (the
+  // store's newest version ordinal, 0 for none) is the one the last run
+  // left.
   void CheckVersion(int64_t latest);
+  // Hands the kept links to a run (none are kept meanwhile); `*run` is the
+  // run's number, for KeptLink::last_used.
+  KeptLinks TakeLinks(uint64_t* run);
   // Whether the file was last written with exactly this update.
   bool WrittenSame(const FileKey& file, const ContentHash& fingerprint) const;
   // After a run committed (`version` is the store's newest ordinal then):
-  // the fingerprints of what it wrote, and the files it removed.
+  // the fingerprints of what it wrote, the files it removed, and the links
+  // it keeps (evicted beyond the budget, least recently used first).
   void Committed(const std::map<FileKey, ContentHash>& written, const std::vector<FileKey>& removed,
-                 int64_t version);
+                 int64_t version, KeptLinks links = {});
+  size_t kept_links() const;
 
  private:
   struct Entry {
@@ -63,8 +111,16 @@ class ExtractionCache {
   uint64_t misses_ = 0;
   std::list<Entry> lru_;  // most recent first
   std::unordered_map<ContentHash, std::list<Entry>::iterator, FixedBytesHash> index_;
+  struct Known {
+    FileStat stat;
+    ContentHash hash;
+  };
+  std::unordered_map<std::string, Known> known_;  // by absolute path, stable files only
   std::map<FileKey, ContentHash> written_;
   int64_t written_version_ = -1;
+  uint64_t link_budget_;
+  KeptLinks links_;
+  uint64_t runs_ = 0;
 };
 
 }  // namespace ferrograph

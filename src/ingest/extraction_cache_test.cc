@@ -1,6 +1,13 @@
 #include "ingest/extraction_cache.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 
 #include "hash/blake3_hasher.h"
 
@@ -43,6 +50,72 @@ TEST(ExtractionCacheTest, EvictsLeastRecentlyUsedPastTheBudget) {
   cache.Put(HashBytes("huge"), WithDocs("huge"), 101);  // larger than the budget: not kept
   EXPECT_FALSE(cache.Get(HashBytes("huge"), &out));
   EXPECT_TRUE(cache.Get(c, &out));
+}
+
+TEST(ExtractionCacheTest, KeptLinksStayWithinTheirBudgetAndVersion) {
+  ExtractionCache cache(1000, /*link_budget_bytes=*/100);
+  uint64_t run = 0;
+  EXPECT_TRUE(cache.TakeLinks(&run).empty());
+  EXPECT_EQ(run, 1u);
+  KeptLinks links;
+  links["a"] = KeptLink{nullptr, 60, 1};
+  links["b"] = KeptLink{nullptr, 60, 2};  // most recently used
+  links["c"] = KeptLink{nullptr, 30, 0};
+  cache.Committed({}, {}, /*version=*/5, std::move(links));
+  EXPECT_EQ(cache.kept_links(), 2u);  // b, then c fits; a does not
+  KeptLinks taken = cache.TakeLinks(&run);
+  EXPECT_EQ(run, 2u);
+  EXPECT_EQ(taken.size(), 2u);
+  EXPECT_TRUE(taken.count("b") && taken.count("c"));
+  EXPECT_EQ(cache.kept_links(), 0u);  // the run holds them now
+  // Handed back, then another writer's version: forgotten.
+  cache.Committed({}, {}, 6, std::move(taken));
+  cache.CheckVersion(6);
+  EXPECT_EQ(cache.kept_links(), 2u);
+  cache.CheckVersion(7);
+  EXPECT_EQ(cache.kept_links(), 0u);
+}
+
+int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+TEST(ExtractionCacheTest, KnownHashesNeedAnUnchangedAndSettledStat) {
+  namespace fs = std::filesystem;
+  const fs::path file =
+      fs::path(testing::TempDir()) / ("known_hash_" + std::to_string(getpid()) + ".rs");
+  std::ofstream(file) << "fn a() {}\n";
+  ExtractionCache cache;
+  const ContentHash hash = HashBytes("fn a() {}\n");
+  std::optional<ExtractionCache::FileStat> st = ExtractionCache::StatFile(file.string());
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->size, 10u);
+  EXPECT_FALSE(ExtractionCache::StatFile((file.string() + ".missing")).has_value());
+  EXPECT_FALSE(ExtractionCache::StatFile(testing::TempDir()).has_value());  // a directory
+
+  // Written just now: a write in the same tick would not show; not trusted.
+  cache.RememberHash(file.string(), *st, hash, NowNanos());
+  EXPECT_FALSE(cache.KnownHash(file.string(), *st).has_value());
+  // Read well after its last change: trusted while the stat stays.
+  cache.RememberHash(file.string(), *st, hash, NowNanos() + 3 * ExtractionCache::kStableNanos);
+  ASSERT_TRUE(cache.KnownHash(file.string(), *st).has_value());
+  EXPECT_EQ(*cache.KnownHash(file.string(), *st), hash);
+  // Rewritten with bytes of the same size (and its mtime put back): the
+  // change time still differs.
+  struct stat before;
+  ASSERT_EQ(::stat(file.c_str(), &before), 0);
+  usleep(20000);
+  std::ofstream(file, std::ios::trunc) << "fn b() {}\n";
+  struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, file.c_str(), times, 0), 0);
+  std::optional<ExtractionCache::FileStat> now = ExtractionCache::StatFile(file.string());
+  ASSERT_TRUE(now.has_value());
+  EXPECT_EQ(now->size, st->size);
+  EXPECT_EQ(now->mtime_ns, st->mtime_ns);
+  EXPECT_FALSE(cache.KnownHash(file.string(), *now).has_value());
+  fs::remove(file);
 }
 
 }  // namespace

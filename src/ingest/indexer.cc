@@ -63,6 +63,9 @@ struct FileState {
   std::string rel;
   Status status;  // why the file could not be used
   std::string source;
+  // False when the file's stat showed it unchanged since an earlier run
+  // read it (ExtractionCache::KnownHash): `source` is read when needed.
+  bool source_loaded = true;
   ContentHash hash;
   uint64_t size = 0;
   bool parsed = false;
@@ -230,6 +233,9 @@ class Indexer {
   void LoadPrevious(const std::vector<FileRecord>& files);
   FileState ReadFile(size_t package, const std::string& abs, RustParser& parser,
                      bool force_parse) const;
+  // Reads s.source when ReadFile left it out (the stat showed the file
+  // unchanged).
+  void LoadSource(FileState& s) const;
   // Fills s.extraction: from options_.extraction_cache when it has the
   // file's bytes, else by parsing (and then remembered there).
   void ExtractInto(FileState& s, RustParser& parser) const;
@@ -256,15 +262,28 @@ class Indexer {
   struct LinkJob {
     const TargetPlan* target = nullptr;
     std::vector<CrateFile> files;
+    // Not empty: only these files of the crate's kept link changed, each
+    // keeping its interface (files[i] is its file relink[i]).
+    std::vector<size_t> relink;
   };
   // Resolves the crate's references into edges on the files' updates
   // (resolve/link.h); returns the crate's external nodes' update. Runs on
   // the linker thread.
   std::optional<FileUpdate> ResolveCrate(const TargetPlan& target, std::vector<CrateFile>& files,
                                          int depth = 0);
+  // The update of the crate's external nodes' pseudo file.
+  FileUpdate ExternalsUpdate(const TargetPlan& target, std::vector<Node> externals) const;
   // The linker thread: resolves each crate handed over (in order, so that a
   // crate's workspace dependencies are linked before it) and writes it.
   Status LinkAndWrite(LinkJob& job);
+  // A relink job: the kept link relinks the changed files only.
+  Status RelinkAndWrite(LinkJob& job);
+  // When the crate's kept link (watch) has the same files and every
+  // changed one kept its interface, hands the changed files to the linker
+  // thread to be relinked alone, and says so.
+  Result<bool> TryRelink(const TargetPlan& target, std::vector<WalkedFile>& walked);
+  std::shared_ptr<LiveCrateLink> KeptLinkOf(const std::string& crate_key);
+  void KeepLink(const std::string& crate_key, std::unique_ptr<LiveCrateLink> link, uint64_t bytes);
   void StartLinker();
   Status StopLinker();
   BoundedQueue<LinkJob> link_queue_{4};
@@ -284,6 +303,13 @@ class Indexer {
   static constexpr int64_t kLinkVersion = 2;
   int64_t LinkVersion() const { return options_.resolve ? kLinkVersion : 0; }
   bool relink_all_ = false;  // the stored edges came from another linker
+  // The crates as linked last (ExtractionCache::TakeLinks), for relinking
+  // one file; handed back when the run commits. The map is guarded by
+  // links_mu_; a crate's link is used by one thread at a time (the
+  // indexing thread before it hands the crate over, then the linker).
+  KeptLinks links_;
+  std::mutex links_mu_;
+  uint64_t run_number_ = 0;
   // Packages whose library was resolved again in this run.
   std::set<std::string> relinked_packages_;
   // crate key of a library target -> its linked crate.
@@ -436,6 +462,23 @@ FileState Indexer::ReadFile(size_t package, const std::string& abs, RustParser& 
   s.package = package;
   s.abs = abs;
   s.rel = RelativePath(abs, root_);
+  // A file its stat shows unchanged since an earlier run read it, with the
+  // bytes the store has: not read at all.
+  ExtractionCache* cache = options_.extraction_cache.get();
+  std::optional<ExtractionCache::FileStat> stat;
+  if (cache) stat = ExtractionCache::StatFile(abs);
+  if (stat && !force_parse && stat->size <= options_.max_file_bytes) {
+    if (std::optional<ContentHash> known = cache->KnownHash(abs, *stat)) {
+      auto it = previous_hashes_.find(s.rel);
+      if (it != previous_hashes_.end() &&
+          std::find(it->second.begin(), it->second.end(), *known) != it->second.end()) {
+        s.hash = *known;
+        s.size = stat->size;
+        s.source_loaded = false;
+        return s;
+      }
+    }
+  }
   Result<std::string> data = ReadSourceFile(abs, s.rel, options_.max_file_bytes);
   if (!data.ok()) {
     s.status = data.status();
@@ -444,6 +487,12 @@ FileState Indexer::ReadFile(size_t package, const std::string& abs, RustParser& 
   s.source = std::move(data).value();
   s.size = s.source.size();
   s.hash = HashBytes(s.source);
+  if (stat) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    cache->RememberHash(abs, *stat, s.hash, now);
+  }
   if (!force_parse) {
     auto it = previous_hashes_.find(s.rel);
     if (it != previous_hashes_.end() &&
@@ -454,12 +503,28 @@ FileState Indexer::ReadFile(size_t package, const std::string& abs, RustParser& 
   return s;
 }
 
+void Indexer::LoadSource(FileState& s) const {
+  if (s.source_loaded) return;
+  s.source_loaded = true;
+  Result<std::string> data = ReadSourceFile(s.abs, s.rel, options_.max_file_bytes);
+  if (!data.ok()) {
+    // Gone or broken since its stat was taken: the next run sees it so.
+    s.status = data.status();
+    return;
+  }
+  s.source = std::move(data).value();
+  // Rewritten since: the new bytes, consistently (hash, text and items).
+  s.size = s.source.size();
+  s.hash = HashBytes(s.source);
+}
+
 void Indexer::ExtractInto(FileState& s, RustParser& parser) const {
   ExtractionCache* cache = options_.extraction_cache.get();
   if (cache && cache->Get(s.hash, &s.extraction)) {
     s.parsed = true;
     return;
   }
+  LoadSource(s);
   s.extraction = ParseAndExtract(s.source, parser);
   s.parsed = true;
   if (cache) cache->Put(s.hash, s.extraction, s.size);
@@ -527,6 +592,7 @@ FileUpdate Indexer::BuildFile(const TargetPlan& target, const ModuleContext& ctx
   const std::string& key = target.crate_key;
   const std::string& crate_name = target.target.crate_name;
   FileExtraction& ex = state.extraction;
+  LoadSource(state);
 
   FileUpdate u;
   u.file.crate_key = key;
@@ -706,7 +772,14 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
     lf.extraction = &cf.extraction;
     lf.nodes = std::span<const Node>(u.nodes).subspan(offset, cf.extraction.items.size());
   }
-  LinkResult linked = LinkCrate(input, link);
+  LinkResult linked;
+  if (options_.extraction_cache) {
+    uint64_t bytes = 0;
+    for (const CrateFile& cf : files) bytes += cf.update.file.size;
+    KeepLink(key, LiveCrateLink::Link(input, link, &linked), bytes);
+  } else {
+    linked = LinkCrate(input, link);
+  }
   if (target.target.kind == TargetKind::kLib) linked_libs_[key] = linked.linked;
   for (size_t f = 0; f < files.size(); ++f) {
     std::vector<Edge>& edges = files[f].update.edges;
@@ -722,12 +795,16 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
   report_.links.calls_unresolved += linked.stats.calls_unresolved;
 
   if (linked.externals.empty()) return std::nullopt;
+  return ExternalsUpdate(target, std::move(linked.externals));
+}
+
+FileUpdate Indexer::ExternalsUpdate(const TargetPlan& target, std::vector<Node> externals) const {
   FileUpdate u;
-  u.file.crate_key = key;
+  u.file.crate_key = target.crate_key;
   u.file.path = kExternalFile;
-  u.file.module_path = crate_name;
+  u.file.module_path = target.target.crate_name;
   u.file.mods_json = "[]";
-  for (Node& n : linked.externals) {
+  for (Node& n : externals) {
     n.file = kExternalFile;
     u.text += n.path;
     u.text.push_back('\n');
@@ -738,7 +815,99 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
   return u;
 }
 
+std::shared_ptr<LiveCrateLink> Indexer::KeptLinkOf(const std::string& crate_key) {
+  std::lock_guard<std::mutex> lock(links_mu_);
+  auto it = links_.find(crate_key);
+  if (it == links_.end()) return nullptr;
+  it->second.last_used = run_number_;
+  return it->second.link;
+}
+
+void Indexer::KeepLink(const std::string& crate_key, std::unique_ptr<LiveCrateLink> link,
+                       uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(links_mu_);
+  KeptLink& kept = links_[crate_key];
+  kept.link = std::move(link);
+  kept.bytes = bytes;
+  kept.last_used = run_number_;
+}
+
+Result<bool> Indexer::TryRelink(const TargetPlan& target, std::vector<WalkedFile>& walked) {
+  std::shared_ptr<LiveCrateLink> link = KeptLinkOf(target.crate_key);
+  if (!link || link->file_count() != walked.size()) return false;
+  std::vector<size_t> changed;
+  for (size_t i = 0; i < walked.size(); ++i) {
+    const WalkedFile& wf = walked[i];
+    if (link->path(i) != wf.state->rel || link->module_path(i) != wf.ctx.module_path) return false;
+    if (wf.unchanged) continue;
+    const FileExtraction& ex = wf.state->extraction;
+    const std::vector<Node>& nodes = wf.update->nodes;
+    size_t offset = (wf.ctx.is_crate_root || wf.ctx.synthesized) ? 1 : 0;
+    if (nodes.size() != offset + ex.items.size()) return false;
+    if (LinkInterface(ex, std::span<const Node>(nodes).subspan(offset)) != link->interface(i))
+      return false;
+    changed.push_back(i);
+  }
+  if (changed.empty()) return false;
+  LinkJob job;
+  job.target = &target;
+  job.relink = changed;
+  for (size_t i : changed) {
+    WalkedFile& wf = walked[i];
+    CrateFile cf;
+    cf.ctx = wf.ctx;
+    cf.extraction = std::move(wf.state->extraction);
+    cf.update = std::move(*wf.update);
+    job.files.push_back(std::move(cf));
+  }
+  files_reached_.insert({target.crate_key, kExternalFile});
+  ++report_.crates_relinked_by_file;
+  if (linker_failed_.load()) return StopLinker();
+  if (!link_queue_.Push(std::move(job))) return Status::Internal("the linker has stopped");
+  return true;
+}
+
+Status Indexer::RelinkAndWrite(LinkJob& job) {
+  const TargetPlan& target = *job.target;
+  const std::string& key = target.crate_key;
+  const uint64_t start = SystemClock()->MonotonicNanos();
+  std::shared_ptr<LiveCrateLink> link = KeptLinkOf(key);
+  if (!link) return Status::Internal("the kept link of " + key + " is gone");
+  for (size_t j = 0; j < job.files.size(); ++j) {
+    CrateFile& cf = job.files[j];
+    size_t offset = (cf.ctx.is_crate_root || cf.ctx.synthesized) ? 1 : 0;
+    std::vector<Edge> edges;
+    link->Relink(job.relink[j], cf.extraction,
+                 std::span<const Node>(cf.update.nodes).subspan(offset), &edges);
+    cf.update.edges.insert(cf.update.edges.end(), std::make_move_iterator(edges.begin()),
+                           std::make_move_iterator(edges.end()));
+  }
+  if (target.target.kind == TargetKind::kLib) linked_libs_[key] = link->linked();
+  const LinkStats stats = link->stats();
+  report_.links.calls += stats.calls;
+  report_.links.calls_exact += stats.calls_exact;
+  report_.links.calls_import += stats.calls_import;
+  report_.links.calls_method += stats.calls_method;
+  report_.links.calls_name_only += stats.calls_name_only;
+  report_.links.calls_external += stats.calls_external;
+  report_.links.calls_unresolved += stats.calls_unresolved;
+  FileUpdate externals = ExternalsUpdate(target, link->Externals());
+  report_.resolve_seconds += static_cast<double>(SystemClock()->MonotonicNanos() - start) / 1e9;
+  report_.files_relinked += static_cast<int64_t>(job.files.size());
+  for (CrateFile& cf : job.files) {
+    std::string path = cf.update.file.path;
+    FG_RETURN_IF_ERROR(Write(std::move(cf.update)).WithContext("writing " + path));
+  }
+  // The external nodes' pseudo file holds their paths: unchanged text,
+  // unchanged nodes.
+  auto prev = previous_.find({key, kExternalFile});
+  if (prev != previous_.end() && prev->second.hash == externals.file.hash) return Status::OK();
+  if (prev == previous_.end() && externals.nodes.empty()) return Status::OK();
+  return Write(std::move(externals));
+}
+
 Status Indexer::LinkAndWrite(LinkJob& job) {
+  if (!job.relink.empty()) return RelinkAndWrite(job);
   const TargetPlan& target = *job.target;
   const uint64_t start = SystemClock()->MonotonicNanos();
   std::optional<FileUpdate> externals = ResolveCrate(target, job.files);
@@ -795,6 +964,13 @@ std::shared_ptr<const LinkedCrate> Indexer::LinkedLibOf(const std::string& packa
   if (packages != 1 || lib == nullptr) return nullptr;
   auto it = linked_libs_.find(lib->crate_key);
   if (it != linked_libs_.end()) return it->second;
+  // Unchanged in this run (else its job would have set linked_libs_): as
+  // kept from the last run.
+  if (std::shared_ptr<LiveCrateLink> kept = KeptLinkOf(lib->crate_key)) {
+    std::shared_ptr<const LinkedCrate> linked = kept->linked();
+    linked_libs_[lib->crate_key] = linked;
+    return linked;
+  }
   // Dependency chains are short; a cycle (or a pathological chain) ends here.
   if (depth >= 8) return nullptr;
   std::shared_ptr<const LinkedCrate> linked = LinkUnchangedLib(*lib, depth + 1);
@@ -979,28 +1155,33 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
   // Crate-level granularity: when any file of the crate changed (or one is
   // gone), every file is re-extracted so that the resolver sees the whole
   // crate; an untouched crate is left alone.
-  bool changed = false;
-  for (const WalkedFile& wf : walked) changed = changed || !wf.unchanged;
+  bool files_changed = false;
+  for (const WalkedFile& wf : walked) files_changed = files_changed || !wf.unchanged;
+  bool files_gone = false;
   for (auto it = previous_.lower_bound({key, ""}); it != previous_.end() && it->first.first == key;
        ++it) {
     const std::string& rel = it->first.second;
-    if (rel != "." && rel != kExternalFile && !files_reached_.count(it->first)) changed = true;
+    if (rel != "." && rel != kExternalFile && !files_reached_.count(it->first)) files_gone = true;
   }
-  if (relink_all_) changed = true;
-  // A workspace library it is built with was resolved again (it changed):
-  // its edges into that library must be resolved again too.
-  if (!changed && options_.resolve) {
+  // A workspace library it is built with was resolved again (its interface
+  // may have changed): its edges into that library are resolved again too.
+  bool deps_relinked = relink_all_;
+  if (options_.resolve) {
     if (target.target.kind != TargetKind::kLib && relinked_packages_.count(target.package->name))
-      changed = true;
+      deps_relinked = true;
     for (const auto& [dep_key, pkg_name] : target.package->dependencies)
       if (!target.package->inactive.count(dep_key) && relinked_packages_.count(pkg_name))
-        changed = true;
+        deps_relinked = true;
   }
-  if (changed && target.target.kind == TargetKind::kLib)
-    relinked_packages_.insert(target.package->name);
+  const bool changed = files_changed || files_gone || deps_relinked;
+  bool relinked = false;  // bodies, docs or lines changed only: those files relinked
+  if (changed && options_.resolve && !files_gone && !deps_relinked) {
+    FG_ASSIGN_OR_RETURN(relinked, TryRelink(target, walked));
+  }
   if (!changed) {
     if (previous_.count({key, kExternalFile})) files_reached_.insert({key, kExternalFile});
-  } else {
+  } else if (!relinked) {
+    if (target.target.kind == TargetKind::kLib) relinked_packages_.insert(target.package->name);
     for (WalkedFile& wf : walked) {
       if (wf.update) continue;
       FileState& state = *wf.state;
@@ -1052,6 +1233,7 @@ Status Indexer::ProcessPackage(PackagePlan& plan,
     if (visited_in_package_.count(abs)) continue;
     auto it = states.find(abs);
     if (it == states.end() || !it->second.status.ok()) continue;
+    LoadSource(it->second);
     FileUpdate u;
     u.file.crate_key = kUnreachedFilesCrate;
     u.file.path = it->second.rel;
@@ -1091,8 +1273,12 @@ Result<IndexReport> Indexer::Run() {
       link = last["link"].get<int64_t>();
     relink_all_ = link != LinkVersion();
   }
-  if (options_.extraction_cache)
+  if (options_.extraction_cache) {
     options_.extraction_cache->CheckVersion(versions.empty() ? 0 : versions.back().ordinal);
+    links_ = options_.extraction_cache->TakeLinks(&run_number_);
+    // Links made by another linker, or a run without links, keep none.
+    if (relink_all_ || !options_.resolve) links_.clear();
+  }
   FG_RETURN_IF_ERROR(Plan(ws));
   for (const PackagePlan& p : plans_) progress_.files_total += p.files.size();
 
@@ -1196,7 +1382,11 @@ Result<IndexReport> Indexer::Run() {
   if (options_.extraction_cache) {
     int64_t latest = report_.version ? report_.version->ordinal
                                      : (versions.empty() ? 0 : versions.back().ordinal);
-    options_.extraction_cache->Committed(written_fingerprints_, removed_files_, latest);
+    // Crates gone from the workspace keep no link.
+    for (auto it = links_.begin(); it != links_.end();)
+      it = crate_keys_seen_.count(it->first) ? std::next(it) : links_.erase(it);
+    options_.extraction_cache->Committed(written_fingerprints_, removed_files_, latest,
+                                         std::move(links_));
   }
   // Give back what the run's buffers held (see src/cli/main.cc); a
   // long-running indexer (keep_parses) keeps its heap for the next run.
