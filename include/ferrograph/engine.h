@@ -32,6 +32,7 @@ namespace ferrograph {
 class Store;
 class Searcher;
 class ExtractionCache;
+class WalCheckpointer;
 
 // Where a workspace's database lives unless told otherwise:
 // ROOT/.ferrograph/graph.db (ROOT's directory when ROOT is a file).
@@ -230,6 +231,9 @@ class Engine {
   Options options_;
   std::unique_ptr<Searcher> searcher_;                 // made on first search
   std::shared_ptr<ExtractionCache> extraction_cache_;  // made on first keep_parses index
+  // A long-running writer (keep_parses) checkpoints the WAL on this
+  // thread after its commits, not inside them.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 }  // namespace ferrograph

@@ -10,6 +10,7 @@
 #include "ingest/extraction_cache.h"
 #include "ingest/indexer.h"
 #include "search/searcher.h"
+#include "store/checkpointer.h"
 #include "store/store.h"
 
 namespace ferrograph {
@@ -43,6 +44,18 @@ Result<IndexReport> Engine::Index(const std::string& root, const IndexOptions& o
     if (!extraction_cache_) extraction_cache_ = std::make_shared<ExtractionCache>();
     run_options.extraction_cache = extraction_cache_;
   }
+  if (options.keep_parses && !checkpointer_) {
+    // Without its own connection SQLite's automatic checkpoints stay on.
+    Result<std::unique_ptr<WalCheckpointer>> c = WalCheckpointer::Open(store_->path());
+    if (c.ok() && store_->SetAutoCheckpoint(false).ok()) checkpointer_ = std::move(c).value();
+  }
+  // After the run's writes, whatever became of them.
+  struct CheckpointAfter {
+    WalCheckpointer* c;
+    ~CheckpointAfter() {
+      if (c) c->Request();
+    }
+  } checkpoint_after{checkpointer_.get()};
   FG_ASSIGN_OR_RETURN(IndexReport report, RunIndex(*store_, root, run_options));
   if (!options.search_index) return report;
   Status s = UpdateSearch(options, &report);

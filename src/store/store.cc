@@ -526,6 +526,10 @@ Result<std::optional<std::string>> Store::NodeSource(const NodeId& id) {
   return std::optional<std::string>(std::string(text.substr(begin, end - begin)));
 }
 
+Status Store::SetAutoCheckpoint(bool on) {
+  return db_->Exec(on ? "PRAGMA wal_autocheckpoint=1000" : "PRAGMA wal_autocheckpoint=0");
+}
+
 Status Store::ForEachNode(const std::function<Status(const Node&)>& fn) {
   FG_ASSIGN_OR_RETURN(Statement st,
                       db_->Prepare(std::string("SELECT ") + std::string(kNodeColumns) +

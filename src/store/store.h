@@ -245,6 +245,11 @@ class Store {
   Result<std::optional<std::string>> GetMeta(const std::string& key);
   Status SetMeta(const std::string& key, const std::string& value);
 
+  // Whether commits checkpoint the write-ahead log themselves (SQLite's
+  // default, every 1000 pages). A long-running writer turns this off and
+  // leaves checkpoints to a WalCheckpointer (store/checkpointer.h).
+  Status SetAutoCheckpoint(bool on);
+
   // ---- writes ----
   // Starts the one write transaction. Fails with IOError when another
   // writer holds the database longer than the busy timeout.

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "hash/blake3_hasher.h"
+#include "store/checkpointer.h"
 #include "store/sqlite.h"
 
 namespace ferrograph {
@@ -113,6 +114,47 @@ TEST_F(StoreTest, CommitsOneVersionPerWriteAndSkipsUnchangedContent) {
   EXPECT_EQ(stats->nodes_by_kind["function"], 2);
   EXPECT_EQ(stats->edges_by_kind["CONTAINS"], 2);
   EXPECT_EQ(stats->files, 1);
+}
+
+TEST_F(StoreTest, CheckpointsRunOffTheWritersPathWhenAutomaticOnesAreOff) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->SetAutoCheckpoint(false).ok());
+  const fs::path wal = path_ + "-wal";
+  auto commit = [&](int round) {
+    std::vector<Node> nodes{MakeNode("demo", NodeKind::kCrate, "crate", 1)};
+    for (int i = 0; i < 300; ++i)
+      nodes.push_back(MakeNode("demo::f" + std::to_string(i), NodeKind::kFunction,
+                               "fn f() { " + std::to_string(round) + " }", 2 + i));
+    auto txn = store->BeginWrite();
+    ASSERT_TRUE(txn.ok()) << txn.status().ToString();
+    ASSERT_TRUE((*txn)->ApplyFile(MakeUpdate(nodes, "v" + std::to_string(round))).ok());
+    ASSERT_TRUE((*txn)->Commit("{}").ok());
+  };
+  // Without checkpoints the log only grows.
+  for (int round = 0; round < 20; ++round) commit(round);
+  const uintmax_t grown = fs::file_size(wal);
+  EXPECT_GT(grown, 1000u * 4096u);  // past SQLite's automatic 1000 pages
+  auto checkpointer = WalCheckpointer::Open(path_);
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status().ToString();
+  (*checkpointer)->Request();
+  (*checkpointer)->WaitIdle();
+  WalCheckpointer::Counts c = (*checkpointer)->counts();
+  EXPECT_EQ(c.checkpoints, 1u);
+  EXPECT_EQ(c.failures, 0u);
+  EXPECT_GT(c.log_frames, 1000);
+  EXPECT_EQ(c.copied_frames, c.log_frames);  // all of it, while the writer stays open
+  // The writer starts the log over: it stops growing.
+  for (int round = 20; round < 40; ++round) {
+    commit(round);
+    (*checkpointer)->Request();
+    (*checkpointer)->WaitIdle();
+  }
+  EXPECT_LE(fs::file_size(wal), grown);
+  EXPECT_EQ((*checkpointer)->counts().failures, 0u);
+  // Reads see every commit.
+  auto stats = store->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->versions, 40);
 }
 
 TEST_F(StoreTest, DiffsByNodeIdAndContentHash) {
