@@ -152,6 +152,31 @@ class HistoryTest : public ::testing::Test {
     return out;
   }
 
+  // The lines `export` prints (their order follows each database's history).
+  static std::multiset<std::string> ExportLines(Engine& engine) {
+    std::ostringstream sink;
+    EXPECT_TRUE(engine.Export(sink).ok());
+    std::multiset<std::string> out;
+    std::istringstream in(sink.str());
+    std::string line;
+    while (std::getline(in, line)) out.insert(line);
+    return out;
+  }
+  // The same of the tree as it is now, indexed from scratch into a new
+  // database without kept state.
+  std::multiset<std::string> FreshExportLines() {
+    Engine::Options o;
+    o.db_path = (dir_ / "fresh.db").string();
+    fs::remove(o.db_path);
+    auto fresh = Engine::Open(o);
+    EXPECT_TRUE(fresh.ok()) << fresh.status().ToString();
+    if (!fresh.ok()) return {};
+    IndexOptions options;
+    options.jobs = 2;
+    EXPECT_TRUE((*fresh)->Index(dir_.string(), options).ok());
+    return ExportLines(**fresh);
+  }
+
   Node One(const std::string& path) {
     auto found = engine_->Find(path, 10);
     EXPECT_TRUE(found.ok());
@@ -544,28 +569,10 @@ TEST_F(HistoryTest, KeptParsesGiveTheSameGraphAsParsingAgain) {
   ASSERT_TRUE(Index().version.has_value());
   Replace("src/shapes.rs", "    Circle { r: 1.0 }\n", "    Circle { r: 2.0 }\n");
   ASSERT_TRUE(Index().version.has_value());
-  std::ostringstream kept;
-  ASSERT_TRUE(engine_->Export(kept).ok());
   // ...and the same tree indexed once from scratch without them.
-  Engine::Options o;
-  o.db_path = (dir_ / "fresh.db").string();
-  auto fresh = Engine::Open(o);
-  ASSERT_TRUE(fresh.ok());
-  IndexOptions options;
-  options.jobs = 2;
-  ASSERT_TRUE((*fresh)->Index(dir_.string(), options).ok());
-  std::ostringstream scratch;
-  ASSERT_TRUE((*fresh)->Export(scratch).ok());
-  // The same lines (the order of rows follows each database's history).
-  auto lines = [](const std::string& text) {
-    std::multiset<std::string> out;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) out.insert(line);
-    return out;
-  };
-  EXPECT_EQ(lines(kept.str()), lines(scratch.str()));
-  EXPECT_GT(lines(kept.str()).size(), 20u);
+  std::multiset<std::string> kept = ExportLines(*engine_);
+  EXPECT_EQ(kept, FreshExportLines());
+  EXPECT_GT(kept.size(), 20u);
 }
 
 TEST_F(HistoryTest, EditsThatKeepAFilesInterfaceRelinkThatFileAlone) {
@@ -599,25 +606,7 @@ TEST_F(HistoryTest, EditsThatKeepAFilesInterfaceRelinkThatFileAlone) {
   EXPECT_GE(dropped.delta.nodes_removed, 1);  // the external std::mem::drop
 
   // The same graph as the tree indexed from scratch.
-  std::ostringstream kept;
-  ASSERT_TRUE(engine_->Export(kept).ok());
-  Engine::Options o;
-  o.db_path = (dir_ / "fresh.db").string();
-  auto fresh = Engine::Open(o);
-  ASSERT_TRUE(fresh.ok());
-  IndexOptions options;
-  options.jobs = 2;
-  ASSERT_TRUE((*fresh)->Index(dir_.string(), options).ok());
-  std::ostringstream scratch;
-  ASSERT_TRUE((*fresh)->Export(scratch).ok());
-  auto lines = [](const std::string& text) {
-    std::multiset<std::string> out;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) out.insert(line);
-    return out;
-  };
-  EXPECT_EQ(lines(kept.str()), lines(scratch.str()));
+  EXPECT_EQ(ExportLines(*engine_), FreshExportLines());
 }
 
 TEST_F(HistoryTest, KeptStateIsForgottenWhenAnotherWriterCommitted) {

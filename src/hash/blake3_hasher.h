@@ -9,7 +9,9 @@
 #include <blake3.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "ferrograph/graph.h"
 #include "ferrograph/ids.h"
@@ -34,6 +36,32 @@ class Blake3Hasher {
 
 // BLAKE3 of `bytes`.
 ContentHash HashBytes(std::string_view bytes);
+
+// A digest of many small fields: each appended to one buffer (strings
+// length-prefixed, so ("ab","c") stays apart from ("a","bc")) and hashed
+// once at the end, as BLAKE3 is fast on long inputs and slow on many tiny
+// updates. For in-memory fingerprints; the layout is not a stored format.
+class FieldDigest {
+ public:
+  explicit FieldDigest(size_t reserve = 0) { buf_.reserve(reserve); }
+  void Field(std::string_view s) {
+    Number(s.size());
+    buf_.append(s);
+  }
+  void Number(uint64_t v) { buf_.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  template <typename Fixed>
+  void Bytes(const Fixed& fixed) {
+    buf_.append(reinterpret_cast<const char*>(fixed.data()), Fixed::kSize);
+  }
+  void Fields(const std::vector<std::string>& list) {
+    Number(list.size());
+    for (const std::string& s : list) Field(s);
+  }
+  ContentHash Finish() const { return HashBytes(buf_); }
+
+ private:
+  std::string buf_;
+};
 
 // NodeId = first 16 bytes of BLAKE3 over the length-prefixed fields
 // (crate, canonical path, kind name, disambiguator). `disambiguator` tells

@@ -167,54 +167,41 @@ struct ModuleContext {
 
 // A digest of everything ApplyFile writes for `u`: equal digests, equal rows.
 ContentHash UpdateFingerprint(const FileUpdate& u) {
-  // Every field, length-prefixed, into one buffer hashed at once: BLAKE3 is
-  // fast on long inputs and slow on many tiny updates.
-  std::string buf;
-  buf.reserve(256 * (u.nodes.size() + u.edges.size()) + 256);
-  auto field = [&buf](std::string_view s) {
-    uint32_t n = static_cast<uint32_t>(s.size());
-    buf.append(reinterpret_cast<const char*>(&n), sizeof n);
-    buf.append(s);
-  };
-  auto number = [&buf](uint64_t v) { buf.append(reinterpret_cast<const char*>(&v), sizeof v); };
-  auto bytes = [&buf](const auto& fixed) {
-    buf.append(reinterpret_cast<const char*>(fixed.data()), std::decay_t<decltype(fixed)>::kSize);
-  };
+  FieldDigest d(256 * (u.nodes.size() + u.edges.size()) + 256);
   const FileRecord& f = u.file;
   for (std::string_view s : {std::string_view(f.crate_key), std::string_view(f.path),
                              std::string_view(f.module_path), std::string_view(f.mods_json)})
-    field(s);
-  number(f.like_mod_rs);
-  number(f.size);
-  number(f.module_disambiguator);
-  bytes(f.hash);
-  number(u.nodes.size());
+    d.Field(s);
+  d.Number(f.like_mod_rs);
+  d.Number(f.size);
+  d.Number(f.module_disambiguator);
+  d.Bytes(f.hash);
+  d.Number(u.nodes.size());
   for (const Node& n : u.nodes) {
-    bytes(n.id);
-    bytes(n.content_hash);
-    bytes(n.parent);
+    d.Bytes(n.id);
+    d.Bytes(n.content_hash);
+    d.Bytes(n.parent);
     for (std::string_view s :
          {KindName(n.kind), std::string_view(n.name), std::string_view(n.path),
           std::string_view(n.crate_name), std::string_view(n.file), VisibilityName(n.visibility),
           std::string_view(n.signature), std::string_view(n.docs), std::string_view(n.in_macro)})
-      field(s);
+      d.Field(s);
     for (uint64_t v : {n.span.start_byte, n.span.end_byte, n.span.start_line, n.span.end_line})
-      number(v);
-    for (const auto* list : {&n.cfgs, &n.derives, &n.attrs}) {
-      number(list->size());
-      for (const std::string& s : *list) field(s);
-    }
+      d.Number(v);
+    d.Fields(n.cfgs);
+    d.Fields(n.derives);
+    d.Fields(n.attrs);
   }
   for (const Edge& e : u.edges) {
     if (e.kind == EdgeKind::kContains) continue;  // not written (the nodes' parents)
-    bytes(e.src);
-    bytes(e.dst);
-    number(e.line);
+    d.Bytes(e.src);
+    d.Bytes(e.dst);
+    d.Number(e.line);
     for (std::string_view s :
          {KindName(e.kind), std::string_view(e.file), std::string_view(e.props)})
-      field(s);
+      d.Field(s);
   }
-  return HashBytes(buf);
+  return d.Finish();
 }
 
 class Indexer {

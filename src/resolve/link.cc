@@ -1188,58 +1188,47 @@ ContentHash LinkInterface(const FileExtraction& ex, std::span<const Node> nodes)
   // references inside bodies. A body item's interface is its signature
   // (with its parameter, return and bound types written out as references
   // too, which the signature text already implies).
-  std::string buf;
-  buf.reserve(128 * nodes.size() + 64 * ex.imports.size() + 64);
-  auto field = [&buf](std::string_view s) {
-    uint32_t n = static_cast<uint32_t>(s.size());
-    buf.append(reinterpret_cast<const char*>(&n), sizeof n);
-    buf.append(s);
-  };
-  auto number = [&buf](uint64_t v) { buf.append(reinterpret_cast<const char*>(&v), sizeof v); };
-  auto list = [&](const std::vector<std::string>& l) {
-    number(l.size());
-    for (const std::string& s : l) field(s);
-  };
-  auto path = [&](const PathSegments& p) { list(p); };
-  field("ferrograph link interface v1");
-  list(ex.module_attrs);
-  number(ex.items.size());
-  number(nodes.size());
+  FieldDigest d(128 * nodes.size() + 64 * ex.imports.size() + 64);
+  auto index = [&d](int i) { d.Number(static_cast<uint64_t>(static_cast<int64_t>(i))); };
+  d.Field("ferrograph link interface v1");
+  d.Fields(ex.module_attrs);
+  d.Number(ex.items.size());
+  d.Number(nodes.size());
   for (size_t i = 0; i < ex.items.size() && i < nodes.size(); ++i) {
     const ExtractedItem& item = ex.items[i];
     const Node& n = nodes[i];
-    number(static_cast<uint64_t>(item.kind));
-    number(static_cast<uint64_t>(static_cast<int64_t>(item.parent)));
-    buf.append(reinterpret_cast<const char*>(n.id.data()), NodeId::kSize);
-    buf.append(reinterpret_cast<const char*>(n.parent.data()), NodeId::kSize);
-    number(static_cast<uint64_t>(n.kind));
-    number(static_cast<uint64_t>(n.visibility));
+    d.Number(static_cast<uint64_t>(item.kind));
+    index(item.parent);
+    d.Bytes(n.id);
+    d.Bytes(n.parent);
+    d.Number(static_cast<uint64_t>(n.kind));
+    d.Number(static_cast<uint64_t>(n.visibility));
     for (std::string_view s : {std::string_view(n.name), std::string_view(n.path),
                                std::string_view(n.signature), std::string_view(n.in_macro)})
-      field(s);
-    list(n.cfgs);
-    list(n.derives);
-    list(n.attrs);
+      d.Field(s);
+    d.Fields(n.cfgs);
+    d.Fields(n.derives);
+    d.Fields(n.attrs);
   }
-  number(ex.mods.size());
+  d.Number(ex.mods.size());
   for (const ModDecl& m : ex.mods) {
-    number(static_cast<uint64_t>(static_cast<int64_t>(m.item)));
-    field(m.name);
-    field(m.path_attr.value_or("\n"));
-    number(m.enclosing.size());
+    index(m.item);
+    d.Field(m.name);
+    d.Field(m.path_attr.value_or("\n"));
+    d.Number(m.enclosing.size());
     for (const InlineModule& im : m.enclosing) {
-      field(im.name);
-      field(im.path_attr.value_or("\n"));
+      d.Field(im.name);
+      d.Field(im.path_attr.value_or("\n"));
     }
   }
-  number(ex.imports.size());
+  d.Number(ex.imports.size());
   for (const UseImport& u : ex.imports) {
-    number(static_cast<uint64_t>(static_cast<int64_t>(u.item)));
-    path(u.path);
-    field(u.alias);
-    number(u.glob);
-    number(u.extern_crate);
-    number(static_cast<uint64_t>(u.visibility));
+    index(u.item);
+    d.Fields(u.path);
+    d.Field(u.alias);
+    d.Number(u.glob);
+    d.Number(u.extern_crate);
+    d.Number(static_cast<uint64_t>(u.visibility));
   }
   // Type references: all of items without a body; a body item's parameter,
   // return and bound types (and their generic arguments).
@@ -1251,12 +1240,12 @@ ContentHash LinkInterface(const FileExtraction& ex, std::span<const Node> nodes)
       in_signature = r.role == TypeRefRole::kParam || r.role == TypeRefRole::kReturn ||
                      r.role == TypeRefRole::kBound;
     if (body_item && !in_signature) continue;
-    number(static_cast<uint64_t>(static_cast<int64_t>(r.item)));
-    number(static_cast<uint64_t>(r.role));
-    path(r.path);
-    field(r.bounded_param);
+    index(r.item);
+    d.Number(static_cast<uint64_t>(r.role));
+    d.Fields(r.path);
+    d.Field(r.bounded_param);
   }
-  return HashBytes(buf);
+  return d.Finish();
 }
 
 struct LiveCrateLink::State {

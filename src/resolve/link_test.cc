@@ -21,6 +21,25 @@ using ::testing::Not;
 
 constexpr char kCrate[] = "demo";
 
+// The node of an extracted item in module `module_path`, as the indexer
+// makes it (the path is the module's joined with the item's rel_path).
+Node NodeOfItem(const ExtractedItem& it, const std::string& crate, const std::string& module_path,
+                uint32_t disambiguator) {
+  Node n;
+  n.kind = it.kind;
+  n.name = it.name;
+  n.path = module_path + "::" + it.rel_path;
+  n.crate_name = crate;
+  n.span = it.span;
+  n.visibility = it.visibility;
+  n.signature = it.signature;
+  n.attrs = it.attrs;
+  n.derives = it.derives;
+  n.cfgs = it.cfgs;
+  n.id = MakeNodeId(crate, n.path, n.kind, disambiguator);
+  return n;
+}
+
 // A crate made of source files, linked the way the indexer does it: node
 // paths are the module's path joined with the item's rel_path.
 class CrateFixture {
@@ -69,18 +88,7 @@ class CrateFixture {
     for (File& f : files_) {
       f.extraction = ParseAndExtract(f.source, parser);
       for (size_t i = 0; i < f.extraction.items.size(); ++i) {
-        const ExtractedItem& it = f.extraction.items[i];
-        Node n;
-        n.kind = it.kind;
-        n.name = it.name;
-        n.path = f.module_path + "::" + it.rel_path;
-        n.crate_name = name_.c_str();
-        n.span = it.span;
-        n.visibility = it.visibility;
-        n.attrs = it.attrs;
-        n.derives = it.derives;
-        n.cfgs = it.cfgs;
-        n.id = MakeNodeId(name_.c_str(), n.path, n.kind, static_cast<uint32_t>(i));
+        Node n = NodeOfItem(f.extraction.items[i], name_, f.module_path, static_cast<uint32_t>(i));
         names_[n.id] = n.path;
         f.nodes.push_back(std::move(n));
       }
@@ -621,22 +629,9 @@ class LiveCrate {
     file.module_path = std::move(module_path);
     file.extraction = ParseAndExtract(source, parser_);
     file.nodes.clear();
-    for (size_t i = 0; i < file.extraction.items.size(); ++i) {
-      const ExtractedItem& it = file.extraction.items[i];
-      Node n;
-      n.kind = it.kind;
-      n.name = it.name;
-      n.path = file.module_path + "::" + it.rel_path;
-      n.crate_name = kCrate;
-      n.file = "f" + std::to_string(f) + ".rs";
-      n.span = it.span;
-      n.visibility = it.visibility;
-      n.signature = it.signature;
-      n.attrs = it.attrs;
-      n.derives = it.derives;
-      n.cfgs = it.cfgs;
-      n.id = MakeNodeId(kCrate, n.path, n.kind, 0);
-      file.nodes.push_back(std::move(n));
+    for (const ExtractedItem& it : file.extraction.items) {
+      file.nodes.push_back(NodeOfItem(it, kCrate, file.module_path, 0));
+      file.nodes.back().file = "f" + std::to_string(f) + ".rs";
     }
   }
 
