@@ -221,8 +221,11 @@ class Indexer {
   FileState ReadFile(size_t package, const std::string& abs, RustParser& parser,
                      bool force_parse) const;
   // Reads s.source when ReadFile left it out (the stat showed the file
-  // unchanged).
+  // unchanged). A file that cannot be read any more fails the run (before
+  // it commits): load_failure_.
   void LoadSource(FileState& s) const;
+  mutable std::mutex load_mu_;
+  mutable Status load_failure_;  // guarded by load_mu_
   // Fills s.extraction: from options_.extraction_cache when it has the
   // file's bytes, else by parsing (and then remembered there).
   void ExtractInto(FileState& s, RustParser& parser) const;
@@ -495,8 +498,12 @@ void Indexer::LoadSource(FileState& s) const {
   s.source_loaded = true;
   Result<std::string> data = ReadSourceFile(s.abs, s.rel, options_.max_file_bytes);
   if (!data.ok()) {
-    // Gone or broken since its stat was taken: the next run sees it so.
+    // Gone or broken since its stat was taken: this run cannot finish
+    // consistently; the change that did it starts the next one.
     s.status = data.status();
+    std::lock_guard<std::mutex> lock(load_mu_);
+    if (load_failure_.ok())
+      load_failure_ = data.status().WithContext(s.rel + " changed while it was being indexed");
     return;
   }
   s.source = std::move(data).value();
@@ -1342,6 +1349,10 @@ Result<IndexReport> Indexer::Run() {
   FG_RETURN_IF_ERROR(failure);
   FG_RETURN_IF_ERROR(linked);
   FG_RETURN_IF_ERROR(written);
+  {
+    std::lock_guard<std::mutex> lock(load_mu_);
+    FG_RETURN_IF_ERROR(load_failure_);
+  }
 
   // Files and crates that are gone.
   for (const auto& [k, rec] : previous_) {
