@@ -1,5 +1,6 @@
 #include "parse/rust_parser.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -41,6 +42,55 @@ Result<SyntaxTree> RustParser::Parse(std::string_view source, const std::vector<
   TSTree* tree = ts_parser_parse_string(parser_.get(), nullptr, source.data(),
                                         static_cast<uint32_t>(source.size()));
   if (with_ranges) ts_parser_set_included_ranges(parser_.get(), nullptr, 0);
+  if (tree == nullptr) {
+    ts_parser_reset(parser_.get());
+    return Status::Internal("tree-sitter gave up parsing");
+  }
+  return SyntaxTree(tree);
+}
+
+namespace {
+
+// Row and byte column of `offset` in `text` (tree-sitter's TSPoint).
+TSPoint PointAt(std::string_view text, size_t offset) {
+  TSPoint p{0, 0};
+  size_t line_start = 0;
+  for (size_t i = text.find('\n'); i != std::string_view::npos && i < offset;
+       i = text.find('\n', i + 1)) {
+    ++p.row;
+    line_start = i + 1;
+  }
+  p.column = static_cast<uint32_t>(offset - line_start);
+  return p;
+}
+
+}  // namespace
+
+Result<SyntaxTree> RustParser::Reparse(std::string_view source, std::string_view old_source,
+                                       const SyntaxTree& old) {
+  if (!old.valid() || source.size() > std::numeric_limits<uint32_t>::max() ||
+      old_source.size() > std::numeric_limits<uint32_t>::max())
+    return Parse(source);
+  // The one edit that turns old_source into source.
+  size_t prefix = 0;
+  const size_t shorter = std::min(source.size(), old_source.size());
+  while (prefix < shorter && source[prefix] == old_source[prefix]) ++prefix;
+  size_t suffix = 0;
+  while (suffix < shorter - prefix &&
+         source[source.size() - 1 - suffix] == old_source[old_source.size() - 1 - suffix])
+    ++suffix;
+  TSInputEdit edit;
+  edit.start_byte = static_cast<uint32_t>(prefix);
+  edit.old_end_byte = static_cast<uint32_t>(old_source.size() - suffix);
+  edit.new_end_byte = static_cast<uint32_t>(source.size() - suffix);
+  edit.start_point = PointAt(source, prefix);
+  edit.old_end_point = PointAt(old_source, edit.old_end_byte);
+  edit.new_end_point = PointAt(source, edit.new_end_byte);
+  TSTree* edited = ts_tree_copy(old.get());
+  ts_tree_edit(edited, &edit);
+  TSTree* tree = ts_parser_parse_string(parser_.get(), edited, source.data(),
+                                        static_cast<uint32_t>(source.size()));
+  ts_tree_delete(edited);
   if (tree == nullptr) {
     ts_parser_reset(parser_.get());
     return Status::Internal("tree-sitter gave up parsing");

@@ -51,6 +51,14 @@ class RustParser {
   // Fails only when tree-sitter gives up (e.g. source over 4 GiB).
   Result<SyntaxTree> Parse(std::string_view source, const std::vector<TSRange>* ranges = nullptr);
 
+  // Parses `source`, a new version of `old_source` whose tree is `old`:
+  // the bytes that differ (one edit, from the common prefix to the common
+  // suffix) are marked on a copy of `old`, and tree-sitter re-parses only
+  // around them. Gives the same tree as Parse(source) (tested); `old` is
+  // left as it was.
+  Result<SyntaxTree> Reparse(std::string_view source, std::string_view old_source,
+                             const SyntaxTree& old);
+
  private:
   struct Deleter {
     void operator()(TSParser* p) const { ts_parser_delete(p); }

@@ -147,6 +147,77 @@ TEST(RustParserTest, SurvivesInvalidUtf8AndBinaryInput) {
   EXPECT_LE(ts_node_end_byte(tree->root()), src.size());
 }
 
+// The whole tree as tree-sitter prints it, with every node's byte range.
+std::string Dump(TSNode n) {
+  std::string out = ts_node_type(n);
+  out += "@" + std::to_string(ts_node_start_byte(n)) + "-" + std::to_string(ts_node_end_byte(n)) +
+         ":" + std::to_string(ts_node_start_point(n).row) + "." +
+         std::to_string(ts_node_start_point(n).column);
+  out += "(";
+  for (uint32_t i = 0; i < ts_node_child_count(n); ++i) out += Dump(ts_node_child(n, i)) + " ";
+  return out + ")";
+}
+
+TEST(RustParserTest, ReparseAfterAnEditGivesTheTreeOfAFullParse) {
+  const std::string base = R"rs(//! Module docs.
+use std::fmt;
+
+/// A point.
+pub struct Point { x: i32, y: i32 }
+
+impl fmt::Display for Point {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "({}, {})", self.x, self.y)
+    }
+}
+
+fn main() {
+    let p = Point { x: 1, y: 2 };
+    println!("{}", p);
+}
+)rs";
+  struct Edit {
+    std::string from, to;
+  };
+  const std::vector<Edit> edits = {
+      {"let p = Point { x: 1, y: 2 };", "let p = Point { x: 1, y: 2 };\n    let q = p.x + 1;"},
+      {"//! Module docs.\n", ""},                    // at the start
+      {"    println!(\"{}\", p);\n}\n", "}\n"},      // near the end
+      {"pub struct Point", "pub struct Pointy"},     // inside a name
+      {"fn main() {", "fn main( {"},                 // a syntax error
+      {"x: i32, y: i32", "x: i32, y: i32, z: i32"},  // same line, longer
+      {"impl fmt::Display for Point {\n", "impl fmt::Display for Point {\n\n\n"},
+      {"\n", "\r\n"},  // the first newline
+  };
+  RustParser parser;
+  for (const Edit& e : edits) {
+    std::string edited = base;
+    size_t at = edited.find(e.from);
+    ASSERT_NE(at, std::string::npos) << e.from;
+    edited.replace(at, e.from.size(), e.to);
+    auto old = parser.Parse(base);
+    ASSERT_TRUE(old.ok());
+    auto incremental = parser.Reparse(edited, base, *old);
+    auto full = parser.Parse(edited);
+    ASSERT_TRUE(incremental.ok() && full.ok());
+    EXPECT_EQ(Dump(incremental->root()), Dump(full->root())) << e.from << " -> " << e.to;
+    // The old tree is left as it was.
+    EXPECT_EQ(Dump(old->root()), Dump(parser.Parse(base)->root()));
+    // And back again, from the edited tree.
+    auto back = parser.Reparse(base, edited, *incremental);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(Dump(back->root()), Dump(old->root()));
+  }
+  // Identical text, and text sharing everything but its middle.
+  auto old = parser.Parse(base);
+  auto same = parser.Reparse(base, base, *old);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(Dump(same->root()), Dump(old->root()));
+  auto empty = parser.Reparse("", base, *old);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(Dump(empty->root()), Dump(parser.Parse("")->root()));
+}
+
 TEST(RustParserTest, TreeOutlivesParser) {
   std::string src = "mod m { fn f() {} }";
   SyntaxTree tree;
