@@ -87,6 +87,30 @@ void BM_RustParserParse(benchmark::State& state) {
 }
 BENCHMARK(BM_RustParserParse)->Unit(benchmark::kMillisecond);
 
+// Re-parsing the file after one line was inserted in its middle, from the
+// tree of the version before (what `watch` does for a file being edited),
+// against BM_RustParserParse's full parse.
+void BM_RustParserReparse(benchmark::State& state) {
+  if (SkipWithoutSource(state)) return;
+  const std::string& src = BenchSource();
+  std::string edited = src;
+  size_t mid = edited.find('\n', edited.size() / 2);
+  edited.insert(mid == std::string::npos ? edited.size() : mid + 1, "// an edit\n");
+  ferrograph::RustParser parser;
+  auto old = parser.Parse(src);
+  if (!old.ok()) {
+    state.SkipWithError("RustParser::Parse failed");
+    return;
+  }
+  for (auto _ : state) {
+    auto tree = parser.Reparse(edited, src, *old);
+    benchmark::DoNotOptimize(tree);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(src.size()));
+}
+BENCHMARK(BM_RustParserReparse)->Unit(benchmark::kMillisecond);
+
 void BM_ParseAndExtract(benchmark::State& state) {
   if (SkipWithoutSource(state)) return;
   const std::string& src = BenchSource();

@@ -776,6 +776,22 @@ class Extractor {
     CollectDiagnostics(root);
   }
 
+  // Run, for the file's top-level nodes that start in [begin, end) only
+  // (their items, references and module-level macro calls); no syntax
+  // diagnostics.
+  void RunWindow(const SyntaxTree& tree, uint32_t begin, uint32_t end) {
+    TSNode root = tree.root();
+    FlatSyntaxTree flat(root);
+    NormalizedSyntaxIndex index(flat, source_);
+    tree_ = &flat;
+    Scope scope;
+    scope.index = &index;
+    window_ = {begin, end};
+    window_pending_ = true;
+    ScanItems(root, scope);
+    tree_ = nullptr;
+  }
+
  private:
   // About as many items as the tree will yield outside macros: growing the
   // item array instead costs more than this count.
@@ -797,6 +813,8 @@ class Extractor {
   void ScanItems(TSNode container_node, const Scope& scope) {
     const Grammar& g = G();
     const FlatSyntaxTree& t = *tree_;
+    const bool windowed = window_pending_;  // the top-level scan of RunWindow
+    window_pending_ = false;
     std::optional<uint32_t> container = t.Find(container_node);
     if (!container) return;
     const uint32_t end = t[*container].next;
@@ -806,6 +824,11 @@ class Extractor {
       const FlatSyntaxTree::Node& node = t[i];
       const TSNode n = node.node;
       const bool direct = node.parent == *container;
+      if (windowed && direct &&
+          (node.start_byte < window_.first || node.start_byte >= window_.second)) {
+        i = node.next;
+        continue;
+      }
       K k = g.Kind(node.symbol);
       bool descend = false;
       if (k == K::kLineComment || k == K::kBlockComment) {
@@ -2311,6 +2334,8 @@ class Extractor {
   const FlatSyntaxTree* tree_ = nullptr;
   std::vector<InlineModule> enclosing_;  // inline modules around the scan point
   bool depth_reported_ = false;
+  std::pair<uint32_t, uint32_t> window_{0, UINT32_MAX};  // RunWindow's top-level bytes
+  bool window_pending_ = false;
   // Local bindings of the functions being scanned, innermost function last
   // (FnContext::bindings_begin marks where each starts).
   std::vector<Binding> bindings_;
@@ -2350,6 +2375,208 @@ std::string_view CallKindName(CallKind kind) {
     case CallKind::kMacro: return "macro";
   }
   return "path";
+}
+
+namespace {
+
+uint32_t CountNewlines(std::string_view s) {
+  return static_cast<uint32_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+}  // namespace
+
+FileExtraction ExtractEdited(std::string_view source, const SyntaxTree& tree, RustParser& parser,
+                             std::string_view old_source, const FileExtraction& old,
+                             const std::vector<TSRange>& changed, bool* incremental) {
+  if (incremental) *incremental = false;
+  auto whole = [&] { return ExtractFile(source, tree, parser); };
+  // Files with syntax errors (now or before) are extracted whole: their
+  // recovered items and diagnostics depend on the whole tree.
+  if (!tree.valid() || tree.has_error() || !old.diagnostics.empty() ||
+      source.size() > UINT32_MAX / 2 || old_source.size() > UINT32_MAX / 2)
+    return whole();
+
+  // The edit: [prefix, old_end) of the old text became [prefix, new_end).
+  size_t prefix = 0;
+  const size_t shorter = std::min(source.size(), old_source.size());
+  while (prefix < shorter && source[prefix] == old_source[prefix]) ++prefix;
+  size_t suffix = 0;
+  while (suffix < shorter - prefix &&
+         source[source.size() - 1 - suffix] == old_source[old_source.size() - 1 - suffix])
+    ++suffix;
+  const uint32_t P = static_cast<uint32_t>(prefix);
+  const uint32_t old_end = static_cast<uint32_t>(old_source.size() - suffix);
+  const uint32_t new_end = static_cast<uint32_t>(source.size() - suffix);
+  const int64_t delta_bytes = static_cast<int64_t>(new_end) - static_cast<int64_t>(old_end);
+  const int64_t delta_lines =
+      static_cast<int64_t>(CountNewlines(source.substr(P, new_end - P))) -
+      static_cast<int64_t>(CountNewlines(old_source.substr(P, old_end - P)));
+
+  // The top-level nodes the edit (or a structural change the parser saw)
+  // touches, widened over the docs and attributes written before an item,
+  // to the item after docs and attributes, and to whole lines.
+  struct Child {
+    uint32_t start, end, start_row, end_row;
+    bool prefix_like;  // an outer attribute or a comment: part of the next item
+    bool inner;        // an inner attribute or doc comment: the module's own
+  };
+  const TSNode root = tree.root();
+  const uint32_t count = ts_node_child_count(root);
+  std::vector<Child> children;
+  children.reserve(count);
+  for (uint32_t c = 0; c < count; ++c) {
+    TSNode n = ts_node_child(root, c);
+    std::string_view type = ts_node_type(n);
+    bool comment = type == "line_comment" || type == "block_comment";
+    bool inner_doc = false;
+    if (comment) IsDocComment(n, &inner_doc);
+    children.push_back(Child{ts_node_start_byte(n), ts_node_end_byte(n), ts_node_start_point(n).row,
+                             ts_node_end_point(n).row, comment || type == "attribute_item",
+                             inner_doc || type == "inner_attribute_item"});
+  }
+  std::vector<std::pair<uint32_t, uint32_t>> dirty{{P, new_end}};
+  for (const TSRange& r : changed) dirty.emplace_back(r.start_byte, r.end_byte);
+  int64_t a = -1, b = -1;
+  for (uint32_t c = 0; c < count; ++c) {
+    for (const auto& [lo, hi] : dirty) {
+      if (children[c].end >= lo && children[c].start <= hi) {
+        if (a < 0) a = c;
+        b = c;
+      }
+    }
+  }
+  if (count == 0) return whole();
+  if (a < 0) {  // only whitespace between nodes: the next node (or the last)
+    a = b = count - 1;
+    for (uint32_t c = 0; c < count; ++c)
+      if (children[c].start >= P) {
+        a = b = c;
+        break;
+      }
+  }
+  // Rows (0-based, of the new text) the window covers; no node outside it
+  // starts or ends on them, so an entry known by its line alone (a macro
+  // call of the module itself) is clearly before, in or after it.
+  uint32_t row_lo = std::min(CountNewlines(source.substr(0, P)), children[a].start_row);
+  uint32_t row_hi = std::max(CountNewlines(source.substr(0, new_end)), children[b].end_row);
+  for (bool grew = true; grew;) {
+    grew = false;
+    if (a > 0 && (children[a - 1].prefix_like || children[a - 1].end_row >= row_lo)) {
+      --a;
+      row_lo = std::min(row_lo, children[a].start_row);
+      grew = true;
+    }
+    if (b + 1 < count && (children[b].prefix_like || children[b + 1].start_row <= row_hi)) {
+      ++b;
+      row_hi = std::max(row_hi, children[b].end_row);
+      grew = true;
+    }
+  }
+  for (int64_t c = a; c <= b; ++c)
+    if (children[c].inner) return whole();  // the module's own docs or attributes
+  const uint32_t win_begin = std::min(P, children[a].start);
+  const uint32_t win_end = std::max(new_end, children[b].end);
+  // The same window in the old text (its bytes from new_end on are the
+  // old ones from old_end on, its rows from row_hi's on shifted).
+  const uint32_t old_win_end = static_cast<uint32_t>(static_cast<int64_t>(win_end) - delta_bytes);
+  const uint32_t win_first_line = row_lo + 1;
+  const uint32_t old_win_last_line =
+      static_cast<uint32_t>(static_cast<int64_t>(row_hi) - delta_lines) + 1;
+
+  // The old top-level items (each with the items inside it) before, in or
+  // after the window.
+  enum Place : uint8_t { kBefore, kIn, kAfter };
+  const size_t n_old = old.items.size();
+  std::vector<Place> place(n_old, kIn);
+  Place last = kBefore;
+  for (size_t i = 0; i < n_old; ++i) {
+    const ExtractedItem& it = old.items[i];
+    if (it.parent >= 0) {
+      place[i] = place[static_cast<size_t>(it.parent)];
+      continue;
+    }
+    Place p = it.span.end_byte <= win_begin       ? kBefore
+              : it.span.start_byte >= old_win_end ? kAfter
+                                                  : kIn;
+    if (p < last) return whole();  // out of order: trust nothing
+    if (p == kIn && (it.span.start_byte < win_begin || it.span.end_byte > old_win_end))
+      return whole();  // straddles the window
+    last = p;
+    place[i] = p;
+  }
+
+  FileExtraction window;
+  Extractor(source, parser, &window).RunWindow(tree, win_begin, win_end);
+  if (!window.diagnostics.empty()) return whole();  // items nested too deeply
+
+  FileExtraction out;
+  out.module_docs = old.module_docs;
+  out.module_attrs = old.module_attrs;
+  std::vector<int> remap(n_old, -1);
+  size_t before = 0;
+  for (size_t i = 0; i < n_old; ++i)
+    if (place[i] == kBefore) remap[i] = static_cast<int>(before++);
+  const int offset = static_cast<int>(before);
+  int next = static_cast<int>(before + window.items.size());
+  for (size_t i = 0; i < n_old; ++i)
+    if (place[i] == kAfter) remap[i] = next++;
+  auto shift_line = [&](uint32_t line) {
+    return static_cast<uint32_t>(static_cast<int64_t>(line) + delta_lines);
+  };
+
+  out.items.reserve(static_cast<size_t>(next));
+  for (size_t i = 0; i < n_old; ++i)
+    if (place[i] == kBefore) out.items.push_back(old.items[i]);
+  for (ExtractedItem& it : window.items) {
+    if (it.parent >= 0) it.parent += offset;
+    out.items.push_back(std::move(it));
+  }
+  for (size_t i = 0; i < n_old; ++i) {
+    if (place[i] != kAfter) continue;
+    ExtractedItem it = old.items[i];
+    if (it.parent >= 0) it.parent = remap[static_cast<size_t>(it.parent)];
+    it.span.start_byte = static_cast<uint32_t>(it.span.start_byte + delta_bytes);
+    it.span.end_byte = static_cast<uint32_t>(it.span.end_byte + delta_bytes);
+    it.span.start_line = shift_line(it.span.start_line);
+    it.span.end_line = shift_line(it.span.end_line);
+    out.items.push_back(std::move(it));
+  }
+
+  // Per-item lists: the old entries before the window, the window's, the
+  // old ones after it (an entry of the module itself goes by its line).
+  auto place_of = [&](int item, uint32_t line) {
+    if (item >= 0) return place[static_cast<size_t>(item)];
+    return line < win_first_line ? kBefore : line > old_win_last_line ? kAfter : kIn;
+  };
+  auto splice = [&](const auto& old_list, auto& window_list, auto& out_list, auto line_of,
+                    auto shift) {
+    for (const auto& e : old_list)
+      if (place_of(e.item, line_of(e)) == kBefore) out_list.push_back(e);
+    for (auto& e : window_list) {
+      if (e.item >= 0) e.item += offset;
+      out_list.push_back(std::move(e));
+    }
+    for (const auto& e : old_list) {
+      if (place_of(e.item, line_of(e)) != kAfter) continue;
+      auto moved = e;
+      if (moved.item >= 0) moved.item = remap[static_cast<size_t>(moved.item)];
+      shift(moved);
+      out_list.push_back(std::move(moved));
+    }
+  };
+  splice(
+      old.mods, window.mods, out.mods, [](const ModDecl&) { return 0u; }, [](ModDecl&) {});
+  splice(
+      old.imports, window.imports, out.imports, [](const UseImport& e) { return e.line; },
+      [&](UseImport& e) { e.line = shift_line(e.line); });
+  splice(
+      old.type_refs, window.type_refs, out.type_refs, [](const TypeRef& e) { return e.line; },
+      [&](TypeRef& e) { e.line = shift_line(e.line); });
+  splice(
+      old.calls, window.calls, out.calls, [](const CallRef& e) { return e.line; },
+      [&](CallRef& e) { e.line = shift_line(e.line); });
+  if (incremental) *incremental = true;
+  return out;
 }
 
 FileExtraction ParseAndExtract(std::string_view source, RustParser& parser) {

@@ -211,6 +211,19 @@ FileExtraction ExtractFile(std::string_view source, const SyntaxTree& tree, Rust
 // Convenience: parse then extract.
 FileExtraction ParseAndExtract(std::string_view source, RustParser& parser);
 
+// ExtractFile for a new version of a file whose old text and extraction are
+// known, `tree` having been re-parsed from the old one (RustParser::Reparse,
+// whose `changed` ranges are passed on): the top-level items that lie wholly
+// before or after the edited lines are taken from `old` (those after moved
+// by the edit's bytes and lines), the rest extracted from `tree`. Gives what
+// ExtractFile(source, tree, parser) gives (tested over random edits of real
+// files); falls back to it when either version has syntax errors or the
+// edit touches the module's own docs or attributes. `*incremental` tells
+// which it did.
+FileExtraction ExtractEdited(std::string_view source, const SyntaxTree& tree, RustParser& parser,
+                             std::string_view old_source, const FileExtraction& old,
+                             const std::vector<TSRange>& changed, bool* incremental = nullptr);
+
 }  // namespace ferrograph
 
 #endif  // FERROGRAPH_GRAPH_EXTRACT_H_

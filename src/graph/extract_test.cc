@@ -3,7 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -802,6 +805,207 @@ trait T { fn t<U>(&self); }
   EXPECT_EQ(ParentPath(fx, *n), "a::S::m");
   ASSERT_ITEM(u, fx, "T::t::U");
   EXPECT_EQ(ParentPath(fx, *u), "T::t");
+}
+
+// ---- ExtractEdited: extraction of an edited file from its old extraction.
+
+// Every field of an extraction, one line per entry.
+std::string Dump(const FileExtraction& x) {
+  std::ostringstream o;
+  auto list = [&o](const std::vector<std::string>& l) {
+    o << "[";
+    for (const std::string& s : l) o << s << "|";
+    o << "]";
+  };
+  for (const ExtractedItem& it : x.items) {
+    o << "item " << static_cast<int>(it.kind) << " " << it.name << " " << it.rel_path << " p"
+      << it.parent << " " << it.span.start_byte << "-" << it.span.end_byte << " L"
+      << it.span.start_line << "-" << it.span.end_line << " v" << static_cast<int>(it.visibility)
+      << " {" << it.signature << "} {" << it.docs << "} ";
+    list(it.cfgs);
+    list(it.derives);
+    list(it.attrs);
+    o << " m:" << it.in_macro << " " << it.content_hash.str() << "\n";
+  }
+  for (const ModDecl& m : x.mods) {
+    o << "mod " << m.item << " " << m.name << " " << m.path_attr.value_or("-");
+    for (const InlineModule& im : m.enclosing)
+      o << " " << im.name << "/" << im.path_attr.value_or("-");
+    o << "\n";
+  }
+  for (const Diagnostic& d : x.diagnostics)
+    o << "diag " << d.line << ":" << d.column << " " << d.message << "\n";
+  for (const UseImport& u : x.imports) {
+    o << "use " << u.item << " ";
+    list(u.path);
+    o << " " << u.alias << " " << u.glob << u.extern_crate << static_cast<int>(u.visibility) << " L"
+      << u.line << "\n";
+  }
+  for (const TypeRef& r : x.type_refs) {
+    o << "ref " << r.item << " " << static_cast<int>(r.role) << " ";
+    list(r.path);
+    o << " " << r.bounded_param << " L" << r.line << "\n";
+  }
+  for (const CallRef& c : x.calls) {
+    o << "call " << c.item << " " << static_cast<int>(c.kind) << " ";
+    list(c.path);
+    o << " " << c.receiver << " ";
+    list(c.receiver_type);
+    list(c.receiver_call);
+    for (const ReceiverStep& st : c.receiver_steps)
+      o << static_cast<int>(st.kind) << st.name << ",";
+    o << " L" << c.line << "\n";
+  }
+  o << "docs {" << x.module_docs << "} ";
+  list(x.module_attrs);
+  return o.str();
+}
+
+constexpr char kEditedSample[] = R"rs(//! Sample crate root.
+#![allow(dead_code)]
+use std::collections::HashMap;
+use std::fmt::{self, Display};
+
+macro_rules! make {
+    ($n:ident) => { pub fn $n() {} };
+}
+make!(generated);
+cfg_if! { if #[cfg(unix)] { pub fn on_unix() {} } }
+
+/// A point.
+#[derive(Debug, Clone)]
+pub struct Point { pub x: i32, pub y: i32 }
+
+impl Display for Point {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let m: HashMap<u32, u32> = HashMap::new();
+        write!(f, "{} {} {}", self.x, self.y, m.len())
+    }
+}
+
+pub mod inner {
+    //! Inner docs.
+    pub fn helper(v: &[u8]) -> usize { v.iter().filter(|b| **b > 1).count() }
+    struct A; struct B;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn works() { assert_eq!(super::inner::helper(&[1, 2]), 1); }
+}
+
+pub fn run() -> Option<usize> {
+    let p = Point { x: 1, y: 2 };
+    println!("{}", p);
+    Some(inner::helper(b"abc"))
+}
+)rs";
+
+// Edits a file the way a person would, at random places.
+std::string RandomEdit(const std::string& text, std::mt19937& rng, int* kind) {
+  std::vector<size_t> line_starts{0};
+  for (size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\n' && i + 1 < text.size()) line_starts.push_back(i + 1);
+  auto pick = [&](const std::vector<size_t>& v) { return v[rng() % v.size()]; };
+  std::string out = text;
+  *kind = static_cast<int>(rng() % 8);
+  switch (*kind) {
+    case 0: out.insert(pick(line_starts), "\n"); break;
+    case 1: out.insert(pick(line_starts), "// a note\n"); break;
+    case 2: {  // a statement after a line ending in `{`
+      std::vector<size_t> after_brace;
+      for (size_t i = 1; i < out.size(); ++i)
+        if (out[i] == '\n' && out[i - 1] == '{') after_brace.push_back(i + 1);
+      if (after_brace.empty()) break;
+      out.insert(pick(after_brace), "        let _edit = helper(1);\n");
+      break;
+    }
+    case 3: {  // a line removed
+      size_t at = pick(line_starts);
+      size_t nl = out.find('\n', at);
+      out.erase(at, nl == std::string::npos ? std::string::npos : nl - at + 1);
+      break;
+    }
+    case 4: {  // one letter changed
+      std::vector<size_t> letters;
+      for (size_t i = 0; i < out.size(); ++i)
+        if (out[i] >= 'a' && out[i] <= 'z') letters.push_back(i);
+      if (!letters.empty()) out[pick(letters)] = 'q';
+      break;
+    }
+    case 5: out.insert(pick(line_starts), "/// More docs.\n"); break;
+    case 6: out.insert(pick(line_starts), "fn added_item() {}\n"); break;
+    case 7: {  // text appended to a line
+      size_t at = pick(line_starts);
+      size_t nl = out.find('\n', at);
+      out.insert(nl == std::string::npos ? out.size() : nl, " ");
+      break;
+    }
+  }
+  return out;
+}
+
+// Chains `edits` random edits of `base`, each extracted from the previous
+// version's (incremental) extraction, and checks each against a whole
+// extraction of the same text; returns how many were incremental.
+int CheckEditChain(const std::string& base, unsigned seed, int edits) {
+  RustParser parser;
+  std::mt19937 rng(seed);
+  std::string text = base;
+  auto tree = parser.Parse(text);
+  EXPECT_TRUE(tree.ok());
+  if (!tree.ok()) return 0;
+  SyntaxTree current = std::move(*tree);
+  FileExtraction extraction = ExtractFile(text, current, parser);
+  int incremental = 0;
+  for (int e = 0; e < edits; ++e) {
+    int kind = 0;
+    std::string edited = RandomEdit(text, rng, &kind);
+    std::vector<TSRange> changed;
+    auto next = parser.Reparse(edited, text, current, &changed);
+    EXPECT_TRUE(next.ok());
+    if (!next.ok()) return incremental;
+    bool used = false;
+    FileExtraction got = ExtractEdited(edited, *next, parser, text, extraction, changed, &used);
+    FileExtraction want = ExtractFile(edited, *next, parser);
+    const std::string got_text = Dump(got), want_text = Dump(want);
+    EXPECT_EQ(got_text, want_text) << "seed " << seed << " edit " << e << " kind " << kind;
+    if (got_text != want_text) return incremental;  // one report per chain
+    incremental += used;
+    text = std::move(edited);
+    current = std::move(*next);
+    extraction = std::move(got);
+  }
+  return incremental;
+}
+
+TEST(ExtractEditedTest, GivesTheWholeExtractionAfterRandomEditsOfASample) {
+  int incremental = 0;
+  for (unsigned seed = 1; seed <= 20; ++seed)
+    incremental += CheckEditChain(kEditedSample, seed, 15);
+  EXPECT_GT(incremental, 100);  // of 300: the others met syntax errors
+}
+
+TEST(ExtractEditedTest, GivesTheWholeExtractionAfterRandomEditsOfRealFiles) {
+  namespace fs = std::filesystem;
+  const char* const candidates[] = {
+      "/usr/share/cargo/registry/regex-1.7.1/src/re_unicode.rs",
+      "/usr/share/cargo/registry/regex-1.7.1/src/compile.rs",
+      "/usr/share/cargo/registry/winapi-0.3.9/src/shared/bthdef.rs",
+      "/usr/share/cargo/registry/winapi-0.3.9/src/um/d3d11tokenizedprogramformat.rs",
+  };
+  int files = 0, incremental = 0;
+  for (const char* path : candidates) {
+    if (!fs::exists(path)) continue;
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    ++files;
+    for (unsigned seed = 1; seed <= 3; ++seed) incremental += CheckEditChain(ss.str(), seed, 12);
+  }
+  if (files == 0) GTEST_SKIP() << "no crate sources under /usr/share/cargo/registry";
+  EXPECT_GT(incremental, files * 12);  // of files * 36
 }
 
 }  // namespace

@@ -118,6 +118,40 @@ void ExtractionCache::Committed(const std::map<FileKey, ContentHash>& written,
   }
 }
 
+std::optional<ExtractionCache::KeptTree> ExtractionCache::TakeTree(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = trees_.begin(); it != trees_.end(); ++it) {
+    if (it->first != path) continue;
+    KeptTree kept = std::move(it->second);
+    trees_used_ -= kept.source.size();
+    trees_.erase(it);
+    return kept;
+  }
+  return std::nullopt;
+}
+
+void ExtractionCache::KeepTree(const std::string& path, KeptTree kept) {
+  if (kept.source.size() > tree_budget_ || !kept.tree.valid()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = trees_.begin(); it != trees_.end(); ++it) {
+    if (it->first != path) continue;
+    trees_used_ -= it->second.source.size();
+    trees_.erase(it);
+    break;
+  }
+  trees_used_ += kept.source.size();
+  trees_.emplace_front(path, std::move(kept));
+  while (trees_used_ > tree_budget_) {
+    trees_used_ -= trees_.back().second.source.size();
+    trees_.pop_back();
+  }
+}
+
+size_t ExtractionCache::kept_trees() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return trees_.size();
+}
+
 uint64_t ExtractionCache::hits() const {
   std::lock_guard<std::mutex> lock(mu_);
   return hits_;

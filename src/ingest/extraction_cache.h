@@ -4,6 +4,11 @@
 //   so that re-resolving a crate after one file changed parses that file
 //   only. Bounded: least recently used entries go once the files' bytes pass
 //   the budget.
+// - The syntax trees (with texts and extractions) of the files being
+//   edited and of large files, so that the next version of such a file is
+//   re-parsed and re-extracted incrementally (RustParser::Reparse,
+//   ExtractEdited). Bounded by their source bytes, least recently
+//   used first out.
 // - Each file's stat and the hash of its bytes as last read, so that a
 //   file whose stat is unchanged is not read again. Trusted only when the
 //   file had been unmodified for a while when it was read (a write in the
@@ -34,6 +39,7 @@
 
 #include "ferrograph/ids.h"
 #include "graph/extract.h"
+#include "parse/rust_parser.h"
 
 namespace ferrograph {
 
@@ -53,9 +59,12 @@ class ExtractionCache {
   // extraction takes a few times its source).
   // `link_budget_bytes` bounds the summed source bytes of the kept crates
   // (a kept crate takes several times its source).
+  // `tree_budget_bytes` bounds the source bytes of the kept trees (a tree
+  // and an extraction take about fifteen times their source).
   explicit ExtractionCache(uint64_t budget_bytes = 32ull << 20,
-                           uint64_t link_budget_bytes = 64ull << 20)
-      : budget_(budget_bytes), link_budget_(link_budget_bytes) {}
+                           uint64_t link_budget_bytes = 64ull << 20,
+                           uint64_t tree_budget_bytes = 16ull << 20)
+      : budget_(budget_bytes), link_budget_(link_budget_bytes), tree_budget_(tree_budget_bytes) {}
 
   // A copy of the extraction of the file whose bytes hash to `hash`.
   bool Get(const ContentHash& hash, FileExtraction* out);
@@ -77,6 +86,17 @@ class ExtractionCache {
   void RememberHash(const std::string& path, const FileStat& stat, const ContentHash& hash,
                     int64_t read_at_ns);
   static constexpr int64_t kStableNanos = 2'000'000'000;
+
+  // The last parse of a file (by absolute path), taken out for the run that
+  // re-parses its next version; kept again after.
+  struct KeptTree {
+    std::string source;
+    SyntaxTree tree;
+    FileExtraction extraction;
+  };
+  std::optional<KeptTree> TakeTree(const std::string& path);
+  void KeepTree(const std::string& path, KeptTree kept);
+  size_t kept_trees() const;
 
   uint64_t hits() const;
   uint64_t misses() const;
@@ -120,6 +140,9 @@ class ExtractionCache {
   int64_t written_version_ = -1;
   uint64_t link_budget_;
   KeptLinks links_;
+  uint64_t tree_budget_;
+  uint64_t trees_used_ = 0;
+  std::list<std::pair<std::string, KeptTree>> trees_;  // most recent first
   uint64_t runs_ = 0;
 };
 

@@ -76,6 +76,31 @@ TEST(ExtractionCacheTest, KeptLinksStayWithinTheirBudgetAndVersion) {
   EXPECT_EQ(cache.kept_links(), 0u);
 }
 
+TEST(ExtractionCacheTest, KeptTreesAreTakenOnceAndStayWithinTheirBudget) {
+  ExtractionCache cache(1000, 1000, /*tree_budget_bytes=*/100);
+  RustParser parser;
+  auto keep = [&](const std::string& path, const std::string& text) {
+    auto tree = parser.Parse(text);
+    ASSERT_TRUE(tree.ok());
+    cache.KeepTree(path, ExtractionCache::KeptTree{text, std::move(*tree), FileExtraction()});
+  };
+  const std::string a = "fn a() {}" + std::string(41, ' ');  // 50 bytes
+  keep("/w/a.rs", a);
+  keep("/w/b.rs", a);
+  EXPECT_EQ(cache.kept_trees(), 2u);
+  keep("/w/c.rs", a);  // past the budget: a.rs, the least recent, goes
+  EXPECT_EQ(cache.kept_trees(), 2u);
+  EXPECT_FALSE(cache.TakeTree("/w/a.rs").has_value());
+  std::optional<ExtractionCache::KeptTree> b = cache.TakeTree("/w/b.rs");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->source, a);
+  EXPECT_TRUE(b->tree.valid());
+  EXPECT_FALSE(cache.TakeTree("/w/b.rs").has_value());  // taken
+  keep("/w/big.rs", std::string(101, ' '));             // larger than the budget
+  EXPECT_FALSE(cache.TakeTree("/w/big.rs").has_value());
+  EXPECT_EQ(cache.kept_trees(), 1u);
+}
+
 int64_t NowNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())

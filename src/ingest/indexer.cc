@@ -204,6 +204,10 @@ ContentHash UpdateFingerprint(const FileUpdate& u) {
   return d.Finish();
 }
 
+// Files at least this large keep their syntax tree in a `watch` engine
+// from the first run on: their full parse takes milliseconds.
+constexpr uint64_t kKeepTreeBytes = 16 << 10;
+
 class Indexer {
  public:
   Indexer(Store& store, std::string root, const IndexOptions& options)
@@ -519,9 +523,30 @@ void Indexer::ExtractInto(FileState& s, RustParser& parser) const {
     return;
   }
   LoadSource(s);
-  s.extraction = ParseAndExtract(s.source, parser);
   s.parsed = true;
-  if (cache) cache->Put(s.hash, s.extraction, s.size);
+  if (!cache) {
+    s.extraction = ParseAndExtract(s.source, parser);
+    return;
+  }
+  // A file is re-parsed and re-extracted from its last tree and extraction
+  // when this engine kept them: only around the edit. They are kept for the
+  // files being edited (the store has an earlier version) and for large
+  // files, whose whole parse is what an edit would wait for.
+  std::optional<ExtractionCache::KeptTree> old = cache->TakeTree(s.abs);
+  std::vector<TSRange> changed;
+  Result<SyntaxTree> tree =
+      old ? parser.Reparse(s.source, old->source, old->tree, &changed) : parser.Parse(s.source);
+  if (tree.ok()) {
+    s.extraction =
+        old ? ExtractEdited(s.source, *tree, parser, old->source, old->extraction, changed)
+            : ExtractFile(s.source, *tree, parser);
+    if (old || previous_hashes_.count(s.rel) || s.size >= kKeepTreeBytes)
+      cache->KeepTree(s.abs, ExtractionCache::KeptTree{s.source, std::move(*tree), s.extraction});
+  } else {
+    s.extraction = FileExtraction();
+    s.extraction.diagnostics.push_back(Diagnostic{1, 1, tree.status().message()});
+  }
+  cache->Put(s.hash, s.extraction, s.size);
 }
 
 void Indexer::Progress(bool force) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -67,7 +68,8 @@ TSPoint PointAt(std::string_view text, size_t offset) {
 }  // namespace
 
 Result<SyntaxTree> RustParser::Reparse(std::string_view source, std::string_view old_source,
-                                       const SyntaxTree& old) {
+                                       const SyntaxTree& old, std::vector<TSRange>* changed) {
+  if (changed) changed->clear();
   if (!old.valid() || source.size() > std::numeric_limits<uint32_t>::max() ||
       old_source.size() > std::numeric_limits<uint32_t>::max())
     return Parse(source);
@@ -90,6 +92,12 @@ Result<SyntaxTree> RustParser::Reparse(std::string_view source, std::string_view
   ts_tree_edit(edited, &edit);
   TSTree* tree = ts_parser_parse_string(parser_.get(), edited, source.data(),
                                         static_cast<uint32_t>(source.size()));
+  if (tree != nullptr && changed != nullptr) {
+    uint32_t count = 0;
+    TSRange* ranges = ts_tree_get_changed_ranges(edited, tree, &count);
+    changed->assign(ranges, ranges + count);
+    free(ranges);
+  }
   ts_tree_delete(edited);
   if (tree == nullptr) {
     ts_parser_reset(parser_.get());

@@ -55,9 +55,11 @@ class RustParser {
   // the bytes that differ (one edit, from the common prefix to the common
   // suffix) are marked on a copy of `old`, and tree-sitter re-parses only
   // around them. Gives the same tree as Parse(source) (tested); `old` is
-  // left as it was.
+  // left as it was. `changed`, when given, receives the ranges (of the new
+  // tree) whose syntactic structure differs from the old one's beyond the
+  // edited bytes themselves (ts_tree_get_changed_ranges).
   Result<SyntaxTree> Reparse(std::string_view source, std::string_view old_source,
-                             const SyntaxTree& old);
+                             const SyntaxTree& old, std::vector<TSRange>* changed = nullptr);
 
  private:
   struct Deleter {
