@@ -781,7 +781,8 @@ class Extractor {
   // diagnostics.
   void RunWindow(const SyntaxTree& tree, uint32_t begin, uint32_t end) {
     TSNode root = tree.root();
-    FlatSyntaxTree flat(root);
+    FlatSyntaxTree flat;
+    flat.BuildWindow(root, begin, end);
     NormalizedSyntaxIndex index(flat, source_);
     tree_ = &flat;
     Scope scope;

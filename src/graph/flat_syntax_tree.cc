@@ -31,11 +31,15 @@ FlatSyntaxTree::~FlatSyntaxTree() {
   node_pool.push_back(std::move(nodes_));
 }
 
-void FlatSyntaxTree::Build(TSNode root) {
+void FlatSyntaxTree::Build(TSNode root) { BuildWindow(root, 0, UINT32_MAX); }
+
+void FlatSyntaxTree::BuildWindow(TSNode root, uint32_t begin, uint32_t end) {
   nodes_.clear();
   if (ts_node_is_null(root)) return;
+  const bool whole = begin == 0 && end == UINT32_MAX;
   // Rust averages a visible node per three to four bytes of source.
-  nodes_.reserve((ts_node_end_byte(root) - ts_node_start_byte(root)) / 3 + 16);
+  nodes_.reserve(whole ? (ts_node_end_byte(root) - ts_node_start_byte(root)) / 3 + 16
+                       : (end - begin) / 3 + 1024);
   TSTreeCursor c = ts_tree_cursor_new(root);
   uint32_t parent = kNone;  // the cursor's parent node, already recorded
   for (;;) {
@@ -45,7 +49,9 @@ void FlatSyntaxTree::Build(TSNode root) {
                           ts_node_symbol(n),
                           index == 0 ? TSFieldId{0} : ts_tree_cursor_current_field_id(&c),
                           ts_node_is_named(n), ts_node_is_missing(n)});
-    if (ts_tree_cursor_goto_first_child(&c)) {
+    const bool outside = !whole && parent == 0 &&
+                         (nodes_[index].start_byte < begin || nodes_[index].start_byte >= end);
+    if (!outside && ts_tree_cursor_goto_first_child(&c)) {
       parent = index;
       continue;
     }

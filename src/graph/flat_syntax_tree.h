@@ -50,6 +50,9 @@ class FlatSyntaxTree {
   // Replaces the contents with `root`'s subtree (index 0 is `root`; empty for
   // a null node), reusing the array's memory.
   void Build(TSNode root);
+  // Build, with the root's children that start outside [begin, end) kept as
+  // leaves (their insides not walked): for work on part of a file.
+  void BuildWindow(TSNode root, uint32_t begin, uint32_t end);
 
   uint32_t size() const { return static_cast<uint32_t>(nodes_.size()); }
   const Node& operator[](uint32_t i) const { return nodes_[i]; }
