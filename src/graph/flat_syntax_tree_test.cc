@@ -90,5 +90,38 @@ TEST(FlatSyntaxTreeTest, NullRootIsEmpty) {
   EXPECT_EQ(tree.size(), 0u);
 }
 
+TEST(FlatSyntaxTreeTest, WindowWalksOnlyTheTopLevelNodesStartingInIt) {
+  RustParser parser;
+  auto tree = parser.Parse(kSource);
+  ASSERT_TRUE(tree.ok());
+  const std::string source = kSource;
+  const uint32_t begin = static_cast<uint32_t>(source.find("pub struct Pair"));
+  const uint32_t end = static_cast<uint32_t>(source.find("impl<T"));
+  FlatSyntaxTree whole(tree->root());
+  FlatSyntaxTree window;
+  window.BuildWindow(tree->root(), begin, end);
+  ASSERT_LT(window.size(), whole.size());
+  int inside = 0, outside = 0;
+  for (uint32_t c = 1; c < window.size(); c = window[c].next) {
+    ASSERT_EQ(window[c].parent, 0u);  // every root child is there
+    if (window[c].start_byte >= begin && window[c].start_byte < end) {
+      ++inside;
+      int checked = 0;
+      ExpectMatchesTreeSitter(window, c, &checked);  // walked whole
+      EXPECT_GT(checked, 5);
+    } else {
+      ++outside;
+      EXPECT_EQ(window[c].next, c + 1);  // a leaf: not walked
+      EXPECT_GT(ts_node_child_count(window[c].node), 0u);
+    }
+  }
+  EXPECT_EQ(inside, 1);
+  EXPECT_GT(outside, 4);
+  // The whole window is the whole tree.
+  FlatSyntaxTree all;
+  all.BuildWindow(tree->root(), 0, UINT32_MAX);
+  EXPECT_EQ(all.size(), whole.size());
+}
+
 }  // namespace
 }  // namespace ferrograph
