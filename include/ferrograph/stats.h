@@ -48,6 +48,17 @@ struct CallResolutionStats {
   uint64_t calls_name_only = 0;  // candidates by name only
   uint64_t calls_external = 0;   // a callee outside the index (std, other crates)
   uint64_t calls_unresolved = 0;
+
+  CallResolutionStats& operator+=(const CallResolutionStats& o) {
+    calls += o.calls;
+    calls_exact += o.calls_exact;
+    calls_import += o.calls_import;
+    calls_method += o.calls_method;
+    calls_name_only += o.calls_name_only;
+    calls_external += o.calls_external;
+    calls_unresolved += o.calls_unresolved;
+    return *this;
+  }
 };
 
 struct GraphStats {

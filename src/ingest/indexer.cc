@@ -805,13 +805,7 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
     edges.insert(edges.end(), std::make_move_iterator(link[f].edges.begin()),
                  std::make_move_iterator(link[f].edges.end()));
   }
-  report_.links.calls += linked.stats.calls;
-  report_.links.calls_exact += linked.stats.calls_exact;
-  report_.links.calls_import += linked.stats.calls_import;
-  report_.links.calls_method += linked.stats.calls_method;
-  report_.links.calls_name_only += linked.stats.calls_name_only;
-  report_.links.calls_external += linked.stats.calls_external;
-  report_.links.calls_unresolved += linked.stats.calls_unresolved;
+  report_.links += linked.stats;
 
   if (linked.externals.empty()) return std::nullopt;
   return ExternalsUpdate(target, std::move(linked.externals));
@@ -881,7 +875,10 @@ Result<bool> Indexer::TryRelink(const TargetPlan& target, std::vector<WalkedFile
   }
   files_reached_.insert({target.crate_key, kExternalFile});
   ++report_.crates_relinked_by_file;
-  if (linker_failed_.load()) return StopLinker();
+  if (linker_failed_.load()) {
+    Status st = StopLinker();
+    return st.ok() ? Status::Internal("the linker has stopped") : st;
+  }
   if (!link_queue_.Push(std::move(job))) return Status::Internal("the linker has stopped");
   return true;
 }
@@ -902,14 +899,7 @@ Status Indexer::RelinkAndWrite(LinkJob& job) {
                            std::make_move_iterator(edges.end()));
   }
   if (target.target.kind == TargetKind::kLib) linked_libs_[key] = link->linked();
-  const LinkStats stats = link->stats();
-  report_.links.calls += stats.calls;
-  report_.links.calls_exact += stats.calls_exact;
-  report_.links.calls_import += stats.calls_import;
-  report_.links.calls_method += stats.calls_method;
-  report_.links.calls_name_only += stats.calls_name_only;
-  report_.links.calls_external += stats.calls_external;
-  report_.links.calls_unresolved += stats.calls_unresolved;
+  report_.links += link->stats();
   FileUpdate externals = ExternalsUpdate(target, link->Externals());
   report_.resolve_seconds += static_cast<double>(SystemClock()->MonotonicNanos() - start) / 1e9;
   report_.files_relinked += static_cast<int64_t>(job.files.size());

@@ -198,15 +198,7 @@ class Linker {
 
   LinkStats Stats() const {
     LinkStats total;
-    for (const LinkStats& s : file_stats_) {
-      total.calls += s.calls;
-      total.calls_exact += s.calls_exact;
-      total.calls_import += s.calls_import;
-      total.calls_method += s.calls_method;
-      total.calls_name_only += s.calls_name_only;
-      total.calls_external += s.calls_external;
-      total.calls_unresolved += s.calls_unresolved;
-    }
+    for (const LinkStats& s : file_stats_) total += s;
     return total;
   }
 
