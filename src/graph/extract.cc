@@ -2397,17 +2397,11 @@ FileExtraction ExtractEdited(std::string_view source, const SyntaxTree& tree, Ru
       source.size() > UINT32_MAX / 2 || old_source.size() > UINT32_MAX / 2)
     return whole();
 
-  // The edit: [prefix, old_end) of the old text became [prefix, new_end).
-  size_t prefix = 0;
-  const size_t shorter = std::min(source.size(), old_source.size());
-  while (prefix < shorter && source[prefix] == old_source[prefix]) ++prefix;
-  size_t suffix = 0;
-  while (suffix < shorter - prefix &&
-         source[source.size() - 1 - suffix] == old_source[old_source.size() - 1 - suffix])
-    ++suffix;
-  const uint32_t P = static_cast<uint32_t>(prefix);
-  const uint32_t old_end = static_cast<uint32_t>(old_source.size() - suffix);
-  const uint32_t new_end = static_cast<uint32_t>(source.size() - suffix);
+  // The edit: [P, old_end) of the old text became [P, new_end).
+  const TextEdit diff = EditBetween(old_source, source);
+  const uint32_t P = static_cast<uint32_t>(diff.start);
+  const uint32_t old_end = static_cast<uint32_t>(diff.old_end);
+  const uint32_t new_end = static_cast<uint32_t>(diff.new_end);
   const int64_t delta_bytes = static_cast<int64_t>(new_end) - static_cast<int64_t>(old_end);
   const int64_t delta_lines =
       static_cast<int64_t>(CountNewlines(source.substr(P, new_end - P))) -

@@ -67,25 +67,29 @@ TSPoint PointAt(std::string_view text, size_t offset) {
 
 }  // namespace
 
+TextEdit EditBetween(std::string_view old_text, std::string_view new_text) {
+  const size_t shorter = std::min(old_text.size(), new_text.size());
+  size_t prefix = 0;
+  while (prefix < shorter && old_text[prefix] == new_text[prefix]) ++prefix;
+  size_t suffix = 0;
+  while (suffix < shorter - prefix &&
+         old_text[old_text.size() - 1 - suffix] == new_text[new_text.size() - 1 - suffix])
+    ++suffix;
+  return TextEdit{prefix, old_text.size() - suffix, new_text.size() - suffix};
+}
+
 Result<SyntaxTree> RustParser::Reparse(std::string_view source, std::string_view old_source,
                                        const SyntaxTree& old, std::vector<TSRange>* changed) {
   if (changed) changed->clear();
   if (!old.valid() || source.size() > std::numeric_limits<uint32_t>::max() ||
       old_source.size() > std::numeric_limits<uint32_t>::max())
     return Parse(source);
-  // The one edit that turns old_source into source.
-  size_t prefix = 0;
-  const size_t shorter = std::min(source.size(), old_source.size());
-  while (prefix < shorter && source[prefix] == old_source[prefix]) ++prefix;
-  size_t suffix = 0;
-  while (suffix < shorter - prefix &&
-         source[source.size() - 1 - suffix] == old_source[old_source.size() - 1 - suffix])
-    ++suffix;
+  const TextEdit diff = EditBetween(old_source, source);
   TSInputEdit edit;
-  edit.start_byte = static_cast<uint32_t>(prefix);
-  edit.old_end_byte = static_cast<uint32_t>(old_source.size() - suffix);
-  edit.new_end_byte = static_cast<uint32_t>(source.size() - suffix);
-  edit.start_point = PointAt(source, prefix);
+  edit.start_byte = static_cast<uint32_t>(diff.start);
+  edit.old_end_byte = static_cast<uint32_t>(diff.old_end);
+  edit.new_end_byte = static_cast<uint32_t>(diff.new_end);
+  edit.start_point = PointAt(source, diff.start);
   edit.old_end_point = PointAt(old_source, edit.old_end_byte);
   edit.new_end_point = PointAt(source, edit.new_end_byte);
   TSTree* edited = ts_tree_copy(old.get());

@@ -68,6 +68,14 @@ class RustParser {
   std::unique_ptr<TSParser, Deleter> parser_;
 };
 
+// The one edit that turns `old_text` into `new_text`: bytes
+// [start, old_end) of the old text became [start, new_end) of the new one
+// (the longest common prefix and, after it, suffix stay).
+struct TextEdit {
+  size_t start = 0, old_end = 0, new_end = 0;
+};
+TextEdit EditBetween(std::string_view old_text, std::string_view new_text);
+
 // Text of `node` within `source`.
 inline std::string_view NodeText(TSNode node, std::string_view source) {
   uint32_t b = ts_node_start_byte(node), e = ts_node_end_byte(node);

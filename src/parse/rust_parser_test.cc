@@ -158,6 +158,21 @@ std::string Dump(TSNode n) {
   return out + ")";
 }
 
+TEST(RustParserTest, EditBetweenFindsTheOneChangedRange) {
+  auto edit = [](std::string_view a, std::string_view b) {
+    TextEdit e = EditBetween(a, b);
+    return std::to_string(e.start) + "," + std::to_string(e.old_end) + "," +
+           std::to_string(e.new_end);
+  };
+  EXPECT_EQ(edit("fn a() {}", "fn ab() {}"), "4,4,5");   // insertion
+  EXPECT_EQ(edit("fn ab() {}", "fn a() {}"), "4,5,4");   // deletion
+  EXPECT_EQ(edit("let x = 1;", "let y = 2;"), "4,9,9");  // replaced span
+  EXPECT_EQ(edit("aaa", "aa"), "2,3,2");                 // prefix and suffix never overlap
+  EXPECT_EQ(edit("same", "same"), "4,4,4");
+  EXPECT_EQ(edit("", "new"), "0,0,3");
+  EXPECT_EQ(edit("old", ""), "0,3,0");
+}
+
 TEST(RustParserTest, ReparseAfterAnEditGivesTheTreeOfAFullParse) {
   const std::string base = R"rs(//! Module docs.
 use std::fmt;
