@@ -83,6 +83,9 @@ struct IndexReport {
   int64_t files_seen = 0;    // files of the module trees, read and hashed
   int64_t files_parsed = 0;  // of which parsed (new or changed)
   int64_t files_unchanged = 0;
+  // Files read from disk; a `watch` engine does not read a file whose stat
+  // is the one it last read it at (and it had settled by then).
+  int64_t files_read = 0;
   int64_t files_failed = 0;  // unreadable, not UTF-8, binary, too large
   int64_t bytes_parsed = 0;
   WriteStats delta;

@@ -1,11 +1,14 @@
 // Tests of item-level incremental updates and of history: each edit of a
 // real (small) crate is indexed through the Engine, and the delta, the
 // versions, as-of answers, node history, diffs and `gc --keep` are checked.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -607,6 +610,36 @@ TEST_F(HistoryTest, EditsThatKeepAFilesInterfaceRelinkThatFileAlone) {
 
   // The same graph as the tree indexed from scratch.
   EXPECT_EQ(ExportLines(*engine_), FreshExportLines());
+}
+
+TEST_F(HistoryTest, SettledFilesAreNotReadAgainUntilTheirStatChanges) {
+  // Files written just now are not trusted yet: all read again.
+  Write("src/lib.rs", Read("src/lib.rs"));
+  Write("src/shapes.rs", Read("src/shapes.rs"));
+  IndexReport fresh = Index();
+  EXPECT_EQ(fresh.files_read, 2);
+  // Once they have settled, a run that reads them remembers their stat...
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  EXPECT_EQ(Index().files_read, 2);
+  // ...and the next runs read nothing.
+  IndexReport quiet = Index();
+  EXPECT_EQ(quiet.files_read, 0);
+  EXPECT_EQ(quiet.files_seen, 2);
+  EXPECT_FALSE(quiet.version.has_value());
+  // An edit of the same size, its mtime put back: the change time shows it.
+  const fs::path lib = dir_ / "src/lib.rs";
+  struct stat before;
+  ASSERT_EQ(::stat(lib.c_str(), &before), 0);
+  Replace("src/lib.rs", "    a + b\n", "    b + a\n");
+  struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, lib.c_str(), times, 0), 0);
+  IndexReport edited = Index();
+  EXPECT_EQ(edited.files_read, 1);
+  ASSERT_TRUE(edited.version.has_value());
+  EXPECT_EQ(edited.delta.nodes_changed, 1);
+  auto d = engine_->Describe(One("demo::add").id);
+  ASSERT_TRUE(d.ok());
+  EXPECT_THAT(d->source.value_or(""), HasSubstr("b + a"));
 }
 
 TEST_F(HistoryTest, KeptStateIsForgottenWhenAnotherWriterCommitted) {

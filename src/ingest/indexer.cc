@@ -230,6 +230,9 @@ class Indexer {
   void LoadSource(FileState& s) const;
   mutable std::mutex load_mu_;
   mutable Status load_failure_;  // guarded by load_mu_
+  // Files read outside the reading workers (LoadSource, #[path] modules,
+  // libraries linked from their files), for IndexReport::files_read.
+  mutable std::atomic<int64_t> files_read_elsewhere_{0};
   // Fills s.extraction: from options_.extraction_cache when it has the
   // file's bytes, else by parsing (and then remembered there).
   void ExtractInto(FileState& s, RustParser& parser) const;
@@ -511,6 +514,7 @@ void Indexer::LoadSource(FileState& s) const {
     return;
   }
   s.source = std::move(data).value();
+  files_read_elsewhere_.fetch_add(1);
   // Rewritten since: the new bytes, consistently (hash, text and items).
   s.size = s.source.size();
   s.hash = HashBytes(s.source);
@@ -1004,6 +1008,7 @@ std::shared_ptr<const LinkedCrate> Indexer::LinkUnchangedLib(const TargetPlan& t
     if (!visited.insert(abs).second) continue;
     FileState state = ReadFile(0, abs, link_parser_, /*force_parse=*/true);
     if (!state.status.ok()) continue;
+    files_read_elsewhere_.fetch_add(1);
     if (!state.parsed) ExtractInto(state, link_parser_);
     std::vector<ModRef> mods;
     CrateFile cf;
@@ -1086,6 +1091,7 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
         // A file outside the candidate directories (a #[path] module).
         FileState s = ReadFile(0, entry.abs, parser_, /*force_parse=*/false);
         ++report_.files_seen;
+        if (s.source_loaded && s.status.ok()) files_read_elsewhere_.fetch_add(1);
         if (!s.status.ok()) {
           ++report_.files_failed;
           AddWarning(s.status.message());
@@ -1336,6 +1342,7 @@ Result<IndexReport> Indexer::Run() {
     std::optional<FileState> r = result_queue.Pop();
     if (!r) break;
     ++report_.files_seen;
+    if (r->source_loaded && r->status.ok()) ++report_.files_read;
     ++progress_.files_done;
     progress_.bytes_done += r->size;
     if (r->parsed) {
@@ -1377,6 +1384,7 @@ Result<IndexReport> Indexer::Run() {
   }
 
   report_.files_unchanged = report_.files_seen - report_.files_parsed - report_.files_failed;
+  report_.files_read += files_read_elsewhere_.load();
   report_.delta = txn_->stats();
   json summary = {{"root", root_},
                   {"link", LinkVersion()},
