@@ -544,8 +544,10 @@ Result<std::vector<Edge>> Store::EdgesTouching(const std::vector<NodeId>& ids,
 Result<int64_t> Store::LastVectorId(int64_t model, int64_t known) {
   // Vector ids only grow: a range scan of the rowids above `known`, which is
   // empty (and instant) when nothing was added.
+  // `+model`: the (model, content_hash) index must not drive this query;
+  // through it, max(id) visits every vector of the model.
   FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT max(id) FROM vectors WHERE id > ?2 AND "
-                                                 "model = ?1"));
+                                                 "+model = ?1"));
   st.Bind(1, model).Bind(2, known);
   FG_ASSIGN_OR_RETURN(bool row, st.Step());
   return row && !st.IsNull(0) ? st.Int(0) : known;
