@@ -1,8 +1,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
 
 #include "embed/embedder.h"
 #include "hash/blake3_hasher.h"
@@ -43,17 +46,18 @@ class SearchTest : public ::testing::Test {
   // edges from->to, then updates the search indexes with `specs`.
   void Write(const std::vector<Item>& items,
              const std::vector<std::pair<std::string, std::string>>& calls,
-             const std::vector<std::string>& specs = {"hash"}) {
+             const std::vector<std::string>& specs = {"hash"},
+             const std::string& file = "src/lib.rs") {
     FileUpdate u;
     u.file.crate_key = "demo";
-    u.file.path = "src/lib.rs";
+    u.file.path = file;
     u.file.module_path = "demo";
     u.file.like_mod_rs = true;
     u.file.mods_json = "[]";
     Node crate;
     crate.kind = NodeKind::kCrate;
     crate.path = crate.name = crate.crate_name = "demo";
-    crate.file = "src/lib.rs";
+    crate.file = file;
     crate.id = MakeNodeId("demo", "demo", NodeKind::kCrate, 0);
     crate.content_hash = HashBytes("crate");
     u.nodes.push_back(crate);
@@ -64,7 +68,7 @@ class SearchTest : public ::testing::Test {
       n.path = it.path;
       n.name = it.path.substr(it.path.rfind(':') + 1);
       n.crate_name = "demo";
-      n.file = "src/lib.rs";
+      n.file = file;
       n.id = MakeNodeId("demo", it.path, it.kind, 0);
       n.parent = crate.id;
       n.docs = it.docs;
@@ -83,7 +87,7 @@ class SearchTest : public ::testing::Test {
       e.kind = EdgeKind::kCalls;
       e.src = ids_.at(from);
       e.dst = ids_.at(to);
-      e.file = "src/lib.rs";
+      e.file = file;
       e.line = 1;
       u.edges.push_back(e);
     }
@@ -139,11 +143,12 @@ class SearchTest : public ::testing::Test {
   SearchIndexReport report_;
 };
 
-TEST(LexicalMatchExpression, QuotesWordsAndDropsStopWords) {
-  EXPECT_EQ(LexicalMatchExpression("parse the Unicode class"),
-            "\"parse\" OR \"unicode\" OR \"class\"");
-  EXPECT_EQ(LexicalMatchExpression("HashMap"), "\"hashmap\" OR \"hash\" OR \"map\"");
-  EXPECT_EQ(LexicalMatchExpression("the of a"), "");
+TEST(LexicalQueryWords, DropsStopWordsAndRepeats) {
+  using W = std::vector<std::string>;
+  EXPECT_EQ(LexicalQueryWords("parse the Unicode class"), (W{"parse", "unicode", "class"}));
+  EXPECT_EQ(LexicalQueryWords("HashMap"), (W{"hashmap", "hash", "map"}));
+  EXPECT_EQ(LexicalQueryWords("map a map"), (W{"map"}));
+  EXPECT_EQ(LexicalQueryWords("the of a"), W{});
 }
 
 TEST(LexicalIdentifiers, SplitsMultiPartIdentifiers) {
@@ -162,6 +167,143 @@ TEST_F(SearchTest, LexicalFindsSplitIdentifiersAndStems) {
   EXPECT_EQ(r.results[0].node.path, "demo::parse_unicode_class");
   EXPECT_THAT(r.results[0].why[0], HasSubstr("lexical #1"));
   EXPECT_TRUE(r.model_id.empty());
+}
+
+// The lexical ranking skips rows that cannot reach the top (MaxScore); its
+// answers must equal FTS5's own bm25() over every matching row. A corpus
+// with a Zipf-like vocabulary puts frequent words in most rows (so that
+// pruning happens) and rare ones in few; consonant-only words pass the
+// porter stemmer unchanged, so each is its own index term.
+TEST_F(SearchTest, LexicalTopKEqualsBm25OverEveryMatch) {
+  std::mt19937 rng(7);
+  std::vector<std::string> vocab;
+  const std::string consonants = "bcdfghjklmnpqrtvwxz";
+  while (vocab.size() < 400) {
+    std::string w;
+    for (size_t n = 3 + rng() % 3; w.size() < n;) w += consonants[rng() % consonants.size()];
+    if (std::find(vocab.begin(), vocab.end(), w) == vocab.end()) vocab.push_back(w);
+  }
+  // Word i is drawn with weight 1 / (i + 1).
+  std::vector<double> weights;
+  for (size_t i = 0; i < vocab.size(); ++i) weights.push_back(1.0 / static_cast<double>(i + 1));
+  std::discrete_distribution<size_t> zipf(weights.begin(), weights.end());
+  auto words = [&](size_t n, const char* sep) {
+    std::string out;
+    for (size_t i = 0; i < n; ++i) out += (i ? sep : "") + vocab[zipf(rng)];
+    return out;
+  };
+  std::vector<Item> items;
+  for (int i = 0; i < 12000; ++i) {
+    std::string name = words(1 + rng() % 3, "_");
+    items.push_back({"demo::m" + std::to_string(i % 50) + "::" + name + "_" + std::to_string(i),
+                     NodeKind::kFunction, words(2 + rng() % 14, " ") + ".",
+                     "fn " + name + "(x: " + words(1, "") + ") { " + words(3, "()") + "() }"});
+  }
+  Write(items, {}, {});
+
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db_.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> ref_db(raw, &sqlite3_close);
+  // FTS5's bm25() over every row holding any of `q`, best first (by path on ties).
+  auto reference = [&](const std::vector<std::string>& q) {
+    std::string match;
+    for (const std::string& w : q) match += (match.empty() ? "\"" : " OR \"") + w + "\"";
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(raw,
+                                 "SELECT n.path, -bm25(lexical, 10.0, 2.0, 3.0, 1.0, 4.0) AS s "
+                                 "FROM lexical JOIN nodes n ON n.rowid = lexical.rowid "
+                                 "WHERE lexical MATCH ?1 ORDER BY s DESC, n.path",
+                                 -1, &st, nullptr),
+              SQLITE_OK);
+    sqlite3_bind_text(st, 1, match.c_str(), -1, SQLITE_TRANSIENT);
+    std::vector<std::pair<std::string, double>> out;
+    while (sqlite3_step(st) == SQLITE_ROW)
+      out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                       sqlite3_column_double(st, 1));
+    sqlite3_finalize(st);
+    return out;
+  };
+
+  int pruned_queries = 0;
+  for (int qi = 0; qi < 60; ++qi) {
+    // A few frequent words and a few from the long tail.
+    std::vector<std::string> q;
+    for (size_t n = 2 + rng() % 6; q.size() < n;) {
+      std::string w = qi % 3 == 0 ? vocab[rng() % vocab.size()] : vocab[zipf(rng)];
+      if (std::find(q.begin(), q.end(), w) == q.end()) q.push_back(w);
+    }
+    const int limit = 50;
+    auto want = reference(q);
+    std::map<std::string, double> want_score(want.begin(), want.end());
+    // The default first round, and a first round of the rarest word alone
+    // (so that most queries need more rounds).
+    for (int64_t essential_rows : {int64_t{4096}, int64_t{1}}) {
+      SCOPED_TRACE(::testing::PrintToString(q) + " from " + std::to_string(essential_rows));
+      auto got = store_->LexicalSearch(q, NodeFilter(), limit, essential_rows);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      ASSERT_EQ(got->size(), std::min<size_t>(limit, want.size()));
+      for (size_t i = 0; i < got->size(); ++i) {
+        // The same scores in the same order, each the node's own bm25().
+        EXPECT_NEAR((*got)[i].score, want[i].second, 1e-9 * std::abs(want[i].second)) << i;
+        ASSERT_TRUE(want_score.count((*got)[i].node.path)) << (*got)[i].node.path;
+        EXPECT_NEAR((*got)[i].score, want_score[(*got)[i].node.path], 1e-9) << (*got)[i].node.path;
+      }
+    }
+    if (want.size() > 4096) ++pruned_queries;
+  }
+  // Most queries match far more rows than the ranking starts from.
+  EXPECT_GT(pruned_queries, 20);
+}
+
+// A Store keeps the token counts of lexical rows by rowid between
+// searches. After gc empties the lexical index, a rowid can come back for
+// other content: the counts must be read again.
+TEST_F(SearchTest, LexicalScoresStayExactWhenGcReusesRowids) {
+  auto bm25 = [&](const std::string& match) {
+    sqlite3* raw = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(db_.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(raw,
+                       "SELECT n.path, -bm25(lexical, 10.0, 2.0, 3.0, 1.0, 4.0) FROM lexical "
+                       "JOIN nodes n ON n.rowid = lexical.rowid WHERE lexical MATCH ?1",
+                       -1, &st, nullptr);
+    sqlite3_bind_text(st, 1, match.c_str(), -1, SQLITE_TRANSIENT);
+    std::map<std::string, double> out;
+    while (sqlite3_step(st) == SQLITE_ROW)
+      out[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))] = sqlite3_column_double(st, 1);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    return out;
+  };
+  auto check = [&](const std::string& word) {
+    auto got = store_->LexicalSearch({word}, NodeFilter(), 100);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    auto want = bm25("\"" + word + "\"");
+    ASSERT_EQ(got->size(), want.size());
+    for (const ScoredNode& s : *got) EXPECT_NEAR(s.score, want[s.node.path], 1e-9) << s.node.path;
+  };
+  Write(Corpus(), {}, {});
+  // src/extra.rs: the highest rowids, with long docs (many tokens).
+  std::string many;
+  for (int i = 0; i < 40; ++i) many += " filler words for a long row";
+  Write({{"demo::extra::zeta", NodeKind::kFunction, "zeta" + many, "fn zeta() {}"},
+         {"demo::extra::eta", NodeKind::kFunction, "zeta" + many, "fn eta() {}"}},
+        {}, {}, "src/extra.rs");
+  check("zeta");  // the counts of those rows are kept now
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->RemoveFile("demo", "src/extra.rs").ok());
+    ASSERT_TRUE((*txn)->Commit("{}").ok());
+  }
+  auto versions = store_->Versions();
+  ASSERT_TRUE(versions.ok());
+  ASSERT_TRUE(store_->DropVersionsBefore(versions->back().ordinal).ok());
+  // New short rows take the freed rowids.
+  Write({{"demo::other::zeta", NodeKind::kFunction, "zeta", "fn zeta() {}"},
+         {"demo::other::theta", NodeKind::kFunction, "zeta", "fn theta() {}"}},
+        {}, {}, "src/other.rs");
+  check("zeta");
 }
 
 TEST_F(SearchTest, VectorSearchRanksByMeaningOfSubTokens) {

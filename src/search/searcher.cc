@@ -115,20 +115,14 @@ std::string_view Relation(EdgeKind kind, bool outgoing) {
 
 }  // namespace
 
-std::string LexicalMatchExpression(std::string_view query) {
-  std::string expr;
+std::vector<std::string> LexicalQueryWords(std::string_view query) {
+  std::vector<std::string> out;
   std::unordered_set<std::string> seen;
-  for (const std::string& w : CodeWords(query)) {
+  for (std::string& w : CodeWords(query)) {
     if (w.size() < 2 || StopWords().count(w) || !seen.insert(w).second) continue;
-    if (!expr.empty()) expr += " OR ";
-    expr += '"';
-    for (char c : w) {
-      if (c == '"') expr += '"';
-      expr += c;
-    }
-    expr += '"';
+    out.push_back(std::move(w));
   }
-  return expr;
+  return out;
 }
 
 Searcher::Searcher(Store& store, std::string db_path, bool can_save)
@@ -195,9 +189,10 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
 
   std::vector<std::string> words = CodeWords(request.query);
   if (request.mode != SearchMode::kVector) {
-    std::string match = LexicalMatchExpression(request.query);
-    if (!match.empty()) {
-      FG_ASSIGN_OR_RETURN(std::vector<ScoredNode> hits, store_.LexicalSearch(match, filter, pool));
+    std::vector<std::string> lexical_words = LexicalQueryWords(request.query);
+    if (!lexical_words.empty()) {
+      FG_ASSIGN_OR_RETURN(std::vector<ScoredNode> hits,
+                          store_.LexicalSearch(lexical_words, filter, pool));
       for (size_t i = 0; i < hits.size(); ++i) {
         Candidate& c = candidate(hits[i].node);
         if (c.lexical_rank >= 0) continue;

@@ -30,9 +30,10 @@
 
 namespace ferrograph {
 
-// The words of a query as an FTS5 expression ("w1" OR "w2" ...), without
-// English stop words; "" when nothing is left.
-std::string LexicalMatchExpression(std::string_view query);
+// The words of a query for the lexical index (code-aware words, each once,
+// without English stop words and one-letter words); empty when nothing is
+// left.
+std::vector<std::string> LexicalQueryWords(std::string_view query);
 
 class Searcher {
  public:

@@ -305,7 +305,11 @@ Result<HistoryGcReport> Store::DropVersionsBefore(int64_t keep_from) {
       FG_RETURN_IF_ERROR(
           db.Exec("INSERT INTO lexical(lexical) VALUES('delete-all');"
                   "INSERT INTO meta(key, value) VALUES('lexical_rowid', '0') "
-                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value;"));
+                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value;"
+                  // Readers keep row lengths by rowid (lexical_rank.h): a
+                  // new epoch tells them to forget those.
+                  "INSERT INTO meta(key, value) VALUES('lexical_epoch', '1') "
+                  "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;"));
     }
     return db.Exec("COMMIT");
   }();

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <unordered_set>
 
+#include "store/lexical_rank.h"
 #include "store/node_rows.h"
 #include "store/sqlite.h"
 #include "store/store.h"
@@ -89,33 +91,20 @@ Result<int64_t> ScalarInt(Database& db, std::string_view sql) {
   return st.Int(0);
 }
 
-Status FillIdTableWritable(Database& db, const char* table, const std::vector<NodeId>& ids);
-
 // Fills the temporary table `table` (one blob column `id`) with `ids`.
-// A reader's connection is query_only, which refuses temporary tables too:
-// it is lifted for these writes, which never touch the database file.
 Status FillIdTable(Database& db, const char* table, const std::vector<NodeId>& ids) {
-  FG_ASSIGN_OR_RETURN(int64_t query_only, ScalarInt(db, "PRAGMA query_only"));
-  if (query_only) FG_RETURN_IF_ERROR(db.Exec("PRAGMA query_only=0"));
-  Status s = FillIdTableWritable(db, table, ids);
-  if (query_only) {
-    Status restored = db.Exec("PRAGMA query_only=1");
-    if (s.ok()) s = restored;
-  }
-  return s;
-}
-
-Status FillIdTableWritable(Database& db, const char* table, const std::vector<NodeId>& ids) {
-  FG_RETURN_IF_ERROR(db.Exec(std::string("CREATE TEMP TABLE IF NOT EXISTS ") + table +
-                             "(id BLOB PRIMARY KEY) WITHOUT ROWID; DELETE FROM temp." + table +
-                             ";"));
-  FG_ASSIGN_OR_RETURN(Statement ins, db.Prepare(std::string("INSERT OR IGNORE INTO temp.") + table +
-                                                "(id) VALUES(?1)"));
-  for (const NodeId& id : ids) {
-    ins.Bind(1, id);
-    FG_RETURN_IF_ERROR(ins.Run());
-  }
-  return Status::OK();
+  return db.WithTempWrites([&]() -> Status {
+    FG_RETURN_IF_ERROR(db.Exec(std::string("CREATE TEMP TABLE IF NOT EXISTS ") + table +
+                               "(id BLOB PRIMARY KEY) WITHOUT ROWID; DELETE FROM temp." + table +
+                               ";"));
+    FG_ASSIGN_OR_RETURN(Statement ins, db.Prepare(std::string("INSERT OR IGNORE INTO temp.") +
+                                                  table + "(id) VALUES(?1)"));
+    for (const NodeId& id : ids) {
+      ins.Bind(1, id);
+      FG_RETURN_IF_ERROR(ins.Run());
+    }
+    return Status::OK();
+  });
 }
 
 Status FillFilterNodes(Database& db, const NodeFilter& filter) {
@@ -214,52 +203,125 @@ Result<int64_t> Store::CatchUpLexical(
   return added;
 }
 
-Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::string& match,
-                                                     const NodeFilter& filter, int limit) {
+Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::vector<std::string>& words,
+                                                     const NodeFilter& filter, int limit,
+                                                     int64_t essential_rows) {
   Database& db = *db_;
-  FG_RETURN_IF_ERROR(FillFilterNodes(db, filter));
-  // Column weights: a hit in the name counts most, then split identifiers,
-  // the signature, the path, the docs. FTS5 ranks its best `inner` rows
-  // (ORDER BY rank LIMIT) before the join with the node rows; when the
-  // filter (or history) leaves fewer than `limit` of those, the search runs
-  // again over every match.
-  const std::string ranked =
-      "SELECT rowid, rank FROM lexical WHERE lexical MATCH ?1 AND rank MATCH "
-      "'bm25(10.0, 2.0, 3.0, 1.0, 4.0)' ORDER BY rank";
-  const int64_t inner = std::max<int64_t>(1000, 8 * static_cast<int64_t>(limit));
-  std::vector<ScoredNode> out;
-  for (bool bounded : {true, false}) {
-    FG_ASSIGN_OR_RETURN(
-        Statement st,
-        db.Prepare(std::string("SELECT ") + std::string(kAliasedNodeColumns) +
-                   ", l.rank, l.ranked FROM (SELECT rowid, rank, count(*) OVER () AS ranked "
-                   "FROM (" +
-                   ranked + (bounded ? " LIMIT ?3" : "") +
-                   ")) l CROSS JOIN nodes n ON n.rowid = l.rowid WHERE " + FilterSql(filter) +
-                   " ORDER BY l.rank, n.path LIMIT ?2"));
-    st.Bind(1, match).Bind(2, static_cast<int64_t>(limit));
-    if (bounded) st.Bind(3, inner);
-    BindFilter(st, filter);
-    out.clear();
-    int64_t ranked_rows = -1;  // rows FTS5 ranked (known when one was admitted)
+  if (!lexical_ranker_) {
+    FG_ASSIGN_OR_RETURN(lexical_ranker_, LexicalRanker::Create(db));
+  }
+  // The lexical index's state: its epoch (a new one after gc emptied it)
+  // and the last node row it holds.
+  int64_t epoch = 0, filled = 0;
+  {
+    FG_ASSIGN_OR_RETURN(Statement st,
+                        db.Prepare("SELECT key, CAST(value AS INTEGER) FROM meta WHERE key IN "
+                                   "('lexical_epoch', 'lexical_rowid')"));
     for (;;) {
-      Result<bool> row = st.Step();
-      if (!row.ok()) {
-        // A query FTS5 cannot parse is the caller's input, not a damaged store.
-        if (row.status().message().find("fts5") != std::string::npos)
-          return Status::InvalidArgument("lexical query `" + match +
-                                         "`: " + row.status().message());
-        return row.status();
-      }
-      if (!*row) break;
-      ScoredNode s;
-      s.node = ReadNode(st, 0);
-      s.score = -st.Double(kNodeColumnCount);
-      ranked_rows = st.Int(kNodeColumnCount + 1);
-      out.push_back(std::move(s));
+      FG_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      (st.TextView(0) == "lexical_epoch" ? epoch : filled) = st.Int(1);
     }
-    // Enough, or FTS5 had fewer matches than the bound: nothing more to find.
-    if (static_cast<int>(out.size()) >= limit || (ranked_rows >= 0 && ranked_rows < inner)) break;
+  }
+  if (epoch != lexical_lengths_epoch_) {
+    lexical_lengths_.clear();
+    lexical_lengths_epoch_ = epoch;
+  }
+  FG_ASSIGN_OR_RETURN(
+      std::vector<LexicalTerm> terms,
+      lexical_ranker_->Terms(words, std::to_string(epoch) + ":" + std::to_string(filled)));
+  // A term no row holds adds nothing to any score.
+  std::erase_if(terms, [](const LexicalTerm& t) { return t.docs == 0; });
+  std::vector<ScoredNode> out;
+  if (terms.empty() || limit <= 0) return out;
+  FG_RETURN_IF_ERROR(FillFilterNodes(db, filter));
+
+  // The essential terms (rarest first) pick the rows; the others are scored
+  // on those rows only. Start with the rare terms that hold about
+  // `essential_rows` rows between them, at least one.
+  size_t essential = 1;
+  for (int64_t rows = terms[0].docs;
+       essential < terms.size() && rows + terms[essential].docs <= essential_rows; ++essential)
+    rows += terms[essential].docs;
+
+  // Each round ranks its best `inner` rows before the join with the node
+  // rows; when the filter (or history) leaves fewer than `limit` of those,
+  // it runs again with a bound 8 times larger, then over every row.
+  const int64_t first_inner = 2 * static_cast<int64_t>(limit);
+  for (;;) {
+    // Phrases: the essential terms, then the others, then the essential
+    // ones again (so that the second group matches whenever the first
+    // does); fg_bm25 scores the first two groups.
+    auto any_of = [&](size_t from, size_t to) {
+      std::string phrases;
+      for (size_t i = from; i < to; ++i)
+        phrases += (i > from ? " OR " : "") + QuotedPhrase(terms[i].word);
+      return phrases;
+    };
+    const std::string picks = any_of(0, essential);
+    const std::string match =
+        essential == terms.size()
+            ? picks
+            : "(" + picks + ") AND (" + any_of(essential, terms.size()) + " OR " + picks + ")";
+    Bm25Params params;
+    for (const LexicalTerm& t : terms) params.docs.push_back(t.docs);
+    params.lengths = &lexical_lengths_;
+
+    int64_t ranked_rows = -1;  // rows FTS5 ranked (known when one was admitted)
+    for (int64_t inner = first_inner;; inner *= 8) {
+      const bool bounded = inner <= 8 * first_inner;
+      FG_ASSIGN_OR_RETURN(
+          Statement st,
+          db.Prepare(std::string("SELECT ") + std::string(kAliasedNodeColumns) +
+                     ", l.score, l.ranked FROM (SELECT rowid, score, count(*) OVER () AS ranked "
+                     "FROM (SELECT rowid, fg_bm25(lexical, ?3) AS score FROM lexical WHERE "
+                     "lexical MATCH ?1 ORDER BY score DESC" +
+                     (bounded ? " LIMIT ?4" : "") +
+                     ")) l CROSS JOIN nodes n ON n.rowid = l.rowid WHERE " + FilterSql(filter) +
+                     " ORDER BY l.score DESC, n.path LIMIT ?2"));
+      st.Bind(1, match).Bind(2, static_cast<int64_t>(limit));
+      st.BindPointer(3, &params, kBm25ParamsType);
+      if (bounded) st.Bind(4, inner);
+      BindFilter(st, filter);
+      out.clear();
+      ranked_rows = -1;
+      for (;;) {
+        Result<bool> row = st.Step();
+        if (!row.ok()) {
+          // A query FTS5 cannot parse is the caller's input, not a damaged store.
+          if (row.status().message().find("fts5") != std::string::npos)
+            return Status::InvalidArgument("lexical query `" + match +
+                                           "`: " + row.status().message());
+          return row.status();
+        }
+        if (!*row) break;
+        ScoredNode s;
+        s.node = ReadNode(st, 0);
+        s.score = st.Double(kNodeColumnCount);
+        ranked_rows = st.Int(kNodeColumnCount + 1);
+        out.push_back(std::move(s));
+      }
+      // Enough, or FTS5 had fewer matches than the bound: nothing more to find.
+      if (!bounded || static_cast<int>(out.size()) >= limit ||
+          (ranked_rows >= 0 && ranked_rows < inner))
+        break;
+    }
+    if (essential == terms.size()) break;
+    // A row holding none of the essential terms scores at most the sum of
+    // the other terms' bounds: below the limit-th score, it cannot enter.
+    // Otherwise the rarest of the others become essential until it can't.
+    // Without a limit-th score (too few rows), every term is essential.
+    const double kth = static_cast<int>(out.size()) >= limit ? out.back().score : 0;
+    if (!params.ready || kth <= 0) {
+      essential = terms.size();
+      continue;
+    }
+    double bound = 0;
+    for (size_t i = essential; i < terms.size(); ++i)
+      bound += Bm25UpperBound(params.rows, terms[i].docs);
+    if (bound < kth) break;
+    while (essential < terms.size() && bound >= kth)
+      bound -= Bm25UpperBound(params.rows, terms[essential++].docs);
   }
   return out;
 }

@@ -36,6 +36,11 @@ Statement& Statement::BindBlob(int i, const void* data, size_t n) {
   sqlite3_bind_blob(stmt_.get(), i, data, static_cast<int>(n), SQLITE_TRANSIENT);
   return *this;
 }
+Statement& Statement::BindPointer(int i, void* p, const char* type) {
+  sqlite3_bind_pointer(stmt_.get(), i, p, type, nullptr);
+  return *this;
+}
+
 Statement& Statement::BindNull(int i) {
   sqlite3_bind_null(stmt_.get(), i);
   return *this;
@@ -127,6 +132,19 @@ Status Database::Exec(std::string_view sql) {
     return SqliteStatus(rc, msg);
   }
   return Status::OK();
+}
+
+Status Database::WithTempWrites(const std::function<Status()>& body) {
+  FG_ASSIGN_OR_RETURN(Statement probe, Prepare("PRAGMA query_only"));
+  FG_ASSIGN_OR_RETURN(bool row, probe.Step());
+  const bool query_only = row && probe.Int(0) != 0;
+  if (query_only) FG_RETURN_IF_ERROR(Exec("PRAGMA query_only=0"));
+  Status s = body();
+  if (query_only) {
+    Status restored = Exec("PRAGMA query_only=1");
+    if (s.ok()) s = restored;
+  }
+  return s;
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,6 +36,9 @@ class Statement {
     return BindBlob(i, b.data(), N);
   }
   Statement& BindNull(int i);
+  // Passes `p` to SQL functions that ask sqlite3_value_pointer for `type`
+  // (a static string); the caller keeps `p` alive while the statement runs.
+  Statement& BindPointer(int i, void* p, const char* type);
 
   // Steps once: true when a row is ready, false when done; error otherwise.
   Result<bool> Step();
@@ -80,6 +84,11 @@ class Database {
   int Changes() const { return sqlite3_changes(db_.get()); }
   const std::string& path() const { return path_; }
   sqlite3* raw() const { return db_.get(); }
+
+  // Runs `body` with the connection's query_only setting lifted, for
+  // writes that never touch the database file (temporary tables): a
+  // reader's connection refuses those too. The setting is put back after.
+  Status WithTempWrites(const std::function<Status()>& body);
 
   // A Status for the connection's last error: "PATH: MESSAGE (while: WHAT)".
   Status LastError(std::string_view what) const;

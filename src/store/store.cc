@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/version_generator.h"
 #include "store/node_rows.h"
+#include "store/lexical_rank.h"
 #include "store/sqlite.h"
 
 namespace ferrograph {

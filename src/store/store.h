@@ -50,6 +50,7 @@
 namespace ferrograph {
 
 class Database;
+class LexicalRanker;
 
 inline constexpr int kSchemaVersion = 3;
 
@@ -195,10 +196,16 @@ class Store {
   Result<int64_t> CatchUpLexical(
       const std::function<std::string(std::string_view name, std::string_view signature)>&
           split_identifiers);
-  // BM25 over the lexical index; `match` is an FTS5 query expression.
-  // Best first, at most `limit`.
-  Result<std::vector<ScoredNode>> LexicalSearch(const std::string& match, const NodeFilter& filter,
-                                                int limit);
+  // BM25 over the lexical index: the rows holding any of `words` (each an
+  // FTS5 phrase), scored as FTS5's bm25() scores them with the column
+  // weights of lexical_rank.h. Best first (ties by path), at most `limit`;
+  // exact, though rows that provably cannot reach the top are never scored
+  // (MaxScore, see lexical_rank.h). The first round scores the rows of the
+  // rarest words that hold about `essential_rows` rows between them (at
+  // least one word); each further round adds words until the bound holds.
+  Result<std::vector<ScoredNode>> LexicalSearch(const std::vector<std::string>& words,
+                                                const NodeFilter& filter, int limit,
+                                                int64_t essential_rows = 4096);
   // The model's row, created (with `dim` and `spec`) when new.
   Result<ModelRecord> EnsureModel(const std::string& model_id, int dim, const std::string& spec);
   Result<std::vector<ModelRecord>> Models();
@@ -270,6 +277,11 @@ class Store {
   std::unique_ptr<Database> db_;
   std::string path_;
   std::optional<int64_t> read_version_;
+  std::unique_ptr<LexicalRanker> lexical_ranker_;  // made by the first LexicalSearch
+  // Token counts of lexical rows by rowid (Bm25Params::lengths), valid for
+  // the meta 'lexical_epoch' they were read under.
+  std::vector<uint32_t> lexical_lengths_;
+  int64_t lexical_lengths_epoch_ = -1;
 };
 
 // One ingest's writes: one transaction, one version. Not thread-safe; used

@@ -1,0 +1,110 @@
+// Exact BM25 over the lexical index (FTS5) without scoring every match.
+//
+// FTS5's own `ORDER BY rank` evaluates bm25() on every row that holds any
+// of the query's words, and bm25() first walks the whole posting list of
+// each word to count its documents. A natural-language question shares a
+// frequent word ("returns", "value", "new") with a fifth of the corpus, so
+// most of a search went into rows that could never reach the top.
+//
+// Store::LexicalSearch instead ranks with MaxScore (Turtle and Flood,
+// 1995): a word held by d of N rows adds at most idf(d) * (k1 + 1) to any
+// row's score, so once the k-th best score among the rows holding one of
+// the rare ("essential") words exceeds the summed bounds of the frequent
+// ones, no row holding only frequent words can enter the top k. The rare
+// words pick the rows (MATCH), the frequent ones are still scored on those
+// rows, and the answer equals bm25()'s own top k.
+//
+// LexicalRanker is the per-connection machinery: FTS5's tokenizer (to map
+// query words to index terms), its vocabulary (document counts without a
+// posting-list walk) and the SQL rank function fg_bm25.
+#ifndef FERROGRAPH_STORE_LEXICAL_RANK_H_
+#define FERROGRAPH_STORE_LEXICAL_RANK_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ferrograph/status.h"
+#include "store/sqlite.h"
+
+struct fts5_api;
+struct fts5_tokenizer;
+struct Fts5Tokenizer;
+
+namespace ferrograph {
+
+// FTS5's bm25() constants, and the column weights of the lexical table's
+// columns (name, path, signature, docs, idents): a hit in the name counts
+// most, then split identifiers, the signature, the path, the docs.
+inline constexpr double kBm25K1 = 1.2;
+inline constexpr double kBm25B = 0.75;
+inline constexpr double kLexicalColumnWeights[] = {10.0, 2.0, 3.0, 1.0, 4.0};
+
+// A query word as the index knows it.
+struct LexicalTerm {
+  std::string word;  // the query's word (an FTS5 phrase when quoted)
+  int64_t docs = 0;  // rows holding it
+};
+
+// idf as bm25() computes it over `rows` rows, `docs` of which hold the
+// term: log((rows - docs + 0.5) / (docs + 0.5)), at least 1e-6.
+double Bm25Idf(int64_t rows, int64_t docs);
+// The most a term can add to any row's score: idf * (k1 + 1).
+double Bm25UpperBound(int64_t rows, int64_t docs);
+
+// What fg_bm25(lexical, ?) reads, bound as a pointer of type
+// kBm25ParamsType: it scores the statement's first `docs.size()` phrases
+// (later phrases only shape which rows match) and fills the rest on its
+// first call.
+struct Bm25Params {
+  std::vector<int64_t> docs;  // per scored phrase: rows holding it
+  // Tokens of each row (by rowid; length + 1, 0 when not known yet): read
+  // from FTS5 once per row and kept, since FTS5 looks them up row by row.
+  std::vector<uint32_t>* lengths = nullptr;
+  bool ready = false;
+  int64_t rows = 0;  // rows in the index
+  double avgdl = 0;  // mean tokens per row
+  std::vector<double> idf;
+};
+inline constexpr char kBm25ParamsType[] = "ferrograph_bm25_params";
+
+class LexicalRanker {
+ public:
+  // Registers fg_bm25 on `db` and sets up the tokenizer and the vocabulary
+  // (a temporary fts5vocab table). `db` must outlive the ranker.
+  static Result<std::unique_ptr<LexicalRanker>> Create(Database& db);
+  ~LexicalRanker();
+  LexicalRanker(const LexicalRanker&) = delete;
+  LexicalRanker& operator=(const LexicalRanker&) = delete;
+
+  // The distinct terms of `words` (words that the index's tokenizer turns
+  // into the same tokens count once, the first kept; words without tokens
+  // drop), each with the number of rows holding it, rarest first.
+  // `index_state` names the state of the lexical index (its rows): counts
+  // are kept between calls with the same state, since FTS5 counts them by
+  // walking the term's whole posting list.
+  Result<std::vector<LexicalTerm>> Terms(const std::vector<std::string>& words,
+                                         const std::string& index_state);
+
+ private:
+  explicit LexicalRanker(Database& db) : db_(db) {}
+  Result<std::vector<std::string>> Tokenize(const std::string& word);
+
+  Database& db_;
+  fts5_api* api_ = nullptr;
+  std::unique_ptr<fts5_tokenizer> tokenizer_api_;
+  Fts5Tokenizer* tokenizer_ = nullptr;
+  Statement vocab_;   // rows holding one term
+  Statement phrase_;  // rows holding a phrase of several tokens
+  std::string counted_state_;
+  std::unordered_map<std::string, int64_t> docs_;  // by tokens, under counted_state_
+};
+
+// `word` as an FTS5 phrase: in double quotes, inner quotes doubled.
+std::string QuotedPhrase(const std::string& word);
+
+}  // namespace ferrograph
+
+#endif  // FERROGRAPH_STORE_LEXICAL_RANK_H_
