@@ -133,27 +133,33 @@ int main(int argc, char** argv) {
   }
   sqlite3_close(raw);
 
+  // Each mode gets an Engine of its own, so that no mode runs on what an
+  // earlier one left in memory (the lexical ranker keeps row lengths and
+  // word counts it has read); the first search of each, which loads the
+  // HNSW sidecar, is reported apart.
   Engine::Options eo;
   eo.db_path = db;
   eo.read_only = true;
-  auto engine = Engine::Open(eo);
-  if (!engine.ok()) Die(engine.status().ToString());
-  auto stats = (*engine)->Stats();
-  std::printf("database %s: %lld nodes, %zu vectors of %s (dim %d); %zu queries, k = %d\n\n",
-              db.c_str(), stats.ok() ? static_cast<long long>(stats->nodes) : -1LL, exact->size(),
-              model_id.c_str(), dim, queries.size(), k);
-
-  // The first search loads the sidecar: reported apart.
-  SearchRequest first;
-  first.query = queries[0];
-  first.k = k;
-  auto t0 = Clock::now();
-  auto warm = (*engine)->Search(first);
-  if (!warm.ok()) Die(warm.status().ToString());
-  double load_ms = Ms(Clock::now() - t0);
-
   std::vector<Row> rows;
+  std::vector<std::pair<std::string, double>> first_ms;
   for (SearchMode mode : {SearchMode::kLexical, SearchMode::kVector, SearchMode::kHybrid}) {
+    auto engine = Engine::Open(eo);
+    if (!engine.ok()) Die(engine.status().ToString());
+    if (mode == SearchMode::kLexical) {
+      auto stats = (*engine)->Stats();
+      std::printf("database %s: %lld nodes, %zu vectors of %s (dim %d); %zu queries, k = %d\n\n",
+                  db.c_str(), stats.ok() ? static_cast<long long>(stats->nodes) : -1LL,
+                  exact->size(), model_id.c_str(), dim, queries.size(), k);
+    }
+    // A query outside the measured set: it loads what the mode needs.
+    SearchRequest first;
+    first.query = "warm up: load the index";
+    first.k = k;
+    first.mode = mode;
+    auto t0 = Clock::now();
+    auto warm = (*engine)->Search(first);
+    if (!warm.ok()) Die(warm.status().ToString());
+    first_ms.emplace_back(std::string(SearchModeName(mode)), Ms(Clock::now() - t0));
     Row row{std::string("ferrograph search --mode ") + std::string(SearchModeName(mode)), {}};
     for (const std::string& q : queries) {
       SearchRequest req;
@@ -189,7 +195,9 @@ int main(int argc, char** argv) {
   std::printf("| what | queries | p50 ms | p90 ms | p99 ms | mean ms | max ms |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
   for (const Row& r : rows) Print(r);
-  std::printf("\nfirst search (loads the HNSW sidecar): %.1f ms\n", load_ms);
+  std::printf("\nfirst search of each Engine (vector and hybrid load the HNSW sidecar):");
+  for (const auto& [mode, ms] : first_ms) std::printf(" %s %.1f ms;", mode.c_str(), ms);
+  std::printf("\n");
   delete exact;
   return 0;
 }

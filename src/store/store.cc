@@ -9,8 +9,8 @@
 
 #include "common/clock.h"
 #include "common/version_generator.h"
-#include "store/node_rows.h"
 #include "store/lexical_rank.h"
+#include "store/node_rows.h"
 #include "store/sqlite.h"
 
 namespace ferrograph {
@@ -313,6 +313,9 @@ Status Store::Migrate(bool read_only) {
         db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; "
                 "PRAGMA temp_store=MEMORY; PRAGMA threads=2;"));
   }
+  // A reader (a search engine, a server) walks indexes at random: a page
+  // cache of up to 64 MiB keeps what it touched instead of SQLite's 2 MiB.
+  if (read_only) FG_RETURN_IF_ERROR(db.Exec("PRAGMA cache_size=-65536"));
   if (version == kSchemaVersion) {
     // Cheap integrity probe of the schema we rely on.
     Result<int64_t> probe = QueryInt(db, "SELECT count(*) FROM versions");
