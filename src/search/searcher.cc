@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <future>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -188,6 +189,52 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
   };
 
   std::vector<std::string> words = CodeWords(request.query);
+
+  // The vector half: the model and, under a filter, the vectors it admits
+  // (reads of this connection), then the query's embedding and the kNN
+  // search, which touch no database and run on a thread of their own while
+  // this one runs the lexical half.
+  Model* model = nullptr;
+  std::vector<uint64_t> allowed;
+  VectorSearchOptions vo;
+  vo.k = static_cast<size_t>(pool);
+  if (request.mode != SearchMode::kLexical) {
+    std::string spec = request.embedder;
+    if (spec.empty()) {
+      FG_ASSIGN_OR_RETURN(std::vector<std::string> configured, ConfiguredEmbedders(store_));
+      if (configured.empty()) {
+        if (request.mode == SearchMode::kVector)
+          return Status::NotFound(db_path_ +
+                                  ": no embedder is configured (indexed with --embedder none)");
+      } else {
+        spec = configured.front();
+      }
+    }
+    if (!spec.empty()) {
+      FG_ASSIGN_OR_RETURN(model, LoadModel(spec));
+      response.model_id = model->record.model_id;
+      if (filtered) {
+        FG_ASSIGN_OR_RETURN(allowed, store_.VectorIdsMatching(model->record.key, filter));
+        vo.allowed = &allowed;
+      }
+      response.vector_strategy =
+          !filtered ? "hnsw"
+          : allowed.size() <= vo.exact_threshold
+              ? "exact over " + std::to_string(allowed.size()) + " candidates"
+              : "hnsw, over-fetching for " + std::to_string(allowed.size()) + " candidates";
+    }
+  }
+  auto nearest = [&]() -> Result<std::vector<VectorHit>> {
+    FG_ASSIGN_OR_RETURN(std::vector<float> q, model->embedder->Embed({request.query}));
+    double norm = 0;
+    for (float f : q) norm += static_cast<double>(f) * f;
+    if (norm <= 0) return std::vector<VectorHit>();  // no feature of the query is known
+    return model->index->Search(q, vo);
+  };
+  std::future<Result<std::vector<VectorHit>>> vector_hits;
+  const bool both = model != nullptr && request.mode == SearchMode::kHybrid;
+  if (both) vector_hits = std::async(std::launch::async, nearest);
+
   if (request.mode != SearchMode::kVector) {
     std::vector<std::string> lexical_words = LexicalQueryWords(request.query);
     if (!lexical_words.empty()) {
@@ -202,59 +249,26 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
     }
   }
 
-  if (request.mode != SearchMode::kLexical) {
-    std::string spec = request.embedder;
-    if (spec.empty()) {
-      FG_ASSIGN_OR_RETURN(std::vector<std::string> configured, ConfiguredEmbedders(store_));
-      if (configured.empty()) {
-        if (request.mode == SearchMode::kVector)
-          return Status::NotFound(db_path_ +
-                                  ": no embedder is configured (indexed with --embedder none)");
-      } else {
-        spec = configured.front();
+  if (model != nullptr) {
+    FG_ASSIGN_OR_RETURN(std::vector<VectorHit> hits, both ? vector_hits.get() : nearest());
+    std::vector<uint64_t> hit_ids;
+    for (const VectorHit& h : hits) hit_ids.push_back(h.key);
+    FG_ASSIGN_OR_RETURN(auto nodes, store_.NodesWithVectors(model->record.key, hit_ids, filter));
+    std::unordered_map<uint64_t, std::vector<Node>> by_vector;
+    for (auto& [id, n] : nodes) by_vector[id].push_back(std::move(n));
+    int rank = 0;
+    for (const VectorHit& h : hits) {
+      auto it = by_vector.find(h.key);
+      if (it == by_vector.end()) continue;
+      std::sort(it->second.begin(), it->second.end(),
+                [](const Node& a, const Node& b) { return a.path < b.path; });
+      for (const Node& n : it->second) {
+        Candidate& c = candidate(n);
+        if (c.vector_rank >= 0) continue;
+        c.vector_rank = rank;
+        c.cosine = h.score;
       }
-    }
-    if (!spec.empty()) {
-      FG_ASSIGN_OR_RETURN(Model * model, LoadModel(spec));
-      response.model_id = model->record.model_id;
-      FG_ASSIGN_OR_RETURN(std::vector<float> q, model->embedder->Embed({request.query}));
-      double norm = 0;
-      for (float f : q) norm += static_cast<double>(f) * f;
-      if (norm > 0) {
-        VectorSearchOptions vo;
-        vo.k = static_cast<size_t>(pool);
-        std::vector<uint64_t> allowed;
-        if (filtered) {
-          FG_ASSIGN_OR_RETURN(allowed, store_.VectorIdsMatching(model->record.key, filter));
-          vo.allowed = &allowed;
-        }
-        response.vector_strategy =
-            !filtered ? "hnsw"
-            : allowed.size() <= vo.exact_threshold
-                ? "exact over " + std::to_string(allowed.size()) + " candidates"
-                : "hnsw, over-fetching for " + std::to_string(allowed.size()) + " candidates";
-        FG_ASSIGN_OR_RETURN(std::vector<VectorHit> hits, model->index->Search(q, vo));
-        std::vector<uint64_t> hit_ids;
-        for (const VectorHit& h : hits) hit_ids.push_back(h.key);
-        FG_ASSIGN_OR_RETURN(auto nodes,
-                            store_.NodesWithVectors(model->record.key, hit_ids, filter));
-        std::unordered_map<uint64_t, std::vector<Node>> by_vector;
-        for (auto& [id, n] : nodes) by_vector[id].push_back(std::move(n));
-        int rank = 0;
-        for (const VectorHit& h : hits) {
-          auto it = by_vector.find(h.key);
-          if (it == by_vector.end()) continue;
-          std::sort(it->second.begin(), it->second.end(),
-                    [](const Node& a, const Node& b) { return a.path < b.path; });
-          for (const Node& n : it->second) {
-            Candidate& c = candidate(n);
-            if (c.vector_rank >= 0) continue;
-            c.vector_rank = rank;
-            c.cosine = h.score;
-          }
-          ++rank;
-        }
-      }
+      ++rank;
     }
   }
 

@@ -587,8 +587,11 @@ Result<std::vector<Edge>> Store::EdgesTouching(const std::vector<NodeId>& ids,
   if (!kind_list.empty()) {
     for (const char* end : {"src", "dst"}) {
       FG_ASSIGN_OR_RETURN(Statement st,
+                          // `+kind`: one index seek per node, its edges of
+                          // other kinds skipped on the index entries, rather
+                          // than one seek per (node, kind).
                           db.Prepare(std::string("SELECT kind, src, dst, line FROM edges WHERE ") +
-                                     end + " IN (SELECT id FROM temp.fg_ids) AND kind IN (" +
+                                     end + " IN (SELECT id FROM temp.fg_ids) AND +kind IN (" +
                                      kind_list + ") AND " + valid));
       FG_RETURN_IF_ERROR(read(st));
     }
