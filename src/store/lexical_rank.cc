@@ -49,20 +49,30 @@ void Bm25Function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context
   int length = 0;
   int rc = SQLITE_OK;
   const sqlite3_int64 rowid = api->xRowid(fts);
-  std::vector<uint32_t>* cache = p->lengths;
-  const bool cacheable = cache != nullptr && rowid >= 0 && rowid < (int64_t{1} << 31);
-  if (cacheable && static_cast<size_t>(rowid) < cache->size() && (*cache)[rowid] != 0) {
-    length = static_cast<int>((*cache)[rowid] - 1);
+  LexicalLengths* kept = p->lengths;
+  const bool keepable = kept != nullptr && rowid >= 0 && rowid < (int64_t{1} << 31);
+  const uint32_t known =
+      keepable && static_cast<size_t>(rowid) < kept->by_rowid.size() ? kept->by_rowid[rowid] : 0;
+  if (known != 0 && kept->verify <= 0) {
+    length = static_cast<int>(known - 1);
   } else {
     rc = api->xColumnSize(fts, -1, &length);
     if (rc != SQLITE_OK) {
       sqlite3_result_error_code(ctx, rc);
       return;
     }
-    if (cacheable && length >= 0) {
-      if (static_cast<size_t>(rowid) >= cache->size())
-        cache->resize(std::max<size_t>(static_cast<size_t>(rowid) + 1, cache->size() * 2));
-      (*cache)[rowid] = static_cast<uint32_t>(length) + 1;
+    if (known != 0) {  // checking a scan
+      --kept->verify;
+      if (known - 1 != static_cast<uint32_t>(length)) {
+        kept->Clear();
+        kept->scans_agree = false;
+      }
+    } else if (keepable && length >= 0) {
+      ++kept->misses;
+      if (static_cast<size_t>(rowid) >= kept->by_rowid.size())
+        kept->by_rowid.resize(
+            std::max<size_t>(static_cast<size_t>(rowid) + 1, kept->by_rowid.size() * 2));
+      kept->by_rowid[rowid] = static_cast<uint32_t>(length) + 1;
     }
   }
   const double norm =
@@ -97,6 +107,39 @@ int CollectToken(void* ctx, int flags, const char* token, int n, int, int) {
 }
 
 }  // namespace
+
+Status ScanLexicalLengths(Database& db, LexicalLengths* lengths) {
+  // %_docsize(id INTEGER PRIMARY KEY, sz BLOB): per column, the row's token
+  // count as an SQLite varint (big-endian groups of 7 bits, the high bit set
+  // on all but the last byte).
+  FG_ASSIGN_OR_RETURN(Statement st, db.Prepare("SELECT id, sz FROM lexical_docsize"));
+  std::vector<uint32_t> out;
+  for (;;) {
+    FG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    int64_t id = st.Int(0);
+    std::string_view sz = st.BlobView(1);
+    if (id < 0 || id >= (int64_t{1} << 31)) continue;
+    uint64_t total = 0;
+    for (size_t i = 0; i < sz.size();) {
+      uint64_t v = 0;
+      for (int n = 0; i < sz.size() && n < 9; ++n) {
+        auto c = static_cast<unsigned char>(sz[i++]);
+        v = (v << 7) | (c & 0x7f);
+        if (!(c & 0x80)) break;
+      }
+      total += v;
+    }
+    if (total >= UINT32_MAX) continue;
+    if (static_cast<size_t>(id) >= out.size())
+      out.resize(std::max<size_t>(static_cast<size_t>(id) + 1, out.size() * 2));
+    out[id] = static_cast<uint32_t>(total) + 1;
+  }
+  lengths->by_rowid = std::move(out);
+  lengths->misses = 0;
+  lengths->verify = 64;
+  return Status::OK();
+}
 
 double Bm25Idf(int64_t rows, int64_t docs) {
   double idf = std::log((static_cast<double>(rows) - static_cast<double>(docs) + 0.5) /

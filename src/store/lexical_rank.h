@@ -54,15 +54,39 @@ double Bm25Idf(int64_t rows, int64_t docs);
 // The most a term can add to any row's score: idf * (k1 + 1).
 double Bm25UpperBound(int64_t rows, int64_t docs);
 
+// Token counts of lexical rows by rowid, kept between searches: FTS5 reads
+// each row's count with an SQL statement of its own, which is most of the
+// cost of scoring a row. Rows are read one by one as searches score them;
+// once that has cost about as much as one scan of the whole table
+// (kBulkAfterMisses rows), the rest are read in that one scan.
+struct LexicalLengths {
+  static constexpr int64_t kBulkAfterMisses = 50000;
+  std::vector<uint32_t> by_rowid;  // count + 1; 0 when not known
+  int64_t misses = 0;              // rows read one by one since the last scan
+  // A scan decodes FTS5's docsize records itself: the first rows scored
+  // after it are checked against FTS5, and on a disagreement the scanned
+  // counts are dropped and never scanned again.
+  int verify = 0;
+  bool scans_agree = true;
+  int64_t epoch = -1;  // meta 'lexical_epoch' the counts were read under
+  void Clear() {
+    by_rowid.clear();
+    misses = 0;
+    verify = 0;
+  }
+};
+
+// Reads every row's token count from the lexical index's docsize table (one
+// scan) into `lengths`.
+Status ScanLexicalLengths(Database& db, LexicalLengths* lengths);
+
 // What fg_bm25(lexical, ?) reads, bound as a pointer of type
 // kBm25ParamsType: it scores the statement's first `docs.size()` phrases
 // (later phrases only shape which rows match) and fills the rest on its
 // first call.
 struct Bm25Params {
-  std::vector<int64_t> docs;  // per scored phrase: rows holding it
-  // Tokens of each row (by rowid; length + 1, 0 when not known yet): read
-  // from FTS5 once per row and kept, since FTS5 looks them up row by row.
-  std::vector<uint32_t>* lengths = nullptr;
+  std::vector<int64_t> docs;          // per scored phrase: rows holding it
+  LexicalLengths* lengths = nullptr;  // kept token counts, or none
   bool ready = false;
   int64_t rows = 0;  // rows in the index
   double avgdl = 0;  // mean tokens per row

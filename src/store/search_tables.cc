@@ -203,6 +203,16 @@ Result<int64_t> Store::CatchUpLexical(
   return added;
 }
 
+Status Store::WarmLexicalSearch() {
+  if (!lexical_lengths_) lexical_lengths_ = std::make_unique<LexicalLengths>();
+  FG_ASSIGN_OR_RETURN(
+      int64_t epoch,
+      ScalarInt(*db_, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'lexical_epoch'"));
+  FG_RETURN_IF_ERROR(ScanLexicalLengths(*db_, lexical_lengths_.get()));
+  lexical_lengths_->epoch = epoch;
+  return Status::OK();
+}
+
 Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::vector<std::string>& words,
                                                      const NodeFilter& filter, int limit,
                                                      int64_t essential_rows) {
@@ -223,10 +233,14 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::vector<std::stri
       (st.TextView(0) == "lexical_epoch" ? epoch : filled) = st.Int(1);
     }
   }
-  if (epoch != lexical_lengths_epoch_) {
-    lexical_lengths_.clear();
-    lexical_lengths_epoch_ = epoch;
+  if (!lexical_lengths_) lexical_lengths_ = std::make_unique<LexicalLengths>();
+  LexicalLengths& lengths = *lexical_lengths_;
+  if (epoch != lengths.epoch) {
+    lengths.Clear();
+    lengths.epoch = epoch;
   }
+  if (lengths.scans_agree && lengths.misses >= LexicalLengths::kBulkAfterMisses)
+    FG_RETURN_IF_ERROR(ScanLexicalLengths(db, &lengths));
   FG_ASSIGN_OR_RETURN(
       std::vector<LexicalTerm> terms,
       lexical_ranker_->Terms(words, std::to_string(epoch) + ":" + std::to_string(filled)));
@@ -265,7 +279,7 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::vector<std::stri
             : "(" + picks + ") AND (" + any_of(essential, terms.size()) + " OR " + picks + ")";
     Bm25Params params;
     for (const LexicalTerm& t : terms) params.docs.push_back(t.docs);
-    params.lengths = &lexical_lengths_;
+    params.lengths = &lengths;
 
     int64_t ranked_rows = -1;  // rows FTS5 ranked (known when one was admitted)
     for (int64_t inner = first_inner;; inner *= 8) {

@@ -51,6 +51,7 @@ namespace ferrograph {
 
 class Database;
 class LexicalRanker;
+struct LexicalLengths;
 
 inline constexpr int kSchemaVersion = 3;
 
@@ -206,6 +207,10 @@ class Store {
   Result<std::vector<ScoredNode>> LexicalSearch(const std::vector<std::string>& words,
                                                 const NodeFilter& filter, int limit,
                                                 int64_t essential_rows = 4096);
+  // Reads the token counts of every lexical row now, in one scan, rather
+  // than as searches come to them (LexicalSearch does this by itself once
+  // reading them one by one has cost about as much).
+  Status WarmLexicalSearch();
   // The model's row, created (with `dim` and `spec`) when new.
   Result<ModelRecord> EnsureModel(const std::string& model_id, int dim, const std::string& spec);
   Result<std::vector<ModelRecord>> Models();
@@ -277,11 +282,8 @@ class Store {
   std::unique_ptr<Database> db_;
   std::string path_;
   std::optional<int64_t> read_version_;
-  std::unique_ptr<LexicalRanker> lexical_ranker_;  // made by the first LexicalSearch
-  // Token counts of lexical rows by rowid (Bm25Params::lengths), valid for
-  // the meta 'lexical_epoch' they were read under.
-  std::vector<uint32_t> lexical_lengths_;
-  int64_t lexical_lengths_epoch_ = -1;
+  std::unique_ptr<LexicalRanker> lexical_ranker_;    // made by the first LexicalSearch
+  std::unique_ptr<LexicalLengths> lexical_lengths_;  // token counts kept by LexicalSearch
 };
 
 // One ingest's writes: one transaction, one version. Not thread-safe; used
