@@ -262,26 +262,34 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::vector<std::stri
   // rows; when the filter (or history) leaves fewer than `limit` of those,
   // it runs again with a bound 8 times larger, then over every row.
   const int64_t first_inner = 2 * static_cast<int64_t>(limit);
+  auto any_of = [&](size_t from, size_t to) {
+    std::string phrases;
+    for (size_t i = from; i < to; ++i)
+      phrases += (i > from ? " OR " : "") + QuotedPhrase(terms[i].word);
+    return phrases;
+  };
+  auto better = [](const ScoredNode& a, const ScoredNode& b) {
+    return a.score != b.score ? a.score > b.score : a.node.path < b.node.path;
+  };
+  size_t scored = 0;        // terms that picked the rows of earlier rounds
+  int64_t index_rows = -1;  // rows in the index, once a round scored one
   for (;;) {
-    // Phrases: the essential terms, then the others, then the essential
-    // ones again (so that the second group matches whenever the first
-    // does); fg_bm25 scores the first two groups.
-    auto any_of = [&](size_t from, size_t to) {
-      std::string phrases;
-      for (size_t i = from; i < to; ++i)
-        phrases += (i > from ? " OR " : "") + QuotedPhrase(terms[i].word);
-      return phrases;
-    };
-    const std::string picks = any_of(0, essential);
-    const std::string match =
-        essential == terms.size()
-            ? picks
-            : "(" + picks + ") AND (" + any_of(essential, terms.size()) + " OR " + picks + ")";
+    // This round's rows hold one of the terms that became essential since
+    // the last round and none of the earlier ones (those rows are scored
+    // already). Phrases: the new essential terms, the others, the new
+    // essential ones again (so that the second group matches whenever the
+    // first does), the earlier ones; fg_bm25 scores the first two groups,
+    // which are all the terms such a row can hold.
+    const std::string picks = any_of(scored, essential);
+    std::string match = picks;
+    if (essential < terms.size())
+      match = "(" + picks + ") AND (" + any_of(essential, terms.size()) + " OR " + picks + ")";
+    if (scored > 0) match = "(" + match + ") NOT (" + any_of(0, scored) + ")";
     Bm25Params params;
-    for (const LexicalTerm& t : terms) params.docs.push_back(t.docs);
+    for (size_t i = scored; i < terms.size(); ++i) params.docs.push_back(terms[i].docs);
     params.lengths = &lengths;
 
-    int64_t ranked_rows = -1;  // rows FTS5 ranked (known when one was admitted)
+    std::vector<ScoredNode> round;
     for (int64_t inner = first_inner;; inner *= 8) {
       const bool bounded = inner <= 8 * first_inner;
       FG_ASSIGN_OR_RETURN(
@@ -297,8 +305,8 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::vector<std::stri
       st.BindPointer(3, &params, kBm25ParamsType);
       if (bounded) st.Bind(4, inner);
       BindFilter(st, filter);
-      out.clear();
-      ranked_rows = -1;
+      round.clear();
+      int64_t ranked_rows = -1;  // rows FTS5 ranked (known when one was admitted)
       for (;;) {
         Result<bool> row = st.Step();
         if (!row.ok()) {
@@ -313,29 +321,36 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::vector<std::stri
         s.node = ReadNode(st, 0);
         s.score = st.Double(kNodeColumnCount);
         ranked_rows = st.Int(kNodeColumnCount + 1);
-        out.push_back(std::move(s));
+        round.push_back(std::move(s));
       }
       // Enough, or FTS5 had fewer matches than the bound: nothing more to find.
-      if (!bounded || static_cast<int>(out.size()) >= limit ||
+      if (!bounded || static_cast<int>(round.size()) >= limit ||
           (ranked_rows >= 0 && ranked_rows < inner))
         break;
     }
+    if (params.ready) index_rows = params.rows;
+    // The rounds' rows are disjoint: the best of their bests.
+    out.insert(out.end(), std::make_move_iterator(round.begin()),
+               std::make_move_iterator(round.end()));
+    std::sort(out.begin(), out.end(), better);
+    if (static_cast<int>(out.size()) > limit) out.resize(static_cast<size_t>(limit));
     if (essential == terms.size()) break;
     // A row holding none of the essential terms scores at most the sum of
     // the other terms' bounds: below the limit-th score, it cannot enter.
     // Otherwise the rarest of the others become essential until it can't.
     // Without a limit-th score (too few rows), every term is essential.
+    scored = essential;
     const double kth = static_cast<int>(out.size()) >= limit ? out.back().score : 0;
-    if (!params.ready || kth <= 0) {
+    if (index_rows < 0 || kth <= 0) {
       essential = terms.size();
       continue;
     }
     double bound = 0;
     for (size_t i = essential; i < terms.size(); ++i)
-      bound += Bm25UpperBound(params.rows, terms[i].docs);
+      bound += Bm25UpperBound(index_rows, terms[i].docs);
     if (bound < kth) break;
     while (essential < terms.size() && bound >= kth)
-      bound -= Bm25UpperBound(params.rows, terms[essential++].docs);
+      bound -= Bm25UpperBound(index_rows, terms[essential++].docs);
   }
   return out;
 }
