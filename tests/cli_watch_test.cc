@@ -96,6 +96,11 @@ TEST_F(CliWatchTest, EveryKindOfChangeIsOneVersionWithItsEvent) {
   EXPECT_EQ(Set(edit["changed"]), std::set<std::string>{"demo::a::inner"});
   EXPECT_TRUE(edit["added"].empty());
   EXPECT_TRUE(edit["removed"].empty());
+  // Its file was read and parsed again, and resolved again alone (its
+  // items, signatures and imports are what they were).
+  EXPECT_EQ(edit["files_parsed"], 1);
+  EXPECT_GE(edit["files_read"].get<int>(), 1);
+  EXPECT_EQ(edit["files_relinked"], 1);
 
   // An editor's save through a temporary file and a rename.
   SaveLikeAnEditor("src/a.rs", "pub fn inner() -> u32 {\n    3\n}\n\npub fn other() {}\n");

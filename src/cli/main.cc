@@ -157,7 +157,9 @@ changed. SIGINT or SIGTERM stops it (exit 0).
   --json   one change event per line, per version (the first is the
            catch-up index):
            {"version","ordinal","time","time_ms","from","added","removed",
-            "changed","moved","files_parsed","seconds"} (node paths)
+            "changed","moved","files_parsed","files_read","files_relinked",
+            "seconds"} (node paths; files_relinked: edited files resolved
+            again alone, their crate's other files untouched)
 )"},
       {"mcp", R"(Usage: ferrograph mcp [--db FILE]
 

@@ -35,16 +35,21 @@ void PrintChange(const VersionInfo& to, const VersionInfo& from, const GraphDiff
   if (json_out) {
     json event = ChangeEventJson(to, from, diff);
     event["files_parsed"] = report.files_parsed;
+    event["files_read"] = report.files_read;
+    event["files_relinked"] = report.files_relinked;
     event["seconds"] = report.seconds;
     std::cout << event.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
     return;
   }
   fmt::print(
-      "version #{} {} {}: +{} -{} ~{} nodes ({} moved), +{} -{} edges, {} files parsed, "
+      "version #{} {} {}: +{} -{} ~{} nodes ({} moved), +{} -{} edges, {} files parsed{}, "
       "{:.0f} ms\n",
       to.ordinal, to.uuid.str(), TimeText(to.time_ms), diff.added.size(), diff.removed.size(),
       diff.changed.size(), diff.moved.size(), report.delta.edges_added, report.delta.edges_removed,
-      report.files_parsed, report.seconds * 1000);
+      report.files_parsed,
+      report.files_relinked > 0 ? fmt::format(" ({} resolved again alone)", report.files_relinked)
+                                : std::string(),
+      report.seconds * 1000);
   if (first) return;  // the catch-up of a whole tree: no lists
   constexpr size_t kShown = 20;
   size_t shown = 0;
