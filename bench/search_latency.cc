@@ -8,7 +8,10 @@
 // items (a deterministic sample), i.e. natural-language questions about the
 // code.
 //
-//   search_latency --db FILE [--queries N] [-k K]
+//   search_latency --db FILE [--queries N] [-k K] [--warmup N]
+//
+// --warmup N: each Engine first answers N other questions, unmeasured (a
+// server's steady state: caches filled by earlier questions, not by these).
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -16,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,7 +73,7 @@ void Print(const Row& r) {
 int main(int argc, char** argv) {
   using namespace ferrograph;
   std::string db;
-  int nqueries = 500, k = 10;
+  int nqueries = 500, k = 10, nwarmup = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -82,16 +86,18 @@ int main(int argc, char** argv) {
       nqueries = std::atoi(next().c_str());
     else if (a == "-k")
       k = std::atoi(next().c_str());
+    else if (a == "--warmup")
+      nwarmup = std::atoi(next().c_str());
     else
       Die("unknown option " + a);
   }
-  if (db.empty()) Die("usage: search_latency --db FILE [--queries N] [-k K]");
+  if (db.empty()) Die("usage: search_latency --db FILE [--queries N] [-k K] [--warmup N]");
 
   // Queries and the vectors of the model, read straight from SQLite.
   sqlite3* raw = nullptr;
   if (sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
     Die(db + ": cannot open");
-  std::vector<std::string> queries;
+  std::vector<std::string> queries, warmups;
   {
     sqlite3_stmt* st = nullptr;
     sqlite3_prepare_v2(raw,
@@ -106,6 +112,13 @@ int main(int argc, char** argv) {
     size_t step = std::max<size_t>(1, all.size() / static_cast<size_t>(nqueries));
     for (size_t i = 0; i < all.size() && queries.size() < static_cast<size_t>(nqueries); i += step)
       if (all[i].size() > 10) queries.push_back(all[i]);
+    // Warm-up questions: other sentences (halfway between the measured
+    // ones), none equal to a measured one.
+    std::set<std::string> measured(queries.begin(), queries.end());
+    size_t wstep = std::max<size_t>(1, all.size() / static_cast<size_t>(std::max(nwarmup, 1)));
+    for (size_t i = wstep / 2; i < all.size() && warmups.size() < static_cast<size_t>(nwarmup);
+         i += wstep)
+      if (all[i].size() > 10 && !measured.count(all[i])) warmups.push_back(all[i]);
   }
   if (queries.empty()) Die(db + ": no documented items to take queries from");
   std::string model_id, spec;
@@ -147,9 +160,11 @@ int main(int argc, char** argv) {
     if (!engine.ok()) Die(engine.status().ToString());
     if (mode == SearchMode::kLexical) {
       auto stats = (*engine)->Stats();
-      std::printf("database %s: %lld nodes, %zu vectors of %s (dim %d); %zu queries, k = %d\n\n",
-                  db.c_str(), stats.ok() ? static_cast<long long>(stats->nodes) : -1LL,
-                  exact->size(), model_id.c_str(), dim, queries.size(), k);
+      std::printf(
+          "database %s: %lld nodes, %zu vectors of %s (dim %d); %zu queries, k = %d, each "
+          "Engine warmed by %zu other questions\n\n",
+          db.c_str(), stats.ok() ? static_cast<long long>(stats->nodes) : -1LL, exact->size(),
+          model_id.c_str(), dim, queries.size(), k, warmups.size());
     }
     // A query outside the measured set: it loads what the mode needs.
     SearchRequest first;
@@ -160,6 +175,15 @@ int main(int argc, char** argv) {
     auto warm = (*engine)->Search(first);
     if (!warm.ok()) Die(warm.status().ToString());
     first_ms.emplace_back(std::string(SearchModeName(mode)), Ms(Clock::now() - t0));
+    // A server's steady state: other questions asked before (not measured).
+    for (const std::string& q : warmups) {
+      SearchRequest req;
+      req.query = q;
+      req.k = k;
+      req.mode = mode;
+      auto r = (*engine)->Search(req);
+      if (!r.ok()) Die(r.status().ToString());
+    }
     Row row{std::string("ferrograph search --mode ") + std::string(SearchModeName(mode)), {}};
     for (const std::string& q : queries) {
       SearchRequest req;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <future>
+#include <system_error>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -232,8 +233,14 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
     return model->index->Search(q, vo);
   };
   std::future<Result<std::vector<VectorHit>>> vector_hits;
-  const bool both = model != nullptr && request.mode == SearchMode::kHybrid;
-  if (both) vector_hits = std::async(std::launch::async, nearest);
+  bool both = model != nullptr && request.mode == SearchMode::kHybrid;
+  if (both) {
+    try {
+      vector_hits = std::async(std::launch::async, nearest);
+    } catch (const std::system_error&) {
+      both = false;  // no thread to be had: the vector half runs after the lexical one
+    }
+  }
 
   if (request.mode != SearchMode::kVector) {
     std::vector<std::string> lexical_words = LexicalQueryWords(request.query);
