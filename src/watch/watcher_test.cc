@@ -13,6 +13,8 @@
 #include <future>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -539,14 +541,24 @@ TEST_F(WatcherTest, QueueOverflowTurnsIntoRescanAndRewalk) {
   }
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
+  auto entered = std::make_shared<std::promise<void>>();
+  std::future<void> blocked = entered->get_future();
+  auto once = std::make_shared<std::once_flag>();
   WatchOptions options;
-  options.filter = [released](std::string_view path, bool) {
-    if (path == "block.rs") released.wait();
+  options.filter = [released, entered, once](std::string_view path, bool) {
+    if (path == "block.rs") {
+      std::call_once(*once, [&] { entered->set_value(); });
+      released.wait();
+    }
     return true;
   };
   Write("flood/keep.txt");
   StartWatching(options);
-  Write("block.rs");  // the watcher's thread now waits in the filter
+  Write("block.rs");
+  // Flood only once the watcher's thread waits in the filter: every event
+  // from here on stays in the kernel's queue (events the thread read along
+  // with block.rs's would not count towards the overflow).
+  ASSERT_EQ(blocked.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   // Each write queues IN_CREATE, IN_MODIFY and IN_CLOSE_WRITE.
   const long files = max_queued / 3 + 100;
   for (long i = 0; i < files; ++i) Write("flood/f" + std::to_string(i) + ".rs", "x");
