@@ -203,13 +203,35 @@ Result<int64_t> Store::CatchUpLexical(
   return added;
 }
 
+namespace {
+
+// The lexical index's state: its epoch (a new one after gc emptied it)
+// and the last node row it holds.
+struct LexicalIndexState {
+  int64_t epoch = 0;
+  int64_t filled = 0;
+};
+
+Result<LexicalIndexState> ReadLexicalIndexState(Database& db) {
+  FG_ASSIGN_OR_RETURN(Statement st,
+                      db.Prepare("SELECT key, CAST(value AS INTEGER) FROM meta WHERE key IN "
+                                 "('lexical_epoch', 'lexical_rowid')"));
+  LexicalIndexState state;
+  for (;;) {
+    FG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    (st.TextView(0) == "lexical_epoch" ? state.epoch : state.filled) = st.Int(1);
+  }
+  return state;
+}
+
+}  // namespace
+
 Status Store::WarmLexicalSearch() {
   if (!lexical_lengths_) lexical_lengths_ = std::make_unique<LexicalLengths>();
-  FG_ASSIGN_OR_RETURN(
-      int64_t epoch,
-      ScalarInt(*db_, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'lexical_epoch'"));
+  FG_ASSIGN_OR_RETURN(LexicalIndexState state, ReadLexicalIndexState(*db_));
   FG_RETURN_IF_ERROR(ScanLexicalLengths(*db_, lexical_lengths_.get()));
-  lexical_lengths_->epoch = epoch;
+  lexical_lengths_->epoch = state.epoch;
   return Status::OK();
 }
 
@@ -220,30 +242,18 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::vector<std::stri
   if (!lexical_ranker_) {
     FG_ASSIGN_OR_RETURN(lexical_ranker_, LexicalRanker::Create(db));
   }
-  // The lexical index's state: its epoch (a new one after gc emptied it)
-  // and the last node row it holds.
-  int64_t epoch = 0, filled = 0;
-  {
-    FG_ASSIGN_OR_RETURN(Statement st,
-                        db.Prepare("SELECT key, CAST(value AS INTEGER) FROM meta WHERE key IN "
-                                   "('lexical_epoch', 'lexical_rowid')"));
-    for (;;) {
-      FG_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      (st.TextView(0) == "lexical_epoch" ? epoch : filled) = st.Int(1);
-    }
-  }
+  FG_ASSIGN_OR_RETURN(LexicalIndexState state, ReadLexicalIndexState(db));
   if (!lexical_lengths_) lexical_lengths_ = std::make_unique<LexicalLengths>();
   LexicalLengths& lengths = *lexical_lengths_;
-  if (epoch != lengths.epoch) {
+  if (state.epoch != lengths.epoch) {
     lengths.Clear();
-    lengths.epoch = epoch;
+    lengths.epoch = state.epoch;
   }
   if (lengths.scans_agree && lengths.misses >= LexicalLengths::kBulkAfterMisses)
     FG_RETURN_IF_ERROR(ScanLexicalLengths(db, &lengths));
-  FG_ASSIGN_OR_RETURN(
-      std::vector<LexicalTerm> terms,
-      lexical_ranker_->Terms(words, std::to_string(epoch) + ":" + std::to_string(filled)));
+  FG_ASSIGN_OR_RETURN(std::vector<LexicalTerm> terms,
+                      lexical_ranker_->Terms(
+                          words, std::to_string(state.epoch) + ":" + std::to_string(state.filled)));
   // A term no row holds adds nothing to any score.
   std::erase_if(terms, [](const LexicalTerm& t) { return t.docs == 0; });
   std::vector<ScoredNode> out;
