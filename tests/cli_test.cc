@@ -535,6 +535,8 @@ TEST_F(CliTest, CallersCalleesAndUsesOfAnIndexedCrate) {
   EXPECT_THAT(uses.out, HasSubstr("    function geo::make_point  (src/lib.rs:10)\n"));
   EXPECT_THAT(uses.out, HasSubstr("  field:\n    field geo::shapes::Segment::a  (src/shapes.rs:6)\n"
                                   "    field geo::shapes::Segment::b  (src/shapes.rs:7)\n"));
+  EXPECT_THAT(uses.out, HasSubstr("  body:\n    function geo::make_point  (src/lib.rs:11)\n"
+                                  "    function geo::shapes::Point::new  (src/shapes.rs:11)\n"));
   RunResult uses_json = Ferrograph("uses shapes::Point --json " + Db());
   ASSERT_EQ(uses_json.code, 0) << uses_json.err;
   json u = json::parse(uses_json.out);
@@ -543,7 +545,8 @@ TEST_F(CliTest, CallersCalleesAndUsesOfAnIndexedCrate) {
   for (const json& row : u["uses"])
     for (const json& r : row["roles"]) roles[row["path"]].insert(r);
   EXPECT_EQ(roles["geo::report"], (std::set<std::string>{"param"}));
-  EXPECT_EQ(roles["geo::make_point"], (std::set<std::string>{"return"}));
+  // `Point::new(x, y)` in its body uses Point too.
+  EXPECT_EQ(roles["geo::make_point"], (std::set<std::string>{"return", "body"}));
   EXPECT_EQ(roles["geo::shapes::Segment::a"], (std::set<std::string>{"field"}));
   EXPECT_EQ(u["count"], u["uses"].size());
 

@@ -275,8 +275,10 @@ the tree; `(cycle)`: recursion. Names, options and --json as for `callers`
 The nodes with USES_TYPE edges into TYPE (a struct, enum, union, trait, type
 alias, generic parameter or external such as std::string::String), grouped by
 role: param, return, field, alias, impl_self, impl_trait, bound,
-generic_arg, other. TYPE is matched like `show`'s, types first; when several
-match, lists the candidates and exits 1.
+generic_arg, body (a path in a fn body or const initializer: a type, a
+struct literal or pattern, `Type::item`; once per body, at its first line),
+other. TYPE is matched like `show`'s, types first; when several match, lists
+the candidates and exits 1.
 
   --json    {"query","node","count","uses":[{"kind","path","id","file","line",
             "roles","sites":[{"file","line","role"}]}]}
@@ -1009,8 +1011,9 @@ int CmdUses(const Args& args) {
   fmt::print("{} {}: used by {} node{}\n", KindName(type.kind), type.path, uses->size(),
              uses->size() == 1 ? "" : "s");
   // Grouped by role, in the order of a declaration; a node once per role.
-  static const std::vector<std::string> kRoleOrder = {
-      "param", "return", "field", "alias", "impl_self", "impl_trait", "bound", "generic_arg"};
+  static const std::vector<std::string> kRoleOrder = {"param", "return",      "field",
+                                                      "alias", "impl_self",   "impl_trait",
+                                                      "bound", "generic_arg", "body"};
   auto rank = [](const std::string& role) {
     auto it = std::find(kRoleOrder.begin(), kRoleOrder.end(), role);
     return it == kRoleOrder.end() ? kRoleOrder.size()

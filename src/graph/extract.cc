@@ -141,6 +141,7 @@ enum class K : uint8_t {
   kLetCondition,
   kMatchArm,
   kMatchPattern,
+  kGenericTypeWithTurbofish,
 };
 
 struct NamedKind {
@@ -239,6 +240,7 @@ constexpr NamedKind kNamedKinds[] = {
     {"let_condition", K::kLetCondition},
     {"match_arm", K::kMatchArm},
     {"match_pattern", K::kMatchPattern},
+    {"generic_type_with_turbofish", K::kGenericTypeWithTurbofish},
 };
 
 struct Grammar {
@@ -732,6 +734,9 @@ struct FnContext {
   const PathSegments* self_type = nullptr;  // the enclosing impl's self type, for `self`
   const FlatSyntaxTree* tree = nullptr;     // the tree the body is in; bindings come from it
   size_t bindings_begin = 0;                // its bindings in Extractor::bindings_
+  // A const/static's declared type, scanned along with its initializer
+  // but recorded as its signature (kOther), not as a body reference.
+  uint32_t declared_type = FlatSyntaxTree::kNone;
 };
 
 // Calls `fn` for every ERROR node (not descending into it) and every MISSING
@@ -859,9 +864,9 @@ class Extractor {
         pending.clear();
       } else {
         pending.clear();
-        if (scope.fn) NoteReference(i, k, scope);
         descend = k != K::kTokenTree && k != K::kStringLiteral && k != K::kRawStringLiteral &&
-                  (k != K::kError || scope.descend_errors);
+                  (k != K::kError || scope.descend_errors) &&
+                  (!scope.fn || NoteReference(i, k, scope));
       }
       if (descend && node.next > i + 1) {
         ++i;
@@ -1108,12 +1113,13 @@ class Extractor {
         std::string path = scope.prefix + name;
         int idx = AddItem(k == K::kConstItem ? NodeKind::kConst : NodeKind::kStatic, name, path, n,
                           pending, scope, ItemVisibility(n, scope), ValueSignature(n));
-        TypeRefsOf(tree_->ChildByField(fi, g.f_type), TypeRefRole::kOther, idx);
+        const uint32_t declared_type = tree_->ChildByField(fi, g.f_type);
+        TypeRefsOf(declared_type, TypeRefRole::kOther, idx);
         // `const _: () = { impl Trait for X { ... } };` hides items in a block;
         // other initializers are only scanned for calls.
         TSNode value = Field(n, g.f_value);
         if (ts_node_is_null(value)) return;
-        FnContext fn{idx, nullptr, tree_, bindings_.size()};
+        FnContext fn{idx, nullptr, tree_, bindings_.size(), declared_type};
         Scope s = ChildScope(scope, Owner::kFunction, idx, path + "::");
         s.fn = &fn;
         if (g.Kind(value) == K::kBlock) {
@@ -1550,7 +1556,9 @@ class Extractor {
         out->emplace_back(t.Text(name, source_));
         return true;
       }
-      case K::kGenericType: return AppendPath(t, t.ChildByField(i, g.f_type), out, depth + 1);
+      case K::kGenericType:
+      case K::kGenericTypeWithTurbofish:
+        return AppendPath(t, t.ChildByField(i, g.f_type), out, depth + 1);
       case K::kBracketedType: {
         uint32_t inner = FirstNamedChild(t, i);
         if (inner != FlatSyntaxTree::kNone && KindAt(t, inner) == K::kQualifiedType) {
@@ -1612,12 +1620,13 @@ class Extractor {
   }
 
   // Records the paths inside the type `i`: the named type with `role`, the
-  // types in its generic arguments as kGenericArg.
+  // types in its generic arguments as kGenericArg (kBody inside a body).
   void TypeRefsOf(uint32_t i, TypeRefRole role, int item, std::string_view bounded = {},
                   int depth = 0) {
     const FlatSyntaxTree& t = *tree_;
     if (i == FlatSyntaxTree::kNone || depth > kMaxRefDepth) return;
     const Grammar& g = G();
+    const TypeRefRole arg_role = role == TypeRefRole::kBody ? role : TypeRefRole::kGenericArg;
     switch (KindAt(t, i)) {
       case K::kTypeIdentifier:
       case K::kScopedTypeIdentifier: {
@@ -1635,7 +1644,8 @@ class Extractor {
           if (inner != FlatSyntaxTree::kNone && KindAt(t, inner) == K::kQualifiedType) {
             inner = t.ChildByField(inner, g.f_alias);
           }
-          TypeRefsOf(inner, TypeRefRole::kOther, item, {}, depth + 1);
+          TypeRefsOf(inner, role == TypeRefRole::kBody ? role : TypeRefRole::kOther, item, {},
+                     depth + 1);
           return;
         }
         PathSegments path;
@@ -1643,8 +1653,9 @@ class Extractor {
         return;
       }
       case K::kGenericType:
+      case K::kGenericTypeWithTurbofish:
         TypeRefsOf(t.ChildByField(i, g.f_type), role, item, bounded, depth + 1);
-        TypeArgRefs(t.ChildByField(i, g.f_type_arguments), item, depth + 1);
+        TypeArgRefs(t.ChildByField(i, g.f_type_arguments), item, depth + 1, arg_role);
         return;
       case K::kReferenceType:
       case K::kPointerType:
@@ -1670,23 +1681,23 @@ class Extractor {
         if (params != FlatSyntaxTree::kNone) {
           for (uint32_t c = params + 1; c < t[params].next; c = t[c].next) {
             uint32_t type = KindAt(t, c) == K::kParameter ? t.ChildByField(c, g.f_type) : c;
-            TypeRefsOf(type, TypeRefRole::kGenericArg, item, {}, depth + 1);
+            TypeRefsOf(type, arg_role, item, {}, depth + 1);
           }
         }
-        TypeRefsOf(t.ChildByField(i, g.f_return_type), TypeRefRole::kGenericArg, item, {},
-                   depth + 1);
+        TypeRefsOf(t.ChildByField(i, g.f_return_type), arg_role, item, {}, depth + 1);
         return;
       }
       default: return;  // primitives, `!`, `()`, lifetimes, macros
     }
   }
 
-  void TypeArgRefs(uint32_t args, int item, int depth) {
+  void TypeArgRefs(uint32_t args, int item, int depth,
+                   TypeRefRole role = TypeRefRole::kGenericArg) {
     const FlatSyntaxTree& t = *tree_;
     if (args == FlatSyntaxTree::kNone || depth > kMaxRefDepth) return;
     for (uint32_t c = args + 1; c < t[args].next; c = t[c].next) {
       uint32_t type = KindAt(t, c) == K::kTypeBinding ? t.ChildByField(c, G().f_type) : c;
-      TypeRefsOf(type, TypeRefRole::kGenericArg, item, {}, depth + 1);
+      TypeRefsOf(type, role, item, {}, depth + 1);
     }
   }
 
@@ -1823,19 +1834,78 @@ class Extractor {
 
   // ---- Calls and the local bindings that type method receivers.
 
-  void NoteReference(uint32_t i, K k, const Scope& scope) {
+  // Notes what body node `i` references; false when its children hold
+  // nothing more to note (a type or path, recorded whole).
+  bool NoteReference(uint32_t i, K k, const Scope& scope) {
+    const FlatSyntaxTree& t = *tree_;
     switch (k) {
-      case K::kCallExpression: RecordCall(i, scope); return;
+      case K::kCallExpression: {
+        RecordCall(i, scope);
+        uint32_t f = t.ChildByField(i, G().f_function);
+        if (f != FlatSyntaxTree::kNone && KindAt(t, f) == K::kIdentifier) {
+          BodyNameRef(f, scope);  // `Wrapper(x)`
+        }
+        return true;
+      }
       case K::kLetDeclaration:
         if (tree_ == scope.fn->tree) BindLet(i);
-        return;
+        return true;
       case K::kClosureParameters:
         if (tree_ == scope.fn->tree) BindParameters(i, tree_->operator[](i).end_byte);
-        return;
-      case K::kTupleStructPattern:
+        return true;
+      case K::kTupleStructPattern: {
         if (tree_ == scope.fn->tree) BindTuplePattern(i);
-        return;
-      default: return;
+        uint32_t type = t.ChildByField(i, G().f_type);
+        if (type != FlatSyntaxTree::kNone && KindAt(t, type) == K::kIdentifier) {
+          BodyNameRef(type, scope);  // `Wrapper(x) =>`
+        }
+        return true;
+      }
+      case K::kTypeIdentifier:
+      case K::kScopedTypeIdentifier:
+      case K::kGenericType:
+      case K::kGenericTypeWithTurbofish:
+        if (i != scope.fn->declared_type) TypeRefsOf(i, TypeRefRole::kBody, scope.fn->item);
+        return false;
+      case K::kScopedIdentifier: BodyPathRef(i, scope); return false;
+      default: return true;
+    }
+  }
+
+  // A capitalized name where a tuple struct or variant may stand.
+  void BodyNameRef(uint32_t i, const Scope& scope) {
+    std::string_view name = tree_->Text(i, source_);
+    if (name.empty() || !std::isupper(static_cast<unsigned char>(name[0]))) return;
+    AddTypeRef(scope.fn->item, TypeRefRole::kBody, {std::string(name)}, {}, LineAt(*tree_, i));
+  }
+
+  // A path in an expression or pattern (`Token::Eof`, `Vec::<Foo>::new`),
+  // with the types written in its generic arguments and qualified segments.
+  void BodyPathRef(uint32_t i, const Scope& scope) {
+    const FlatSyntaxTree& t = *tree_;
+    const Grammar& g = G();
+    const int item = scope.fn->item;
+    PathSegments path;
+    if (AppendPath(t, i, &path) && !path.empty()) {
+      AddTypeRef(item, TypeRefRole::kBody, std::move(path), {}, LineAt(t, i));
+    }
+    uint32_t p = i;
+    for (int depth = 0; p != FlatSyntaxTree::kNone && depth <= kMaxRefDepth; ++depth) {
+      K pk = KindAt(t, p);
+      if (pk == K::kScopedIdentifier) {
+        p = t.ChildByField(p, g.f_path);
+      } else if (pk == K::kGenericType) {
+        TypeArgRefs(t.ChildByField(p, g.f_type_arguments), item, depth + 1, TypeRefRole::kBody);
+        p = t.ChildByField(p, g.f_type);
+      } else if (pk == K::kBracketedType) {  // `<Foo as Trait>::f`: Foo
+        uint32_t inner = FirstNamedChild(t, p);
+        if (inner != FlatSyntaxTree::kNone && KindAt(t, inner) == K::kQualifiedType) {
+          TypeRefsOf(t.ChildByField(inner, g.f_type), TypeRefRole::kBody, item, {}, depth + 1);
+        }
+        break;
+      } else {
+        break;
+      }
     }
   }
 
@@ -2365,6 +2435,7 @@ std::string_view TypeRefRoleName(TypeRefRole role) {
     case TypeRefRole::kBound: return "bound";
     case TypeRefRole::kGenericArg: return "generic_arg";
     case TypeRefRole::kOther: return "other";
+    case TypeRefRole::kBody: return "body";
   }
   return "other";
 }

@@ -110,11 +110,20 @@ enum class TypeRefRole : uint8_t {
   kBound,       // a trait bound on a generic param (inline or where-clause)
   kGenericArg,  // a type inside generic arguments, `Vec<Foo>` -> Foo
   kOther,       // consts, statics, casts and other type positions
+  kBody,        // a path inside a fn body or const/static initializer (see TypeRef)
 };
 
 // A path in a type position (or a trait in an impl header or bound).
-// Recorded for item signatures only (not for types inside fn bodies), in
-// source order per item. References, pointers, slices, arrays, tuples,
+// Recorded for item signatures, in source order per item, and, with role
+// kBody, for the paths written inside a function body or a const/static
+// initializer that may name a type: types (`let x: Foo`, casts, turbofish
+// and closure parameter types, with their generic arguments, also kBody),
+// struct literals and struct patterns (`Foo { .. }`), tuple-struct patterns
+// (`Foo::V(x)`, `Wrapper(x)`), and every path of two or more segments in an
+// expression or pattern (`Token::Eof`, `Foo::new(..)`, `Self::MAX`); a single
+// name only where it must be a type or constructor (`Foo(x)` called or
+// matched, when capitalized). The linker keeps those that lead to a type of
+// the crate (the path itself, or the path less its last segment). References, pointers, slices, arrays, tuples,
 // `dyn`/`impl` and `for<'a>` are unwrapped to the paths inside; the traits
 // of `Fn(A) -> B` take the position's role, A and B are kGenericArg.
 // Primitive types are not recorded. `<T as Trait>::Out` records only Trait

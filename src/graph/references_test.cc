@@ -457,6 +457,26 @@ TEST(ReferencesTest, ConstAndStaticInitializerCallsBelongToThem) {
   EXPECT_EQ(ItemPath(fx, fx.calls[4].item), "C");
 }
 
+// Body paths: each written path once, whole, with the types in its generic
+// arguments and qualified segments; a const's own type stays its signature.
+TEST(ReferencesTest, BodyPathsAreRecordedOnceEach) {
+  FileExtraction fx = Extract(R"(
+const A: Foo = Foo::new(1);
+fn f(x: u8) -> u8 {
+    let v: Vec<Bar> = Vec::<Baz>::new();
+    let w = x as Qux;
+    let s = S { a: 1 };
+    let e = m::E::V { a: 1 };
+    let c = |p: Quux| <Corge as Tr>::g(p);
+    match v { Wrap(y) => y, a::B::C => 0, Self::D(_) | lower(_) => 1, T { .. } => 2 }
+}
+)");
+  EXPECT_THAT(TypeRefs(fx), ElementsAre("other Foo", "body Foo::new", "body Vec", "body Bar",
+                                        "body Vec::new", "body Baz", "body Qux", "body S",
+                                        "body m::E::V", "body Quux", "body Tr::g", "body Corge",
+                                        "body Wrap", "body a::B::C", "body Self::D", "body T"));
+}
+
 TEST(ReferencesTest, NoCallsOutsideBodies) {
   FileExtraction fx = Extract("struct S([u8; N]);\nfn f(x: [u8; size()]);\ntrait T { fn g(); }");
   EXPECT_THAT(fx.calls, IsEmpty());

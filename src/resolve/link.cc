@@ -757,10 +757,19 @@ class Linker {
     }
 
     // USES_TYPE and BOUND.
+    std::unordered_set<std::pair<int, NodeId>, BodyUseHash> body_uses;
     for (const TypeRef& r : ex.type_refs) {
       if (r.item < 0 || static_cast<size_t>(r.item) >= n || r.path.empty()) continue;
       const Node& src = NodeOf(f, r.item);
       if (r.role == TypeRefRole::kImplTrait) continue;  // IMPLEMENTS
+      if (r.role == TypeRefRole::kBody) {
+        // Paths in a body: a use of a type of the crate (or of a crate it
+        // depends on in the index), once per body and type, at its first line.
+        std::optional<NodeId> dst = BodyTypeUse(f, r);
+        if (dst && body_uses.emplace(r.item, *dst).second)
+          sink.Add(EdgeKind::kUsesType, src.id, *dst, r.line, R"({"role":"body"})");
+        continue;
+      }
       if (r.role == TypeRefRole::kBound) {
         Resolution res = crate_->Resolve(ScopeOf(f, r.item), r.path, Namespace::kType);
         if (!res.complete(r.path.size())) continue;
@@ -809,6 +818,27 @@ class Linker {
       ++stats_.calls;
       LinkCall(f, c, sink);
     }
+  }
+
+  struct BodyUseHash {
+    size_t operator()(const std::pair<int, NodeId>& k) const {
+      return FixedBytesHash()(k.second) ^ static_cast<size_t>(k.first);
+    }
+  };
+
+  // The indexed type a body path names: the path itself when it resolves to
+  // a type (`Foo`, `Self`, `m::Foo`), else the path less its last segment
+  // (`Token::Eof`, `Foo::new`, `Self::MAX`). Generic params, externals and
+  // paths into modules (`m::f`) give none.
+  std::optional<NodeId> BodyTypeUse(size_t f, const TypeRef& r) {
+    TypeTarget t = ResolveType(f, r.item, r.path);
+    bool is_type = t.kind == TypeTarget::kItem && IsTypeKind(t.node_kind);
+    if (!is_type && r.path.size() >= 2) {
+      PathSegments prefix(r.path.begin(), r.path.end() - 1);
+      t = ResolveType(f, r.item, prefix);
+    }
+    if (t.kind != TypeTarget::kItem || !IsTypeKind(t.node_kind)) return std::nullopt;
+    return t.id;
   }
 
   void NameOnly(const NodeId& src, std::string_view name, bool methods, uint32_t line,

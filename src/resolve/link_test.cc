@@ -604,6 +604,59 @@ pub fn biggest<T>(items: &[T], min: Circle) -> Option<Circle> where T: Area + Cl
                             "MACRO_INVOKES demo::biggest -> std::println"}));
 }
 
+// Paths in bodies: types, literals, patterns and `Type::item` paths give
+// one USES_TYPE edge (role body) per body and type of the crate, at the
+// first line; generic params, externals, modules and plain functions none.
+TEST(LinkTest, BodiesUseTheTypesTheirPathsName) {
+  CrateFixture c;
+  c.AddFile(kCrate, R"(
+mod tokens;
+use tokens::Token;
+pub struct Point { x: i32 }
+pub struct Meters(u32);
+pub struct Unused;
+pub enum Shape { Dot(Point), Line }
+pub trait Named { const NAME: &'static str; }
+pub type Points = Vec<Point>;
+pub fn helper() {}
+impl Point {
+    pub fn origin() -> Point { Self { x: 0 } }
+    pub fn kind(&self) -> u8 { match self.x { 0 => 0, _ => 1 } }
+}
+pub fn walk<T: Named>(s: Shape, t: Token) -> u32 {
+    let p = Point::origin();
+    let v: Points = Vec::new();
+    let m = Meters(3);
+    helper();
+    let _ = T::NAME;
+    let _ = std::mem::size_of::<Meters>();
+    match s {
+        Shape::Dot(Point { x }) => x as u32,
+        Shape::Line => match t { Token::Eof => 0, _ => 1 },
+    }
+}
+pub fn lone() -> Option<u8> { let f = |q: Meters| q.0; Some(f(Meters(1)) as u8) }
+pub const ORIGIN: Point = Point { x: 0 };
+)");
+  c.AddFile("demo::tokens", "pub enum Token { Eof, Word }\n");
+  c.Link();
+  std::vector<std::string> body;
+  for (const std::string& e : c.EdgesOf("USES_TYPE"))
+    if (e.find(R"({"role":"body"})") != std::string::npos) body.push_back(e);
+  EXPECT_THAT(body, testing::UnorderedElementsAre(
+                        R"(USES_TYPE demo::Point::origin -> demo::Point {"role":"body"})",
+                        R"(USES_TYPE demo::walk -> demo::Point {"role":"body"})",
+                        R"(USES_TYPE demo::walk -> demo::Points {"role":"body"})",
+                        R"(USES_TYPE demo::walk -> demo::Meters {"role":"body"})",
+                        R"(USES_TYPE demo::walk -> demo::Shape {"role":"body"})",
+                        R"(USES_TYPE demo::walk -> demo::tokens::Token {"role":"body"})",
+                        R"(USES_TYPE demo::lone -> demo::Meters {"role":"body"})",
+                        R"(USES_TYPE demo::ORIGIN -> demo::Point {"role":"body"})"));
+  // The first use in the body gives the line: `Point::origin()` on line 16.
+  EXPECT_EQ(c.line(R"(USES_TYPE demo::walk -> demo::Point {"role":"body"})"), 16u);
+  EXPECT_EQ(c.line(R"(USES_TYPE demo::walk -> demo::tokens::Token {"role":"body"})"), 24u);
+}
+
 TEST(LinkTest, ItemPositionMacrosAreInvokedByTheirModule) {
   CrateFixture c;
   c.AddFile(kCrate, R"(
