@@ -31,6 +31,9 @@ struct WriteStats {
   int64_t files_added = 0;
   int64_t files_changed = 0;
   int64_t files_removed = 0;
+  // Rows the write inserted or closed (nodes, edges, files, span overlays):
+  // the work, where the counts above are the meaning.
+  int64_t rows_written = 0;
   bool empty() const {
     return nodes_added + nodes_removed + nodes_changed + nodes_moved + edges_added + edges_removed +
                edges_moved + files_added + files_changed + files_removed ==

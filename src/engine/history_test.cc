@@ -238,6 +238,118 @@ TEST_F(HistoryTest, AddingLinesMovesWhatFollowsWithoutChangingIt) {
   }
 }
 
+// Lines added above items move them without changing them: their rows stay
+// and one span overlay row per file says where they are now (span_overlay.h),
+// so every read, as of every version, gives the lines of that version.
+TEST_F(HistoryTest, MovedItemsKeepTheirRowsAndEachVersionItsLines) {
+  VersionInfo v1 = Latest();
+  const std::multiset<std::string> export_v1 = ExportLines(*engine_);
+  const Node area_v1 = One("demo::shapes::Circle::area");
+  const Node twice_v1 = One("demo::twice");
+  auto area_details_v1 = engine_->Describe(area_v1.id);
+  ASSERT_TRUE(area_details_v1.ok());
+  auto call_line = [&](const Node& from) -> uint32_t {
+    auto d = engine_->Describe(from.id);
+    EXPECT_TRUE(d.ok());
+    if (d.ok())
+      for (const auto& l : d->out_edges)
+        if (l.edge.kind == EdgeKind::kCalls) return l.edge.line;
+    return 0;
+  };
+  const uint32_t call_v1 = call_line(twice_v1);
+  ASSERT_GT(call_v1, 0u);
+
+  const std::string added = "// one\n// two\n// three\n";
+  Replace("src/shapes.rs", "pub struct Circle {", added + "pub struct Circle {");
+  Replace("src/lib.rs", "/// Adds two numbers.", "// a\n// b\n/// Adds two numbers.");
+  IndexReport r = Index();
+  ASSERT_TRUE(r.version.has_value());
+  EXPECT_EQ(r.delta.nodes_added + r.delta.nodes_removed + r.delta.nodes_changed, 0);
+  EXPECT_GT(r.delta.nodes_moved, 0);
+  EXPECT_GT(r.delta.edges_moved, 0);
+  EXPECT_EQ(r.delta.edges_added + r.delta.edges_removed, 0);
+  // Per file: its file row closed and opened, one overlay row. Not a row per
+  // moved item or call site.
+  EXPECT_LE(r.delta.rows_written, 6);
+  EXPECT_GE(r.delta.rows_written, 6);
+  VersionInfo v2 = Latest();
+
+  // Now: the new places, as a fresh index of the tree has them.
+  EXPECT_EQ(ExportLines(*engine_), FreshExportLines());
+  Node area = One("demo::shapes::Circle::area");
+  EXPECT_EQ(area.span.start_line, area_v1.span.start_line + 3);
+  EXPECT_EQ(area.span.start_byte, area_v1.span.start_byte + added.size());
+  auto area_details = engine_->Describe(area.id);
+  ASSERT_TRUE(area_details.ok());
+  EXPECT_EQ(area_details->source, area_details_v1->source);  // bytes moved with it
+  EXPECT_EQ(call_line(One("demo::twice")), call_v1 + 2);
+  GraphDiff d = LastDiff();
+  EXPECT_THAT(d.changed, IsEmpty());
+  EXPECT_THAT(d.edges_added, IsEmpty());
+  EXPECT_THAT(d.edges_removed, IsEmpty());
+  EXPECT_GT(d.edges_moved, 0);
+  bool area_moved = false;
+  for (const auto& c : d.moved)
+    if (c.after.path == "demo::shapes::Circle::area") {
+      area_moved = true;
+      EXPECT_EQ(c.before.span.start_line, area_v1.span.start_line);
+      EXPECT_EQ(c.after.span.start_line, area_v1.span.start_line + 3);
+    }
+  EXPECT_TRUE(area_moved);
+
+  // As of v1 (another Engine on the database, pinned): the old places, in
+  // every read.
+  auto open_pinned = [&](const VersionInfo& v) {
+    Engine::Options o;
+    o.db_path = (dir_ / "graph.db").string();
+    auto e = Engine::Open(o);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    EXPECT_TRUE((*e)->PinVersion(v.uuid.str()).ok());
+    return std::move(e).value();
+  };
+  {
+    std::unique_ptr<Engine> then = open_pinned(v1);
+    std::swap(then, engine_);  // One() and call_line() read engine_
+    EXPECT_EQ(ExportLines(*engine_), export_v1);
+    EXPECT_EQ(One("demo::shapes::Circle::area").span.start_line, area_v1.span.start_line);
+    EXPECT_EQ(call_line(One("demo::twice")), call_v1);
+    auto d1 = engine_->Describe(area_v1.id);
+    ASSERT_TRUE(d1.ok());
+    EXPECT_EQ(d1->source, area_details_v1->source);
+    std::swap(then, engine_);
+  }
+
+  // Edited again below: the overlay follows, one more row per file.
+  Replace("src/shapes.rs", "// two\n", "// two\n// two and a half\n");
+  r = Index();
+  ASSERT_TRUE(r.version.has_value());
+  EXPECT_LE(r.delta.rows_written,
+            4);  // shapes.rs: file row and overlay row, each closed and opened
+  EXPECT_EQ(One("demo::shapes::Circle::area").span.start_line, area_v1.span.start_line + 4);
+  EXPECT_EQ(ExportLines(*engine_), FreshExportLines());
+
+  // Back where the rows say: no overlay is needed any more.
+  Write("src/shapes.rs", kShapes);
+  Write("src/lib.rs", kLib);
+  ASSERT_TRUE(Index().version.has_value());
+  EXPECT_EQ(ExportLines(*engine_), export_v1);
+  auto back = engine_->Diff(v1, Latest(), /*with_edges=*/true);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_THAT(back->moved, IsEmpty());
+  EXPECT_EQ(back->edges_moved, 0);
+  // v2 still answers with its places, and after dropping the versions
+  // before the last two, the kept ones do too.
+  {
+    std::unique_ptr<Engine> then = open_pinned(v2);
+    std::swap(then, engine_);
+    EXPECT_EQ(One("demo::shapes::Circle::area").span.start_line, area_v1.span.start_line + 3);
+    std::swap(then, engine_);
+  }
+  auto gc = engine_->DropOldVersions(2);
+  ASSERT_TRUE(gc.ok()) << gc.status().ToString();
+  EXPECT_EQ(ExportLines(*engine_), export_v1);
+}
+
 TEST_F(HistoryTest, RenameIsOneRemovedAndOneAdded) {
   Replace("src/lib.rs", "pub fn unused_helper()", "pub fn spare_helper()");
   IndexReport r = Index();

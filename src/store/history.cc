@@ -19,13 +19,14 @@ namespace {
 constexpr std::string_view kRevisionColumns =
     "n.id, n.kind, n.name, n.path, n.crate, (SELECT path FROM file_keys WHERE file_keys.id = "
     "n.file_key), n.start_byte, n.end_byte, n.start_line, n.end_line, n.visibility, "
-    "n.signature, n.docs, n.attrs, n.content_hash, n.parent, n.valid_from, n.valid_to";
+    "n.signature, n.docs, n.attrs, n.content_hash, n.parent, n.file_key, n.valid_from, "
+    "n.valid_to";
 
 NodeRevision ReadRevision(const Statement& st) {
   NodeRevision r;
   r.node = ReadNode(st, 0);
-  r.valid_from = st.Int(16);
-  if (!st.IsNull(17)) r.valid_to = st.Int(17);
+  r.valid_from = st.Int(kNodeColumnCount);
+  if (!st.IsNull(kNodeColumnCount + 1)) r.valid_to = st.Int(kNodeColumnCount + 1);
   return r;
 }
 
@@ -140,6 +141,8 @@ Result<GraphDiff> Store::Diff(int64_t from, int64_t to, bool with_edges) {
     std::optional<Node> before, after;
   };
   std::unordered_map<NodeId, Pair, FixedBytesHash> by_id;
+  // Each side's spans as of its version (span_overlay.h).
+  SpanFixer spans_from(*db_, overlays_, from), spans_to(*db_, overlays_, to);
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
@@ -147,8 +150,70 @@ Result<GraphDiff> Store::Diff(int64_t from, int64_t to, bool with_edges) {
     bool at_from = ValidAt(r.valid_from, r.valid_to, from);
     bool at_to = ValidAt(r.valid_from, r.valid_to, to);
     if (at_from == at_to) continue;  // both (unchanged) or neither (lived in between)
+    FG_RETURN_IF_ERROR((at_from ? spans_from : spans_to).Fix(st.Int(kNodeFileKeyColumn), &r.node));
     Pair& p = by_id[r.node.id];
     (at_from ? p.before : p.after) = std::move(r.node);
+  }
+  // Rows kept through (lo, hi] whose items moved: the overlays of the files
+  // whose overlay changed in between differ for them.
+  std::vector<int64_t> overlay_files;
+  {
+    FG_ASSIGN_OR_RETURN(
+        Statement os,
+        db_->Prepare("SELECT DISTINCT file_key FROM spans WHERE (valid_from > ?1 AND valid_from "
+                     "<= ?2) OR (valid_to > ?1 AND valid_to <= ?2)"));
+    os.Bind(1, lo).Bind(2, hi);
+    for (;;) {
+      FG_ASSIGN_OR_RETURN(bool row, os.Step());
+      if (!row) break;
+      overlay_files.push_back(os.Int(0));
+    }
+  }
+  std::vector<std::pair<int64_t, std::pair<uint32_t, uint32_t>>> moved_edge_lines;  // rowid, lines
+  if (!overlay_files.empty()) {
+    FG_ASSIGN_OR_RETURN(
+        Statement kept,
+        db_->Prepare(std::string("SELECT ") + std::string(kRevisionColumns) +
+                     " FROM nodes n WHERE n.id = ?1 AND n.valid_from <= ?2 AND (n.valid_to IS "
+                     "NULL OR n.valid_to > ?3)"));
+    auto same_span = [](const Span& a, const Span& b) {
+      return a.start_byte == b.start_byte && a.end_byte == b.end_byte &&
+             a.start_line == b.start_line && a.end_line == b.end_line;
+    };
+    for (int64_t file_key : overlay_files) {
+      FG_ASSIGN_OR_RETURN(const SpanOverlay* o1, overlays_.Get(*db_, file_key, from));
+      FG_ASSIGN_OR_RETURN(const SpanOverlay* o2, overlays_.Get(*db_, file_key, to));
+      // Copies: the cache may drop what it decoded on the next Get.
+      const SpanOverlay a = o1 ? *o1 : SpanOverlay(), b = o2 ? *o2 : SpanOverlay();
+      std::vector<NodeId> ids;
+      for (const auto& [id, span] : a.nodes) {
+        auto it = b.nodes.find(id);
+        if (it == b.nodes.end() || !same_span(span, it->second)) ids.push_back(id);
+      }
+      for (const auto& [id, span] : b.nodes)
+        if (!a.nodes.count(id)) ids.push_back(id);
+      for (const NodeId& id : ids) {
+        if (by_id.count(id)) continue;  // its row changed: paired above
+        kept.Bind(1, id).Bind(2, lo).Bind(3, hi);
+        FG_ASSIGN_OR_RETURN(bool row, kept.Step());
+        if (row) {
+          Node base = ReadRevision(kept).node;
+          Node before = base, after = std::move(base);
+          if (auto it = a.nodes.find(id); it != a.nodes.end()) before.span = it->second;
+          if (auto it = b.nodes.find(id); it != b.nodes.end()) after.span = it->second;
+          if (!same_span(before.span, after.span))
+            d.moved.push_back({std::move(before), std::move(after)});
+        }
+        kept.Reset();
+      }
+      for (const auto& [rowid, line] : a.edge_lines) {
+        auto it = b.edge_lines.find(rowid);
+        if (it == b.edge_lines.end() || it->second != line)
+          moved_edge_lines.push_back({rowid, {line, it == b.edge_lines.end() ? 0 : it->second}});
+      }
+      for (const auto& [rowid, line] : b.edge_lines)
+        if (!a.edge_lines.count(rowid)) moved_edge_lines.push_back({rowid, {0, line}});
+    }
   }
   for (auto& [id, p] : by_id) {
     if (p.before && p.after) {
@@ -172,7 +237,7 @@ Result<GraphDiff> Store::Diff(int64_t from, int64_t to, bool with_edges) {
   FG_ASSIGN_OR_RETURN(
       Statement es,
       db_->Prepare("SELECT kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = "
-                   "file_key), line, props, valid_from, valid_to FROM edges "
+                   "file_key), line, props, valid_from, valid_to, file_key, rowid FROM edges "
                    "WHERE (valid_from > ?1 AND valid_from <= ?2) OR "
                    "(valid_to > ?1 AND valid_to <= ?2) ORDER BY rowid"));
   es.Bind(1, lo).Bind(2, hi);
@@ -191,7 +256,25 @@ Result<GraphDiff> Store::Diff(int64_t from, int64_t to, bool with_edges) {
     e.file = es.Text(3);
     e.line = static_cast<uint32_t>(es.Int(4));
     e.props = es.Text(5);
+    FG_RETURN_IF_ERROR((at_to ? spans_to : spans_from).FixLine(es.Int(8), es.Int(9), &e.line));
     (at_to ? d.edges_added : d.edges_removed).push_back(std::move(e));
+  }
+  // Edge rows kept through (lo, hi] whose sites moved (overlay entries that
+  // differ, of rows valid at both versions).
+  if (!moved_edge_lines.empty()) {
+    FG_ASSIGN_OR_RETURN(Statement kept,
+                        db_->Prepare("SELECT line FROM edges WHERE rowid = ?1 AND valid_from <= "
+                                     "?2 AND (valid_to IS NULL OR valid_to > ?3)"));
+    for (const auto& [rowid, lines] : moved_edge_lines) {
+      kept.Bind(1, rowid).Bind(2, lo).Bind(3, hi);
+      FG_ASSIGN_OR_RETURN(bool row, kept.Step());
+      if (row) {
+        auto base = static_cast<uint32_t>(kept.Int(0));
+        uint32_t a = lines.first ? lines.first : base, b = lines.second ? lines.second : base;
+        if (a != b) ++d.edges_moved;
+      }
+      kept.Reset();
+    }
   }
   // An edge removed and added again with only its line changed moved.
   auto lineless = [](const Edge& e) {
@@ -291,6 +374,7 @@ Result<HistoryGcReport> Store::DropVersionsBefore(int64_t keep_from) {
     r.edge_rows_removed = db.Changes();
     FG_RETURN_IF_ERROR(db.Exec("DELETE FROM files WHERE valid_to <= " + k));
     r.file_rows_removed = db.Changes();
+    FG_RETURN_IF_ERROR(db.Exec("DELETE FROM spans WHERE valid_to <= " + k));
     FG_RETURN_IF_ERROR(db.Exec("DELETE FROM versions WHERE ordinal < " + k));
     r.versions_removed = db.Changes();
     FG_RETURN_IF_ERROR(

@@ -10,8 +10,12 @@ namespace ferrograph {
 
 // Reads the 16 node columns (id, kind, name, path, crate, file, start_byte,
 // end_byte, start_line, end_line, visibility, signature, docs, attrs,
-// content_hash, parent) of `st` starting at column `c`.
+// content_hash, parent) of `st` starting at column `c`. The column lists
+// add the row's file_key after them (column c + kNodeFileKeyColumn): the
+// span it reads is the row's; a SpanFixer gives the one at the version read.
 Node ReadNode(const Statement& st, int c = 0);
+inline constexpr int kNodeFileKeyColumn = 16;
+inline constexpr int kNodeColumnCount = 17;
 
 }  // namespace ferrograph
 

@@ -37,8 +37,7 @@ constexpr NodeKind kVectorKinds[] = {
 constexpr std::string_view kAliasedNodeColumns =
     "n.id, n.kind, n.name, n.path, n.crate, (SELECT path FROM file_keys WHERE file_keys.id = "
     "n.file_key), n.start_byte, n.end_byte, n.start_line, n.end_line, n.visibility, "
-    "n.signature, n.docs, n.attrs, n.content_hash, n.parent";
-constexpr int kNodeColumnCount = 16;
+    "n.signature, n.docs, n.attrs, n.content_hash, n.parent, n.file_key";
 
 std::string KindListSql(const std::vector<NodeKind>& kinds) {
   std::string sql = "(";
@@ -300,6 +299,7 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::vector<std::stri
     params.lengths = &lengths;
 
     std::vector<ScoredNode> round;
+    SpanFixer spans(db, overlays_, filter.as_of);
     for (int64_t inner = first_inner;; inner *= 8) {
       const bool bounded = inner <= 8 * first_inner;
       FG_ASSIGN_OR_RETURN(
@@ -329,6 +329,7 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::vector<std::stri
         if (!*row) break;
         ScoredNode s;
         s.node = ReadNode(st, 0);
+        FG_RETURN_IF_ERROR(spans.Fix(st.Int(kNodeFileKeyColumn), &s.node));
         s.score = st.Double(kNodeColumnCount);
         ranked_rows = st.Int(kNodeColumnCount + 1);
         round.push_back(std::move(s));
@@ -567,10 +568,12 @@ Result<std::vector<std::pair<uint64_t, Node>>> Store::NodesWithVectors(
   st.Bind(1, list).Bind(2, model);
   BindFilter(st, filter);
   std::vector<std::pair<uint64_t, Node>> out;
+  SpanFixer spans(db, overlays_, filter.as_of);
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     out.emplace_back(static_cast<uint64_t>(st.Int(0)), ReadNode(st, 1));
+    FG_RETURN_IF_ERROR(spans.Fix(st.Int(1 + kNodeFileKeyColumn), &out.back().second));
   }
   return out;
 }
@@ -586,10 +589,12 @@ Result<std::vector<Node>> Store::NodesMatching(const std::vector<NodeId>& ids,
                                  FilterSql(filter)));
   BindFilter(st, filter);
   std::vector<Node> out;
+  SpanFixer spans(db, overlays_, filter.as_of);
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     out.push_back(ReadNode(st, 0));
+    FG_RETURN_IF_ERROR(spans.Fix(st.Int(kNodeFileKeyColumn), &out.back()));
   }
   return out;
 }

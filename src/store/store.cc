@@ -117,6 +117,19 @@ CREATE VIRTUAL TABLE lexical USING fts5(
 CREATE INDEX IF NOT EXISTS nodes_from ON nodes(valid_from);
 CREATE INDEX IF NOT EXISTS nodes_to ON nodes(valid_to) WHERE valid_to IS NOT NULL;
 )sql",
+    // 4: span overlays (store/span_overlay.h): per file version, where the
+    // items and call sites an edit moved are, so that their rows stay.
+    R"sql(
+CREATE TABLE spans(
+  rowid INTEGER PRIMARY KEY,
+  file_key INTEGER NOT NULL REFERENCES file_keys(id),
+  data BLOB NOT NULL,
+  valid_from INTEGER NOT NULL,
+  valid_to INTEGER);
+CREATE INDEX spans_file ON spans(file_key, valid_from);
+CREATE INDEX spans_from ON spans(valid_from);
+CREATE INDEX spans_to ON spans(valid_to) WHERE valid_to IS NOT NULL;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -159,7 +172,7 @@ static_assert(kMigrationCount == kSchemaVersion, "one migration per schema versi
 constexpr std::string_view kNodeColumns =
     "id, kind, name, path, crate, (SELECT path FROM file_keys WHERE file_keys.id = file_key) AS "
     "file, start_byte, end_byte, start_line, end_line, visibility, "
-    "signature, docs, attrs, content_hash, parent";
+    "signature, docs, attrs, content_hash, parent, file_key";
 
 std::string AttrsJson(const Node& n) {
   if (n.cfgs.empty() && n.derives.empty() && n.attrs.empty() && n.in_macro.empty()) return "{}";
@@ -224,22 +237,25 @@ Edge ReadEdge(const Statement& st) {
   return e;
 }
 
+bool SameSpan(const Span& a, const Span& b) {
+  return a.start_byte == b.start_byte && a.end_byte == b.end_byte && a.start_line == b.start_line &&
+         a.end_line == b.end_line;
+}
+
+// Everything a node row holds but its span and content hash.
 bool SameMetadata(const Node& a, const Node& b) {
   return a.kind == b.kind && a.name == b.name && a.path == b.path && a.file == b.file &&
-         a.span.start_byte == b.span.start_byte && a.span.end_byte == b.span.end_byte &&
-         a.span.start_line == b.span.start_line && a.span.end_line == b.span.end_line &&
          a.visibility == b.visibility && a.signature == b.signature && a.docs == b.docs &&
          a.cfgs == b.cfgs && a.derives == b.derives && a.attrs == b.attrs &&
          a.in_macro == b.in_macro && a.parent == b.parent;
 }
 
-std::string EdgeKey(const Edge& e) {
+// An edge but its line: kind, src, dst, props.
+std::string LinelessEdgeKey(const Edge& e) {
   std::string k(KindName(e.kind));
   k.push_back('|');
   k.append(reinterpret_cast<const char*>(e.src.data()), NodeId::kSize);
   k.append(reinterpret_cast<const char*>(e.dst.data()), NodeId::kSize);
-  k.push_back('|');
-  k += std::to_string(e.line);
   k.push_back('|');
   k += e.props;
   return k;
@@ -440,7 +456,10 @@ Result<std::optional<Node>> Store::GetNode(const NodeId& id) {
   st.Bind(1, id);
   FG_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<Node>();
-  return std::optional<Node>(ReadNode(st));
+  Node n = ReadNode(st);
+  SpanFixer spans(*db_, overlays_, read_version_);
+  FG_RETURN_IF_ERROR(spans.Fix(st.Int(kNodeFileKeyColumn), &n));
+  return std::optional<Node>(std::move(n));
 }
 
 Result<std::vector<Node>> Store::FindNodes(const std::string& query, int limit) {
@@ -471,10 +490,12 @@ Result<std::vector<Node>> Store::FindNodes(const std::string& query, int limit) 
                      Live() + " AND " + where + " ORDER BY path, kind LIMIT ?4"));
     st.Bind(1, query).Bind(2, escaped).Bind(3, last).Bind(4, static_cast<int64_t>(limit));
     std::vector<Node> out;
+    SpanFixer spans(*db_, overlays_, read_version_);
     for (;;) {
       FG_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
       out.push_back(ReadNode(st));
+      FG_RETURN_IF_ERROR(spans.Fix(st.Int(kNodeFileKeyColumn), &out.back()));
     }
     if (!out.empty()) return out;
   }
@@ -482,12 +503,26 @@ Result<std::vector<Node>> Store::FindNodes(const std::string& query, int limit) 
 }
 
 namespace {
-Result<std::vector<Edge>> EdgesWhere(Database& db, const char* column, const NodeId& id,
-                                     std::optional<EdgeKind> kind, const std::string& live) {
-  std::string sql = std::string(
-                        "SELECT kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = "
-                        "file_key), line, props FROM all_edges WHERE ") +
-                    column + " = ?1 AND " + live;
+// all_edges columns ReadEdge reads, then the row's file_key and `ord`.
+constexpr std::string_view kEdgeColumns =
+    "kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = file_key), line, props, "
+    "file_key, ord";
+constexpr int64_t kStoredEdgeOrd = int64_t{1} << 40;  // all_edges: ord of edges row r is r + this
+
+// Reads an all_edges row of kEdgeColumns, its line as of the fixer's version.
+Result<Edge> ReadEdgeAt(const Statement& st, SpanFixer& spans) {
+  Edge e = ReadEdge(st);
+  const int64_t ord = st.Int(7);
+  if (ord >= kStoredEdgeOrd)
+    FG_RETURN_IF_ERROR(spans.FixLine(st.Int(6), ord - kStoredEdgeOrd, &e.line));
+  return e;
+}
+
+Result<std::vector<Edge>> EdgesWhere(Database& db, SpanFixer& spans, const char* column,
+                                     const NodeId& id, std::optional<EdgeKind> kind,
+                                     const std::string& live) {
+  std::string sql = "SELECT " + std::string(kEdgeColumns) + " FROM all_edges WHERE " + column +
+                    " = ?1 AND " + live;
   if (kind) sql += " AND kind = ?2";
   sql += " ORDER BY ord";
   FG_ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
@@ -497,31 +532,40 @@ Result<std::vector<Edge>> EdgesWhere(Database& db, const char* column, const Nod
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    out.push_back(ReadEdge(st));
+    FG_ASSIGN_OR_RETURN(Edge e, ReadEdgeAt(st, spans));
+    out.push_back(std::move(e));
   }
   return out;
 }
 }  // namespace
 
 Result<std::vector<Edge>> Store::EdgesFrom(const NodeId& id, std::optional<EdgeKind> kind) {
-  return EdgesWhere(*db_, "src", id, kind, Live());
+  SpanFixer spans(*db_, overlays_, read_version_);
+  return EdgesWhere(*db_, spans, "src", id, kind, Live());
 }
 Result<std::vector<Edge>> Store::EdgesTo(const NodeId& id, std::optional<EdgeKind> kind) {
-  return EdgesWhere(*db_, "dst", id, kind, Live());
+  SpanFixer spans(*db_, overlays_, read_version_);
+  return EdgesWhere(*db_, spans, "dst", id, kind, Live());
 }
 
 Result<std::optional<std::string>> Store::NodeSource(const NodeId& id) {
-  FG_ASSIGN_OR_RETURN(Statement st,
-                      db_->Prepare("SELECT n.start_byte, n.end_byte, c.text FROM nodes n "
-                                   "JOIN files f ON f.file_key = n.file_key AND " +
-                                   Live("f") +
-                                   " JOIN contents c ON c.hash = f.hash "
-                                   "WHERE n.id = ?1 AND " +
-                                   Live("n") + " LIMIT 1"));
+  FG_ASSIGN_OR_RETURN(
+      Statement st, db_->Prepare("SELECT n.start_byte, n.end_byte, c.text, n.file_key FROM nodes n "
+                                 "JOIN files f ON f.file_key = n.file_key AND " +
+                                 Live("f") +
+                                 " JOIN contents c ON c.hash = f.hash "
+                                 "WHERE n.id = ?1 AND " +
+                                 Live("n") + " LIMIT 1"));
   st.Bind(1, id);
   FG_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<std::string>();
-  int64_t begin = st.Int(0), end = st.Int(1);
+  Node n;
+  n.id = id;
+  n.span.start_byte = static_cast<uint32_t>(st.Int(0));
+  n.span.end_byte = static_cast<uint32_t>(st.Int(1));
+  SpanFixer spans(*db_, overlays_, read_version_);
+  FG_RETURN_IF_ERROR(spans.Fix(st.Int(3), &n));
+  int64_t begin = n.span.start_byte, end = n.span.end_byte;
   std::string_view text = st.TextView(2);
   if (begin < 0 || end < begin || static_cast<size_t>(end) > text.size())
     return Status::Corruption(path_ + ": node " + id.str() + " spans bytes " +
@@ -540,25 +584,45 @@ Status Store::ForEachNode(const std::function<Status(const Node&)>& fn) {
                                    " FROM nodes WHERE " + Live() +
                                    " ORDER BY crate, file, "
                                    "start_byte, path"));
+  // A file's nodes at a time: moved ones take their places in it.
+  SpanFixer spans(*db_, overlays_, read_version_);
+  std::vector<Node> file_nodes;
+  int64_t file_key = -1;
+  std::string crate;
+  auto flush = [&]() -> Status {
+    std::stable_sort(file_nodes.begin(), file_nodes.end(), [](const Node& a, const Node& b) {
+      return std::tie(a.span.start_byte, a.path) < std::tie(b.span.start_byte, b.path);
+    });
+    for (const Node& n : file_nodes) FG_RETURN_IF_ERROR(fn(n));
+    file_nodes.clear();
+    return Status::OK();
+  };
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    FG_RETURN_IF_ERROR(fn(ReadNode(st)));
+    Node n = ReadNode(st);
+    const int64_t key = st.Int(kNodeFileKeyColumn);
+    if (key != file_key || n.crate_name != crate) {
+      FG_RETURN_IF_ERROR(flush());
+      file_key = key;
+      crate = n.crate_name;
+    }
+    FG_RETURN_IF_ERROR(spans.Fix(key, &n));
+    file_nodes.push_back(std::move(n));
   }
-  return Status::OK();
+  return flush();
 }
 
 Status Store::ForEachEdge(const std::function<Status(const Edge&)>& fn) {
   FG_ASSIGN_OR_RETURN(
-      Statement st,
-      db_->Prepare("SELECT kind, src, dst, (SELECT path FROM file_keys WHERE file_keys.id = "
-                   "file_key), line, props FROM "
-                   "all_edges WHERE " +
-                   Live() + " ORDER BY ord"));
+      Statement st, db_->Prepare("SELECT " + std::string(kEdgeColumns) + " FROM all_edges WHERE " +
+                                 Live() + " ORDER BY ord"));
+  SpanFixer spans(*db_, overlays_, read_version_);
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    FG_RETURN_IF_ERROR(fn(ReadEdge(st)));
+    FG_ASSIGN_OR_RETURN(Edge e, ReadEdgeAt(st, spans));
+    FG_RETURN_IF_ERROR(fn(e));
   }
   return Status::OK();
 }
@@ -578,6 +642,9 @@ struct WriteTxn::Statements {
   Statement insert_content;
   Statement find_file_key;
   Statement insert_file_key;
+  Statement current_spans;
+  Statement close_spans;
+  Statement insert_spans;
 };
 
 void WriteTxn::CountNode(const Node& n, int sign) {
@@ -703,6 +770,14 @@ Status WriteTxn::Prepare() {
                       db.Prepare("INSERT INTO file_keys(crate, path) VALUES(?1, ?2)"));
   FG_ASSIGN_OR_RETURN(st_->insert_content,
                       db.Prepare("INSERT OR IGNORE INTO contents(hash, text) VALUES(?1, ?2)"));
+  FG_ASSIGN_OR_RETURN(st_->current_spans,
+                      db.Prepare("SELECT rowid, data FROM spans WHERE file_key = ?1 AND valid_to "
+                                 "IS NULL"));
+  FG_ASSIGN_OR_RETURN(st_->close_spans,
+                      db.Prepare("UPDATE spans SET valid_to = ?1 WHERE rowid = ?2"));
+  FG_ASSIGN_OR_RETURN(
+      st_->insert_spans,
+      db.Prepare("INSERT INTO spans(file_key, data, valid_from) VALUES(?1, ?2, ?3)"));
   return Status::OK();
 }
 
@@ -731,6 +806,7 @@ Status WriteTxn::ApplyFile(const FileUpdate& update) {
     if (!same_file) {
       st.close_file.Bind(1, ordinal_).Bind(2, rowid);
       FG_RETURN_IF_ERROR(st.close_file.Run());
+      ++stats_.rows_written;
       ++stats_.files_changed;
     }
   } else {
@@ -751,15 +827,55 @@ Status WriteTxn::ApplyFile(const FileUpdate& update) {
         .Bind(9, file_key)
         .Bind(10, ordinal_);
     FG_RETURN_IF_ERROR(st.insert_file.Run());
+    ++stats_.rows_written;
     st.insert_content.Bind(1, f.hash).Bind(2, update.text);
     FG_RETURN_IF_ERROR(st.insert_content.Run());
   }
-  FG_RETURN_IF_ERROR(ApplyNodes(update, file_key));
-  FG_RETURN_IF_ERROR(ApplyEdges(update, file_key));
+  return ApplyRows(update, file_key);
+}
+
+Status WriteTxn::ApplyRows(const FileUpdate& update, int64_t file_key) {
+  Statements& st = *st_;
+  SpanOverlay old, next;
+  std::optional<int64_t> old_rowid;
+  if (!bulk_) {  // a bulk load has no current rows, so no overlays
+    st.current_spans.Bind(1, file_key);
+    Result<bool> row = st.current_spans.Step();
+    if (!row.ok()) {
+      st.current_spans.Reset();
+      return row.status();
+    }
+    if (*row) {
+      old_rowid = st.current_spans.Int(0);
+      Result<SpanOverlay> o = SpanOverlay::Decode(st.current_spans.BlobView(1));
+      st.current_spans.Reset();
+      if (!o.ok())
+        return Status::Corruption(store_->path_ + ": spans row " + std::to_string(*old_rowid) +
+                                  " of " + update.file.path + ": " + o.status().message());
+      old = std::move(*o);
+    } else {
+      st.current_spans.Reset();
+    }
+  }
+  FG_RETURN_IF_ERROR(ApplyNodes(update, file_key, old, &next));
+  FG_RETURN_IF_ERROR(ApplyEdges(update, file_key, old, &next));
+  if (next == old) return Status::OK();
+  if (old_rowid) {
+    st.close_spans.Bind(1, ordinal_).Bind(2, *old_rowid);
+    FG_RETURN_IF_ERROR(st.close_spans.Run());
+    ++stats_.rows_written;
+  }
+  if (!next.empty()) {
+    const std::string data = next.Encode();
+    st.insert_spans.Bind(1, file_key).BindBlob(2, data.data(), data.size()).Bind(3, ordinal_);
+    FG_RETURN_IF_ERROR(st.insert_spans.Run());
+    ++stats_.rows_written;
+  }
   return Status::OK();
 }
 
-Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key) {
+Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key, const SpanOverlay& old,
+                            SpanOverlay* next) {
   Statements& st = *st_;
 
   struct Current {
@@ -784,6 +900,7 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key) {
   st.current_nodes.Reset();
 
   auto close = [&](int64_t rowid) {
+    ++stats_.rows_written;
     st.close_node.Bind(1, ordinal_).Bind(2, rowid);
     return st.close_node.Run();
   };
@@ -792,11 +909,18 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key) {
     if (it != current.end()) {
       if (it->second.kept) continue;  // duplicate id in the update: first wins
       it->second.kept = true;
-      const Node& old = it->second.node;
-      if (old.content_hash == n.content_hash && SameMetadata(old, n)) continue;
+      const Node& row = it->second.node;
+      if (row.content_hash == n.content_hash && SameMetadata(row, n)) {
+        // The row stays; where the item is now goes into the overlay.
+        auto was = old.nodes.find(n.id);
+        const Span& before = was == old.nodes.end() ? row.span : was->second;
+        if (!SameSpan(before, n.span)) ++stats_.nodes_moved;
+        if (!SameSpan(row.span, n.span)) next->nodes.emplace(n.id, n.span);
+        continue;
+      }
       FG_RETURN_IF_ERROR(close(it->second.rowid));
-      CountNode(old, -1);
-      if (old.content_hash != n.content_hash)
+      CountNode(row, -1);
+      if (row.content_hash != n.content_hash)
         ++stats_.nodes_changed;
       else
         ++stats_.nodes_moved;
@@ -825,6 +949,7 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key) {
       st.insert_node.Bind(16, n.parent);
     st.insert_node.Bind(17, ordinal_);
     FG_RETURN_IF_ERROR(st.insert_node.Run());
+    ++stats_.rows_written;
     CountNode(n, +1);
   }
   for (auto& [id, cur] : current) {
@@ -836,10 +961,18 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key) {
   return Status::OK();
 }
 
-Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key) {
+Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key, const SpanOverlay& old,
+                            SpanOverlay* next) {
   Statements& st = *st_;
-  // Multiset of current edges by key → rowids.
-  std::unordered_map<std::string, std::vector<int64_t>> current;
+  // The current rows by their key without the line, each with its line now
+  // (the overlay's, else the row's).
+  struct Row {
+    int64_t rowid;
+    uint32_t row_line;  // as written in the row
+    uint32_t line;      // where the site is now
+    bool kept = false;
+  };
+  std::unordered_map<std::string, std::vector<Row>> current;
   if (!bulk_) st.current_edges.Bind(1, file_key);
   while (!bulk_) {
     Result<bool> row = st.current_edges.Step();
@@ -852,33 +985,16 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key) {
     e.kind = ParseEdgeKind(st.current_edges.TextView(1)).value_or(EdgeKind::kContains);
     e.src = st.current_edges.Bytes<NodeId>(2);
     e.dst = st.current_edges.Bytes<NodeId>(3);
-    e.line = static_cast<uint32_t>(st.current_edges.Int(5));
     e.props = st.current_edges.Text(6);
-    current[EdgeKey(e)].push_back(st.current_edges.Int(0));
+    const int64_t rowid = st.current_edges.Int(0);
+    const auto row_line = static_cast<uint32_t>(st.current_edges.Int(5));
+    auto moved = old.edge_lines.find(rowid);
+    current[LinelessEdgeKey(e)].push_back(
+        {rowid, row_line, moved == old.edge_lines.end() ? row_line : moved->second});
   }
   st.current_edges.Reset();
 
-  // Edges that differ from a closed one only in their line (a call site
-  // below an edit that added lines) are rewritten, so that as-of answers
-  // keep their lines, but count as moved, not as added and removed.
-  std::unordered_map<std::string, int64_t> inserted_by_lineless_key;
-  auto lineless = [](std::string key) {
-    // EdgeKey: kind '|' src and dst (raw bytes, '|' among them) '|' line '|' props
-    size_t a = key.find('|') + 1 + 2 * NodeId::kSize;
-    size_t b = key.find('|', a + 1);
-    return key.erase(a, b - a);
-  };
-  for (const Edge& e : update.edges) {
-    if (e.kind == EdgeKind::kContains) continue;  // carried by Node::parent
-    if (!current.empty()) {  // empty in bulk mode and for a new file: no key needed
-      std::string key = EdgeKey(e);
-      auto it = current.find(key);
-      if (it != current.end() && !it->second.empty()) {
-        it->second.pop_back();
-        continue;
-      }
-      ++inserted_by_lineless_key[lineless(std::move(key))];
-    }
+  auto insert = [&](const Edge& e) -> Status {
     st.insert_edge.Bind(1, KindName(e.kind))
         .Bind(2, e.src)
         .Bind(3, e.dst)
@@ -887,26 +1003,78 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key) {
         .Bind(6, e.props)
         .Bind(7, ordinal_);
     FG_RETURN_IF_ERROR(st.insert_edge.Run());
+    ++stats_.rows_written;
     ++stats_.edges_added;
     count_delta_[static_cast<size_t>(kNodeKindCount) + static_cast<size_t>(e.kind)] += 1;
-  }
-  for (auto& [key, rowids] : current) {
-    std::optional<EdgeKind> kind = ParseEdgeKind(std::string_view(key).substr(0, key.find('|')));
-    int64_t* moved = nullptr;
-    if (!rowids.empty()) {
-      auto it = inserted_by_lineless_key.find(lineless(key));
-      if (it != inserted_by_lineless_key.end()) moved = &it->second;
+    return Status::OK();
+  };
+  // A row kept for a site now at `line`: in the overlay unless it is where
+  // the row says.
+  auto keep = [&](Row& r, uint32_t line) {
+    r.kept = true;
+    if (line != r.row_line) next->edge_lines.emplace(r.rowid, line);
+  };
+
+  // Sites still where they were keep their rows; of the others, those of
+  // the same edge (kind, ends, props) pair up in line order with the rows
+  // left of it: the site moved (a call below an edit that added lines),
+  // its row stays and the overlay says where it is. What is left is added
+  // or removed.
+  std::unordered_map<std::string, std::vector<uint32_t>> unmatched;  // lineless key -> lines
+  for (const Edge& e : update.edges) {
+    if (e.kind == EdgeKind::kContains) continue;  // carried by Node::parent
+    if (current.empty()) {                        // bulk mode or a new file: nothing to match
+      FG_RETURN_IF_ERROR(insert(e));
+      continue;
     }
-    for (int64_t rowid : rowids) {
-      st.close_edge.Bind(1, ordinal_).Bind(2, rowid);
-      FG_RETURN_IF_ERROR(st.close_edge.Run());
-      if (moved && *moved > 0) {
-        --*moved;
-        --stats_.edges_added;
+    std::string key = LinelessEdgeKey(e);
+    auto it = current.find(key);
+    bool matched = false;
+    if (it != current.end()) {
+      for (Row& r : it->second)
+        if (!r.kept && r.line == e.line) {
+          keep(r, e.line);
+          matched = true;
+          break;
+        }
+    }
+    if (!matched) unmatched[std::move(key)].push_back(e.line);
+  }
+  if (!unmatched.empty()) {
+    for (const Edge& e : update.edges) {
+      if (e.kind == EdgeKind::kContains) continue;
+      auto u = unmatched.find(LinelessEdgeKey(e));
+      if (u == unmatched.end()) continue;
+      std::vector<uint32_t> lines = std::move(u->second);
+      unmatched.erase(u);
+      std::sort(lines.begin(), lines.end());
+      std::vector<Row*> rows;
+      if (auto it = current.find(LinelessEdgeKey(e)); it != current.end())
+        for (Row& r : it->second)
+          if (!r.kept) rows.push_back(&r);
+      std::sort(rows.begin(), rows.end(), [](const Row* a, const Row* b) {
+        return std::tie(a->line, a->rowid) < std::tie(b->line, b->rowid);
+      });
+      size_t paired = std::min(rows.size(), lines.size());
+      for (size_t i = 0; i < paired; ++i) {
+        keep(*rows[i], lines[i]);
         ++stats_.edges_moved;
-      } else {
-        ++stats_.edges_removed;
       }
+      for (size_t i = paired; i < lines.size(); ++i) {
+        Edge added = e;
+        added.line = lines[i];
+        FG_RETURN_IF_ERROR(insert(added));
+      }
+    }
+  }
+  for (auto& [key, rows] : current) {
+    std::optional<EdgeKind> kind = ParseEdgeKind(std::string_view(key).substr(0, key.find('|')));
+    for (const Row& r : rows) {
+      if (r.kept) continue;
+      st.close_edge.Bind(1, ordinal_).Bind(2, r.rowid);
+      FG_RETURN_IF_ERROR(st.close_edge.Run());
+      ++stats_.rows_written;
+      ++stats_.edges_removed;
       if (kind) count_delta_[static_cast<size_t>(kNodeKindCount) + static_cast<size_t>(*kind)] -= 1;
     }
   }
@@ -918,8 +1086,7 @@ Status WriteTxn::RemoveFile(const std::string& crate_key, const std::string& pat
   empty.file.crate_key = crate_key;
   empty.file.path = path;
   FG_ASSIGN_OR_RETURN(int64_t file_key, FileKey(crate_key, path));
-  FG_RETURN_IF_ERROR(ApplyNodes(empty, file_key));
-  FG_RETURN_IF_ERROR(ApplyEdges(empty, file_key));
+  FG_RETURN_IF_ERROR(ApplyRows(empty, file_key));
   Statements& st = *st_;
   st.current_file.Bind(1, crate_key).Bind(2, path);
   FG_ASSIGN_OR_RETURN(bool row, st.current_file.Step());

@@ -46,6 +46,7 @@
 #include "ferrograph/ids.h"
 #include "ferrograph/stats.h"
 #include "ferrograph/status.h"
+#include "store/span_overlay.h"
 
 namespace ferrograph {
 
@@ -53,7 +54,7 @@ class Database;
 class LexicalRanker;
 struct LexicalLengths;
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // The files-table crate key of files that were read in a crate's directories
 // but that no module tree reaches: remembered by hash so that they are not
@@ -282,6 +283,7 @@ class Store {
   std::unique_ptr<Database> db_;
   std::string path_;
   std::optional<int64_t> read_version_;
+  SpanOverlayCache overlays_;                        // decoded span overlays, by row
   std::unique_ptr<LexicalRanker> lexical_ranker_;    // made by the first LexicalSearch
   std::unique_ptr<LexicalLengths> lexical_lengths_;  // token counts kept by LexicalSearch
 };
@@ -313,8 +315,13 @@ class WriteTxn {
   Result<int64_t> FileKey(const std::string& crate_key, const std::string& path);
   void CountNode(const Node& n, int sign);
   Status FlushCounts();
-  Status ApplyNodes(const FileUpdate& update, int64_t file_key);
-  Status ApplyEdges(const FileUpdate& update, int64_t file_key);
+  // The rows of one file: nodes and edges, and its span overlay (the spans
+  // of the rows kept in a new place, span_overlay.h).
+  Status ApplyRows(const FileUpdate& update, int64_t file_key);
+  Status ApplyNodes(const FileUpdate& update, int64_t file_key, const SpanOverlay& old,
+                    SpanOverlay* next);
+  Status ApplyEdges(const FileUpdate& update, int64_t file_key, const SpanOverlay& old,
+                    SpanOverlay* next);
 
   Store* store_;
   int64_t ordinal_;

@@ -211,6 +211,145 @@ TEST_F(StoreTest, NodeSourceIsItsSpanOfTheFileText) {
   EXPECT_EQ(store->Stats()->edges_by_kind["CONTAINS"], 1);
 }
 
+TEST(SpanOverlayTest, EncodesDeterministicallyAndDecodesWhatItEncoded) {
+  SpanOverlay o;
+  o.nodes[MakeNodeId("demo", "demo::a", NodeKind::kFunction, 0)] = {100, 180, 7, 9};
+  o.nodes[MakeNodeId("demo", "demo::b", NodeKind::kFunction, 0)] = {0, 4000000000u, 1, 90000};
+  o.edge_lines[3] = 12;
+  o.edge_lines[1099511627775] = 1;
+  o.edge_lines[70] = 8;
+  std::string data = o.Encode();
+  SpanOverlay copy;  // the same entries inserted in another order
+  std::vector<std::pair<int64_t, uint32_t>> lines(o.edge_lines.begin(), o.edge_lines.end());
+  std::sort(lines.begin(), lines.end(), std::greater<>());
+  for (const auto& e : lines) copy.edge_lines.insert(e);
+  copy.nodes = o.nodes;
+  EXPECT_EQ(copy.Encode(), data);
+  auto back = SpanOverlay::Decode(data);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(*back == o);
+  auto empty = SpanOverlay::Decode(SpanOverlay().Encode());
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+  // Anything else is refused, never read past its end.
+  for (size_t cut = 0; cut < data.size(); ++cut)
+    EXPECT_FALSE(SpanOverlay::Decode(data.substr(0, cut)).ok()) << cut;
+  EXPECT_FALSE(SpanOverlay::Decode(data + "x").ok());
+  std::string other = data;
+  other[0] = 2;
+  EXPECT_THAT(SpanOverlay::Decode(other).status().message(), HasSubstr("unknown format"));
+  EXPECT_FALSE(SpanOverlay::Decode(std::string("\x01\xff\xff\xff\xff\x0f", 6)).ok());
+}
+
+// Lines added above items: their rows stay, one overlay row says where they
+// are, the edges' sites pair up with their rows in line order, and every
+// read as of each version gives that version's places.
+TEST_F(StoreTest, MovedRowsStayAndTheOverlayPlacesThem) {
+  auto store = OpenOrDie();
+  auto crate = MakeNode("demo", NodeKind::kCrate, "crate", 1);
+  auto a = MakeNode("demo::a", NodeKind::kFunction, "fn a(){}", 2);
+  auto b = MakeNode("demo::b", NodeKind::kFunction, "fn b(){}", 5);
+  auto update = [&](int shift, std::vector<uint32_t> call_lines) {
+    Node a2 = a, b2 = b;
+    b2.span = {b.span.start_byte + static_cast<uint32_t>(shift) * 10, b.span.end_byte + shift * 10u,
+               b.span.start_line + shift, b.span.end_line + shift};
+    FileUpdate u = MakeUpdate({crate, a2, b2}, "v" + std::to_string(shift));
+    for (uint32_t line : call_lines) {
+      Edge e;
+      e.kind = EdgeKind::kCalls;
+      e.src = b.id;
+      e.dst = a.id;
+      e.line = line;
+      e.props = R"({"resolved":"exact"})";
+      u.edges.push_back(e);
+    }
+    return u;
+  };
+  auto commit = [&](const FileUpdate& u) {
+    auto txn = std::move(store->BeginWrite()).value();
+    EXPECT_TRUE(txn->ApplyFile(u).ok());
+    WriteStats stats = txn->stats();
+    auto v = txn->Commit("{}");
+    EXPECT_TRUE(v.ok() && v->has_value());
+    return std::make_pair(stats, v.ok() && v->has_value() ? (*v)->ordinal : 0);
+  };
+  auto call_lines = [&]() {
+    std::vector<uint32_t> lines;
+    auto edges = store->EdgesFrom(b.id, EdgeKind::kCalls);
+    EXPECT_TRUE(edges.ok()) << edges.status().ToString();
+    if (edges.ok())
+      for (const Edge& e : *edges) lines.push_back(e.line);
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  auto [s1, v1] = commit(update(0, {6, 7}));
+  // b moves 3 lines down with both its calls; a third call is added.
+  auto [s2, v2] = commit(update(3, {9, 10, 11}));
+  EXPECT_EQ(s2.nodes_moved, 1);
+  EXPECT_EQ(s2.nodes_changed + s2.nodes_added + s2.nodes_removed, 0);
+  EXPECT_EQ(s2.edges_moved, 2);
+  EXPECT_EQ(s2.edges_added, 1);
+  EXPECT_EQ(s2.edges_removed, 0);
+  // File row closed and opened, one edge row, one overlay row.
+  EXPECT_EQ(s2.rows_written, 4);
+  EXPECT_EQ((*store->GetNode(b.id))->span.start_line, 8u);
+  EXPECT_EQ(call_lines(), (std::vector<uint32_t>{9, 10, 11}));
+  auto diff = store->Diff(v1, v2, true);
+  ASSERT_TRUE(diff.ok()) << diff.status().ToString();
+  ASSERT_EQ(diff->moved.size(), 1u);
+  EXPECT_EQ(diff->moved[0].before.span.start_line, 5u);
+  EXPECT_EQ(diff->moved[0].after.span.start_line, 8u);
+  EXPECT_EQ(diff->edges_moved, 2);
+  ASSERT_EQ(diff->edges_added.size(), 1u);
+  EXPECT_EQ(diff->edges_added[0].line, 11u);
+  store->SetReadVersion(v1);
+  EXPECT_EQ((*store->GetNode(b.id))->span.start_line, 5u);
+  EXPECT_EQ(call_lines(), (std::vector<uint32_t>{6, 7}));
+  store->SetReadVersion(std::nullopt);
+  // Back up: every row is where it says again, the overlay row closes.
+  auto [s3, v3] = commit(update(0, {6, 7}));
+  EXPECT_EQ(s3.nodes_moved, 1);
+  EXPECT_EQ(s3.edges_removed, 1);
+  EXPECT_EQ(s3.rows_written, 4);  // file row twice, the third call closed, the overlay closed
+  EXPECT_EQ((*store->GetNode(b.id))->span.start_line, 5u);
+  EXPECT_EQ(call_lines(), (std::vector<uint32_t>{6, 7}));
+  store->SetReadVersion(v2);
+  EXPECT_EQ((*store->GetNode(b.id))->span.start_line, 8u);
+  EXPECT_EQ(call_lines(), (std::vector<uint32_t>{9, 10, 11}));
+  store->SetReadVersion(std::nullopt);
+  (void)v3;
+}
+
+TEST_F(StoreTest, ACorruptOverlayIsAnErrorNamingItsRow) {
+  auto store = OpenOrDie();
+  auto crate = MakeNode("demo", NodeKind::kCrate, "crate", 1);
+  auto b = MakeNode("demo::b", NodeKind::kFunction, "fn b(){}", 5);
+  for (uint32_t line : {5u, 9u}) {
+    Node b2 = b;
+    b2.span.start_line = line;
+    b2.span.end_line = line + 1;
+    auto txn = std::move(store->BeginWrite()).value();
+    ASSERT_TRUE(txn->ApplyFile(MakeUpdate({crate, b2}, "v" + std::to_string(line))).ok());
+    ASSERT_TRUE(txn->Commit("{}").ok());
+  }
+  store.reset();
+  {
+    auto db = Database::Open(path_, false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("UPDATE spans SET data = x'01ff'").ok());
+  }
+  store = OpenOrDie();
+  auto n = store->GetNode(b.id);
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(n.status().message(), HasSubstr("spans row"));
+  // A write refuses it too, rather than building on it.
+  auto txn = std::move(store->BeginWrite()).value();
+  Status s = txn->ApplyFile(MakeUpdate({crate, b}, "v3"));
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_THAT(s.message(), HasSubstr("src/lib.rs"));
+}
+
 TEST_F(StoreTest, StatsCountsMatchTheGraphAfterEdits) {
   auto store = OpenOrDie();
   auto crate = MakeNode("demo", NodeKind::kCrate, "crate", 1);
