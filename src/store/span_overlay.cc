@@ -152,14 +152,31 @@ Result<SpanOverlay> SpanOverlay::Decode(std::string_view data) {
   return o;
 }
 
+SpanOverlayCache::SpanOverlayCache() = default;
+SpanOverlayCache::~SpanOverlayCache() = default;
+
 Result<const SpanOverlay*> SpanOverlayCache::Get(Database& db, int64_t file_key,
                                                  std::optional<int64_t> version) {
-  FG_ASSIGN_OR_RETURN(
-      Statement st,
-      db.Prepare(version ? "SELECT rowid, valid_from, data FROM spans WHERE file_key = ?1 AND "
-                           "valid_from <= ?2 AND (valid_to IS NULL OR valid_to > ?2)"
-                         : "SELECT rowid, valid_from, data FROM spans WHERE file_key = ?1 AND "
-                           "valid_to IS NULL"));
+  if (db_ != &db) {
+    current_.reset();
+    as_of_.reset();
+    db_ = &db;
+  }
+  std::unique_ptr<Statement>& slot = version ? as_of_ : current_;
+  if (!slot) {
+    FG_ASSIGN_OR_RETURN(
+        Statement prepared,
+        db.Prepare(version ? "SELECT rowid, valid_from, data FROM spans WHERE file_key = ?1 AND "
+                             "valid_from <= ?2 AND (valid_to IS NULL OR valid_to > ?2)"
+                           : "SELECT rowid, valid_from, data FROM spans WHERE file_key = ?1 AND "
+                             "valid_to IS NULL"));
+    slot = std::make_unique<Statement>(std::move(prepared));
+  }
+  Statement& st = *slot;
+  struct ResetOnExit {
+    Statement& st;
+    ~ResetOnExit() { st.Reset(); }
+  } reset{st};
   st.Bind(1, file_key);
   if (version) st.Bind(2, *version);
   FG_ASSIGN_OR_RETURN(bool row, st.Step());

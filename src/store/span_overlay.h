@@ -26,6 +26,7 @@
 namespace ferrograph {
 
 class Database;
+class Statement;
 
 struct SpanOverlay {
   std::unordered_map<NodeId, Span, FixedBytesHash> nodes;  // node id -> its span
@@ -48,8 +49,8 @@ class SpanOverlayCache {
  public:
   // Null when the file has no overlay at `version`.
   Result<const SpanOverlay*> Get(Database& db, int64_t file_key, std::optional<int64_t> version);
-  // Forgets every decoded overlay (the database changed under a writer).
-  void Clear() { decoded_.clear(); }
+  SpanOverlayCache();
+  ~SpanOverlayCache();
 
  private:
   struct Entry {
@@ -57,6 +58,10 @@ class SpanOverlayCache {
     std::shared_ptr<const SpanOverlay> overlay;
   };
   std::unordered_map<int64_t, Entry> decoded_;  // by spans rowid
+  // The lookups, prepared once per database (reset after each use, so that
+  // no read transaction is held).
+  Database* db_ = nullptr;
+  std::unique_ptr<Statement> current_, as_of_;
 };
 
 // Applies the overlays at one version to rows as they are read.

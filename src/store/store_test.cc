@@ -350,6 +350,59 @@ TEST_F(StoreTest, ACorruptOverlayIsAnErrorNamingItsRow) {
   EXPECT_THAT(s.message(), HasSubstr("src/lib.rs"));
 }
 
+// VectorState's count is kept in meta (count(*) walks every vector): it must
+// equal count(*) through duplicates, gc, and a database that has no kept
+// count yet.
+TEST_F(StoreTest, KeptVectorCountsEqualTheVectorsThere) {
+  auto store = OpenOrDie();
+  auto model = store->EnsureModel("m-1", 2, "m");
+  ASSERT_TRUE(model.ok());
+  const int64_t key = model->key;
+  auto count = [&]() {
+    auto db = Database::Open(path_, true);
+    EXPECT_TRUE(db.ok());
+    auto st = (*db)->Prepare("SELECT count(*), max(id) FROM vectors WHERE model = " +
+                             std::to_string(key));
+    EXPECT_TRUE(st.ok());
+    EXPECT_TRUE(*st->Step());
+    return std::make_pair(st->Int(0), st->Int(1));
+  };
+  auto put = [&](std::vector<std::string> texts) {
+    std::vector<ContentHash> hashes;
+    for (const std::string& t : texts) hashes.push_back(HashBytes(t));
+    std::vector<float> rows(2 * hashes.size(), 0.5f);
+    ASSERT_TRUE(store->PutVectors(key, 2, hashes, rows).ok());
+  };
+  auto expect_state = [&]() {
+    auto state = store->VectorState(key);
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    auto [n, max_id] = count();
+    EXPECT_EQ(state->count, n);
+    EXPECT_EQ(state->max_id, max_id);
+  };
+  put({"a", "b", "c"});
+  expect_state();
+  put({"b", "c", "d"});  // two already there
+  expect_state();
+  EXPECT_EQ(store->VectorState(key)->count, 4);
+  // No node has any of this content: gc drops all four.
+  ASSERT_TRUE(store->CollectGarbage({"m-1"}).ok());
+  expect_state();
+  EXPECT_EQ(store->VectorState(key)->count, 0);
+  put({"e"});
+  expect_state();
+  // A database from before the kept count: counted, and kept from the next write on.
+  {
+    auto db = Database::Open(path_, false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("DELETE FROM meta WHERE key LIKE 'vector_count:%'").ok());
+  }
+  expect_state();
+  put({"f", "e"});
+  expect_state();
+  EXPECT_EQ(store->VectorState(key)->count, 2);
+}
+
 TEST_F(StoreTest, StatsCountsMatchTheGraphAfterEdits) {
   auto store = OpenOrDie();
   auto crate = MakeNode("demo", NodeKind::kCrate, "crate", 1);
