@@ -307,6 +307,13 @@ EOF
 )
 echo "$report"
 if [ "$write" = 1 ]; then
-  printf '%s\n' "$report" >"$root/bench/RESULTS.md"
-  log "wrote $root/bench/RESULTS.md"
+  # This report is the file's first part; the sections after it (from the
+  # first "## " heading: retrieval quality, search, live updates, ...) are
+  # other benchmarks' and stay as they are.
+  results="$root/bench/RESULTS.md"
+  rest=""
+  [ -f "$results" ] && rest=$(awk 'found || /^## / {found = 1; print}' "$results")
+  { printf '%s\n' "$report"; [ -n "$rest" ] && printf '\n%s\n' "$rest"; } >"$results.tmp"
+  mv "$results.tmp" "$results"
+  log "wrote the index report into $results"
 fi
