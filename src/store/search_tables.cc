@@ -646,7 +646,6 @@ Result<std::vector<Edge>> Store::EdgesTouching(const std::vector<NodeId>& ids,
       e.kind = ParseEdgeKind(st.TextView(0)).value_or(EdgeKind::kContains);
       e.src = st.Bytes<NodeId>(1);
       e.dst = st.Bytes<NodeId>(2);
-      e.line = static_cast<uint32_t>(st.Int(3));
       out.push_back(std::move(e));
     }
     return Status::OK();
@@ -657,15 +656,15 @@ Result<std::vector<Edge>> Store::EdgesTouching(const std::vector<NodeId>& ids,
                           // `+kind`: one index seek per node, its edges of
                           // other kinds skipped on the index entries, rather
                           // than one seek per (node, kind).
-                          db.Prepare(std::string("SELECT kind, src, dst, line FROM edges WHERE ") +
-                                     end + " IN (SELECT id FROM temp.fg_ids) AND +kind IN (" +
-                                     kind_list + ") AND " + valid));
+                          db.Prepare(std::string("SELECT kind, src, dst FROM edges WHERE ") + end +
+                                     " IN (SELECT id FROM temp.fg_ids) AND +kind IN (" + kind_list +
+                                     ") AND " + valid));
       FG_RETURN_IF_ERROR(read(st));
     }
   }
   if (std::find(kinds.begin(), kinds.end(), EdgeKind::kContains) != kinds.end()) {
     FG_ASSIGN_OR_RETURN(Statement st,
-                        db.Prepare("SELECT 'CONTAINS', parent, id, 0 FROM nodes WHERE id IN "
+                        db.Prepare("SELECT 'CONTAINS', parent, id FROM nodes WHERE id IN "
                                    "(SELECT id FROM temp.fg_ids) AND parent IS NOT NULL AND " +
                                    valid));
     FG_RETURN_IF_ERROR(read(st));

@@ -242,7 +242,9 @@ class Store {
   // Of `ids`, the nodes the filter admits (any order).
   Result<std::vector<Node>> NodesMatching(const std::vector<NodeId>& ids, const NodeFilter& filter);
   // Stored edges of `kinds` with an end in `ids`, valid as of `as_of`
-  // (current when nullopt), plus each node's CONTAINS edge from its parent.
+  // (current when nullopt), plus each node's CONTAINS edge from its parent:
+  // kind and ends only (for walks over the graph); line and file are not
+  // read.
   Result<std::vector<Edge>> EdgesTouching(const std::vector<NodeId>& ids,
                                           const std::vector<EdgeKind>& kinds,
                                           std::optional<int64_t> as_of);
