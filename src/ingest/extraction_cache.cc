@@ -17,11 +17,11 @@ bool ExtractionCache::Get(const ContentHash& hash, FileExtraction* out) {
   }
   ++hits_;
   lru_.splice(lru_.begin(), lru_, it->second);
-  *out = it->second->extraction;
+  *out = *it->second->extraction;
   return true;
 }
 
-void ExtractionCache::Put(const ContentHash& hash, const FileExtraction& extraction,
+void ExtractionCache::Put(const ContentHash& hash, std::shared_ptr<const FileExtraction> extraction,
                           uint64_t source_bytes) {
   if (source_bytes > budget_) return;
   std::lock_guard<std::mutex> lock(mu_);
@@ -29,7 +29,7 @@ void ExtractionCache::Put(const ContentHash& hash, const FileExtraction& extract
     lru_.splice(lru_.begin(), lru_, it->second);
     return;
   }
-  lru_.push_front(Entry{hash, extraction, source_bytes});
+  lru_.push_front(Entry{hash, std::move(extraction), source_bytes});
   index_[hash] = lru_.begin();
   used_ += source_bytes;
   while (used_ > budget_ && !lru_.empty()) {

@@ -68,8 +68,10 @@ class ExtractionCache {
 
   // A copy of the extraction of the file whose bytes hash to `hash`.
   bool Get(const ContentHash& hash, FileExtraction* out);
-  // Remembers (a copy of) the extraction of `source_bytes` bytes.
-  void Put(const ContentHash& hash, const FileExtraction& extraction, uint64_t source_bytes);
+  // Remembers the extraction of `source_bytes` bytes (shared, not copied:
+  // a kept tree may hold the same one).
+  void Put(const ContentHash& hash, std::shared_ptr<const FileExtraction> extraction,
+           uint64_t source_bytes);
 
   // A file's identity and times, as stat(2) gives them.
   struct FileStat {
@@ -92,7 +94,7 @@ class ExtractionCache {
   struct KeptTree {
     std::string source;
     SyntaxTree tree;
-    FileExtraction extraction;
+    std::shared_ptr<const FileExtraction> extraction;
   };
   std::optional<KeptTree> TakeTree(const std::string& path);
   void KeepTree(const std::string& path, KeptTree kept);
@@ -121,7 +123,7 @@ class ExtractionCache {
  private:
   struct Entry {
     ContentHash hash;
-    FileExtraction extraction;
+    std::shared_ptr<const FileExtraction> extraction;
     uint64_t bytes = 0;
   };
   mutable std::mutex mu_;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 #include "hash/blake3_hasher.h"
 
@@ -23,7 +24,7 @@ FileExtraction WithDocs(const std::string& docs) {
 TEST(ExtractionCacheTest, GivesCopiesByHash) {
   ExtractionCache cache(1000);
   ContentHash a = HashBytes("a"), b = HashBytes("b");
-  cache.Put(a, WithDocs("first"), 10);
+  cache.Put(a, std::make_shared<const FileExtraction>(WithDocs("first")), 10);
   FileExtraction out;
   ASSERT_TRUE(cache.Get(a, &out));
   EXPECT_EQ(out.module_docs, "first");
@@ -39,15 +40,16 @@ TEST(ExtractionCacheTest, GivesCopiesByHash) {
 TEST(ExtractionCacheTest, EvictsLeastRecentlyUsedPastTheBudget) {
   ExtractionCache cache(100);
   ContentHash a = HashBytes("a"), b = HashBytes("b"), c = HashBytes("c");
-  cache.Put(a, WithDocs("a"), 40);
-  cache.Put(b, WithDocs("b"), 40);
+  cache.Put(a, std::make_shared<const FileExtraction>(WithDocs("a")), 40);
+  cache.Put(b, std::make_shared<const FileExtraction>(WithDocs("b")), 40);
   FileExtraction out;
   ASSERT_TRUE(cache.Get(a, &out));  // a is now the most recent
-  cache.Put(c, WithDocs("c"), 40);  // 120 > 100: b goes
+  cache.Put(c, std::make_shared<const FileExtraction>(WithDocs("c")), 40);  // 120 > 100: b goes
   EXPECT_TRUE(cache.Get(a, &out));
   EXPECT_FALSE(cache.Get(b, &out));
   EXPECT_TRUE(cache.Get(c, &out));
-  cache.Put(HashBytes("huge"), WithDocs("huge"), 101);  // larger than the budget: not kept
+  cache.Put(HashBytes("huge"), std::make_shared<const FileExtraction>(WithDocs("huge")),
+            101);  // larger than the budget: not kept
   EXPECT_FALSE(cache.Get(HashBytes("huge"), &out));
   EXPECT_TRUE(cache.Get(c, &out));
 }
@@ -82,7 +84,8 @@ TEST(ExtractionCacheTest, KeptTreesAreTakenOnceAndStayWithinTheirBudget) {
   auto keep = [&](const std::string& path, const std::string& text) {
     auto tree = parser.Parse(text);
     ASSERT_TRUE(tree.ok());
-    cache.KeepTree(path, ExtractionCache::KeptTree{text, std::move(*tree), FileExtraction()});
+    cache.KeepTree(path, ExtractionCache::KeptTree{text, std::move(*tree),
+                                                   std::make_shared<const FileExtraction>()});
   };
   const std::string a = "fn a() {}" + std::string(41, ' ');  // 50 bytes
   keep("/w/a.rs", a);

@@ -540,17 +540,22 @@ void Indexer::ExtractInto(FileState& s, RustParser& parser) const {
   std::vector<TSRange> changed;
   Result<SyntaxTree> tree =
       old ? parser.Reparse(s.source, old->source, old->tree, &changed) : parser.Parse(s.source);
+  // One extraction shared by the kept tree and the content cache; the run
+  // takes a copy of its own.
+  std::shared_ptr<const FileExtraction> extraction;
   if (tree.ok()) {
-    s.extraction =
-        old ? ExtractEdited(s.source, *tree, parser, old->source, old->extraction, changed)
-            : ExtractFile(s.source, *tree, parser);
+    extraction = std::make_shared<const FileExtraction>(
+        old ? ExtractEdited(s.source, *tree, parser, old->source, *old->extraction, changed)
+            : ExtractFile(s.source, *tree, parser));
     if (old || previous_hashes_.count(s.rel) || s.size >= kKeepTreeBytes)
-      cache->KeepTree(s.abs, ExtractionCache::KeptTree{s.source, std::move(*tree), s.extraction});
+      cache->KeepTree(s.abs, ExtractionCache::KeptTree{s.source, std::move(*tree), extraction});
   } else {
-    s.extraction = FileExtraction();
-    s.extraction.diagnostics.push_back(Diagnostic{1, 1, tree.status().message()});
+    FileExtraction failed;
+    failed.diagnostics.push_back(Diagnostic{1, 1, tree.status().message()});
+    extraction = std::make_shared<const FileExtraction>(std::move(failed));
   }
-  cache->Put(s.hash, s.extraction, s.size);
+  s.extraction = *extraction;
+  cache->Put(s.hash, std::move(extraction), s.size);
 }
 
 void Indexer::Progress(bool force) {
