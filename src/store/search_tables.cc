@@ -497,12 +497,17 @@ Status Store::PutVectors(int64_t model, int dim, const std::vector<ContentHash>&
       added += db.Changes();
     }
     // The model's vector count, kept with the vectors (VectorState): added
-    // to, or counted once when a database has none yet.
+    // to, or counted once when a database has none yet. (Not an upsert: its
+    // VALUES, count(*) included, would be computed every time.)
+    FG_ASSIGN_OR_RETURN(Statement add,
+                        db.Prepare("UPDATE meta SET value = value + ?2 WHERE key = ?1"));
+    add.Bind(1, VectorCountKey(model)).Bind(2, added);
+    FG_RETURN_IF_ERROR(add.Run());
+    if (db.Changes() > 0) return Status::OK();
     FG_ASSIGN_OR_RETURN(Statement count,
                         db.Prepare("INSERT INTO meta(key, value) VALUES(?1, (SELECT count(*) FROM "
-                                   "vectors WHERE model = ?2)) ON CONFLICT(key) DO UPDATE SET "
-                                   "value = value + ?3"));
-    count.Bind(1, VectorCountKey(model)).Bind(2, model).Bind(3, added);
+                                   "vectors WHERE model = ?2))"));
+    count.Bind(1, VectorCountKey(model)).Bind(2, model);
     return count.Run();
   });
 }
