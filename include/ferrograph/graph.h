@@ -81,6 +81,7 @@ struct Span {
   uint32_t end_byte = 0;
   uint32_t start_line = 0;  // 1-based
   uint32_t end_line = 0;    // 1-based, inclusive
+  friend bool operator==(const Span&, const Span&) = default;
 };
 
 struct Node {

@@ -176,19 +176,17 @@ Result<GraphDiff> Store::Diff(int64_t from, int64_t to, bool with_edges) {
         db_->Prepare(std::string("SELECT ") + std::string(kRevisionColumns) +
                      " FROM nodes n WHERE n.id = ?1 AND n.valid_from <= ?2 AND (n.valid_to IS "
                      "NULL OR n.valid_to > ?3)"));
-    auto same_span = [](const Span& a, const Span& b) {
-      return a.start_byte == b.start_byte && a.end_byte == b.end_byte &&
-             a.start_line == b.start_line && a.end_line == b.end_line;
-    };
     for (int64_t file_key : overlay_files) {
-      FG_ASSIGN_OR_RETURN(const SpanOverlay* o1, overlays_.Get(*db_, file_key, from));
-      FG_ASSIGN_OR_RETURN(const SpanOverlay* o2, overlays_.Get(*db_, file_key, to));
-      // Copies: the cache may drop what it decoded on the next Get.
-      const SpanOverlay a = o1 ? *o1 : SpanOverlay(), b = o2 ? *o2 : SpanOverlay();
+      FG_ASSIGN_OR_RETURN(std::shared_ptr<const SpanOverlay> o1,
+                          overlays_.Get(*db_, file_key, from));
+      FG_ASSIGN_OR_RETURN(std::shared_ptr<const SpanOverlay> o2, overlays_.Get(*db_, file_key, to));
+      static const SpanOverlay kNone;
+      const SpanOverlay& a = o1 ? *o1 : kNone;
+      const SpanOverlay& b = o2 ? *o2 : kNone;
       std::vector<NodeId> ids;
       for (const auto& [id, span] : a.nodes) {
         auto it = b.nodes.find(id);
-        if (it == b.nodes.end() || !same_span(span, it->second)) ids.push_back(id);
+        if (it == b.nodes.end() || span != it->second) ids.push_back(id);
       }
       for (const auto& [id, span] : b.nodes)
         if (!a.nodes.count(id)) ids.push_back(id);
@@ -201,8 +199,7 @@ Result<GraphDiff> Store::Diff(int64_t from, int64_t to, bool with_edges) {
           Node before = base, after = std::move(base);
           if (auto it = a.nodes.find(id); it != a.nodes.end()) before.span = it->second;
           if (auto it = b.nodes.find(id); it != b.nodes.end()) after.span = it->second;
-          if (!same_span(before.span, after.span))
-            d.moved.push_back({std::move(before), std::move(after)});
+          if (before.span != after.span) d.moved.push_back({std::move(before), std::move(after)});
         }
         kept.Reset();
       }

@@ -68,19 +68,6 @@ class Reader {
 
 }  // namespace
 
-bool SpanOverlay::operator==(const SpanOverlay& other) const {
-  if (nodes.size() != other.nodes.size() || edge_lines != other.edge_lines) return false;
-  for (const auto& [id, s] : nodes) {
-    auto it = other.nodes.find(id);
-    if (it == other.nodes.end()) return false;
-    const Span& o = it->second;
-    if (s.start_byte != o.start_byte || s.end_byte != o.end_byte || s.start_line != o.start_line ||
-        s.end_line != o.end_line)
-      return false;
-  }
-  return true;
-}
-
 // Format 1: the byte 1; the node count, then per node (by id) its 16 id
 // bytes and start_byte, end_byte - start_byte, start_line, end_line -
 // start_line as varints; the edge count, then per edge (by rowid) the gap
@@ -155,8 +142,8 @@ Result<SpanOverlay> SpanOverlay::Decode(std::string_view data) {
 SpanOverlayCache::SpanOverlayCache() = default;
 SpanOverlayCache::~SpanOverlayCache() = default;
 
-Result<const SpanOverlay*> SpanOverlayCache::Get(Database& db, int64_t file_key,
-                                                 std::optional<int64_t> version) {
+Result<std::shared_ptr<const SpanOverlay>> SpanOverlayCache::Get(Database& db, int64_t file_key,
+                                                                 std::optional<int64_t> version) {
   if (db_ != &db) {
     current_.reset();
     as_of_.reset();
@@ -180,10 +167,10 @@ Result<const SpanOverlay*> SpanOverlayCache::Get(Database& db, int64_t file_key,
   st.Bind(1, file_key);
   if (version) st.Bind(2, *version);
   FG_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return static_cast<const SpanOverlay*>(nullptr);
+  if (!row) return std::shared_ptr<const SpanOverlay>();
   const int64_t rowid = st.Int(0), valid_from = st.Int(1);
   auto it = decoded_.find(rowid);
-  if (it != decoded_.end() && it->second.valid_from == valid_from) return it->second.overlay.get();
+  if (it != decoded_.end() && it->second.valid_from == valid_from) return it->second.overlay;
   Result<SpanOverlay> o = SpanOverlay::Decode(st.BlobView(2));
   if (!o.ok())
     return Status::Corruption("spans row " + std::to_string(rowid) + " of file key " +
@@ -191,18 +178,18 @@ Result<const SpanOverlay*> SpanOverlayCache::Get(Database& db, int64_t file_key,
   if (decoded_.size() >= 256) decoded_.clear();  // bounded: a reader may visit every file
   auto shared = std::make_shared<const SpanOverlay>(std::move(*o));
   decoded_[rowid] = Entry{valid_from, shared};
-  return shared.get();
+  return shared;
 }
 
 Result<const SpanOverlay*> SpanFixer::Of(int64_t file_key) {
   if (file_key == last_key_) return last_;
   auto it = seen_.find(file_key);
   if (it == seen_.end()) {
-    FG_ASSIGN_OR_RETURN(const SpanOverlay* o, cache_.Get(db_, file_key, version_));
-    it = seen_.emplace(file_key, o).first;
+    FG_ASSIGN_OR_RETURN(std::shared_ptr<const SpanOverlay> o, cache_.Get(db_, file_key, version_));
+    it = seen_.emplace(file_key, std::move(o)).first;
   }
   last_key_ = file_key;
-  last_ = it->second;
+  last_ = it->second.get();
   return last_;
 }
 

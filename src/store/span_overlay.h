@@ -33,7 +33,7 @@ struct SpanOverlay {
   std::unordered_map<int64_t, uint32_t> edge_lines;        // edge rowid -> its line
 
   bool empty() const { return nodes.empty() && edge_lines.empty(); }
-  bool operator==(const SpanOverlay& other) const;
+  friend bool operator==(const SpanOverlay&, const SpanOverlay&) = default;
 
   // A compact, deterministic encoding (entries sorted), and its inverse;
   // Decode fails with Corruption on anything Encode cannot have written.
@@ -47,8 +47,10 @@ struct SpanOverlay {
 // rowid and valid_from, so a rowid used again after gc is not mistaken).
 class SpanOverlayCache {
  public:
-  // Null when the file has no overlay at `version`.
-  Result<const SpanOverlay*> Get(Database& db, int64_t file_key, std::optional<int64_t> version);
+  // Null when the file has no overlay at `version`. Shared: the cache may
+  // forget it (it keeps a bounded number) while the caller still reads it.
+  Result<std::shared_ptr<const SpanOverlay>> Get(Database& db, int64_t file_key,
+                                                 std::optional<int64_t> version);
   SpanOverlayCache();
   ~SpanOverlayCache();
 
@@ -81,7 +83,8 @@ class SpanFixer {
   std::optional<int64_t> version_;
   int64_t last_key_ = -1;
   const SpanOverlay* last_ = nullptr;
-  std::unordered_map<int64_t, const SpanOverlay*> seen_;
+  // The overlays this pass read, held for its length.
+  std::unordered_map<int64_t, std::shared_ptr<const SpanOverlay>> seen_;
 };
 
 }  // namespace ferrograph

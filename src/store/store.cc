@@ -237,11 +237,6 @@ Edge ReadEdge(const Statement& st) {
   return e;
 }
 
-bool SameSpan(const Span& a, const Span& b) {
-  return a.start_byte == b.start_byte && a.end_byte == b.end_byte && a.start_line == b.start_line &&
-         a.end_line == b.end_line;
-}
-
 // Everything a node row holds but its span and content hash.
 bool SameMetadata(const Node& a, const Node& b) {
   return a.kind == b.kind && a.name == b.name && a.path == b.path && a.file == b.file &&
@@ -914,8 +909,8 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key, const Sp
         // The row stays; where the item is now goes into the overlay.
         auto was = old.nodes.find(n.id);
         const Span& before = was == old.nodes.end() ? row.span : was->second;
-        if (!SameSpan(before, n.span)) ++stats_.nodes_moved;
-        if (!SameSpan(row.span, n.span)) next->nodes.emplace(n.id, n.span);
+        if (before != n.span) ++stats_.nodes_moved;
+        if (row.span != n.span) next->nodes.emplace(n.id, n.span);
         continue;
       }
       FG_RETURN_IF_ERROR(close(it->second.rowid));

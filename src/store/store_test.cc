@@ -320,6 +320,78 @@ TEST_F(StoreTest, MovedRowsStayAndTheOverlayPlacesThem) {
   (void)v3;
 }
 
+// More files with overlays than the store keeps decoded: a pass that comes
+// back to a file (edges are read in row order, across files) still places
+// its rows by that file's overlay.
+TEST_F(StoreTest, OverlaysOfManyFilesInOnePass) {
+  auto store = OpenOrDie();
+  constexpr int kFiles = 300;
+  auto file_update = [&](int f, uint32_t shift, bool second_call) {
+    FileUpdate u;
+    u.file.crate_key = "demo";
+    u.file.path = "src/m" + std::to_string(f) + ".rs";
+    u.file.module_path = "demo::m" + std::to_string(f);
+    u.text = std::string(200, ' ') + std::to_string(shift);
+    u.file.hash = HashBytes(u.text);
+    u.file.size = u.text.size();
+    u.file.mods_json = "[]";
+    Node n = MakeNode("demo::m" + std::to_string(f) + "::g", NodeKind::kFunction, "fn g(){}", 2);
+    n.file = u.file.path;
+    n.span = {10 + shift, 20 + shift, 2 + shift, 3 + shift};
+    u.nodes.push_back(n);
+    Edge e;
+    e.kind = EdgeKind::kCalls;
+    e.src = n.id;
+    e.dst = MakeNodeId("demo", "demo::h", NodeKind::kFunction, 0);
+    e.line = 3 + shift;
+    u.edges.push_back(e);
+    if (second_call) {  // added by a later version: its row comes after every file's first
+      e.dst = MakeNodeId("demo", "demo::k", NodeKind::kFunction, 0);
+      e.line = 9 + shift;
+      u.edges.push_back(e);
+    }
+    return u;
+  };
+  // Each file's two calls get rows far apart (the second in a later
+  // version); then everything moves 5 lines down, both calls included.
+  for (auto [shift, second] : {std::pair{0u, false}, std::pair{0u, true}, std::pair{5u, true}}) {
+    auto txn = std::move(store->BeginWrite()).value();
+    for (int f = 0; f < kFiles; ++f)
+      ASSERT_TRUE(txn->ApplyFile(file_update(f, shift, second)).ok());
+    ASSERT_TRUE(txn->Commit("{}").ok());
+  }
+  const NodeId h = MakeNodeId("demo", "demo::h", NodeKind::kFunction, 0);
+  int edges = 0;
+  ASSERT_TRUE(store
+                  ->ForEachEdge([&](const Edge& e) {
+                    if (e.kind != EdgeKind::kCalls) return Status::OK();
+                    ++edges;
+                    EXPECT_EQ(e.line, e.dst == h ? 8u : 14u) << e.file;
+                    return Status::OK();
+                  })
+                  .ok());
+  EXPECT_EQ(edges, 2 * kFiles);
+  int nodes = 0;
+  ASSERT_TRUE(store
+                  ->ForEachNode([&](const Node& n) {
+                    ++nodes;
+                    EXPECT_EQ(n.span.start_line, 7u) << n.path;
+                    return Status::OK();
+                  })
+                  .ok());
+  EXPECT_EQ(nodes, kFiles);
+  // Twice over the same store: the second pass starts from a cache that
+  // has already dropped the first files' overlays.
+  edges = 0;
+  ASSERT_TRUE(store
+                  ->ForEachEdge([&](const Edge& e) {
+                    edges += e.kind == EdgeKind::kCalls && e.line == (e.dst == h ? 8u : 14u);
+                    return Status::OK();
+                  })
+                  .ok());
+  EXPECT_EQ(edges, 2 * kFiles);
+}
+
 TEST_F(StoreTest, ACorruptOverlayIsAnErrorNamingItsRow) {
   auto store = OpenOrDie();
   auto crate = MakeNode("demo", NodeKind::kCrate, "crate", 1);
