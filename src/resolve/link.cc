@@ -757,7 +757,7 @@ class Linker {
     }
 
     // USES_TYPE and BOUND.
-    std::unordered_set<std::pair<int, NodeId>, BodyUseHash> body_uses;
+    std::set<std::pair<int, NodeId>> body_uses;  // (item, type) pairs with an edge already
     for (const TypeRef& r : ex.type_refs) {
       if (r.item < 0 || static_cast<size_t>(r.item) >= n || r.path.empty()) continue;
       const Node& src = NodeOf(f, r.item);
@@ -819,12 +819,6 @@ class Linker {
       LinkCall(f, c, sink);
     }
   }
-
-  struct BodyUseHash {
-    size_t operator()(const std::pair<int, NodeId>& k) const {
-      return FixedBytesHash()(k.second) ^ static_cast<size_t>(k.first);
-    }
-  };
 
   // The indexed type a body path names: the path itself when it resolves to
   // a type (`Foo`, `Self`, `m::Foo`), else the path less its last segment
