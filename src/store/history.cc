@@ -274,9 +274,7 @@ Result<GraphDiff> Store::Diff(int64_t from, int64_t to, bool with_edges) {
     }
   }
   // An edge removed and added again with only its line changed moved.
-  auto lineless = [](const Edge& e) {
-    return std::string(KindName(e.kind)) + "|" + e.src.str() + "|" + e.dst.str() + "|" + e.props;
-  };
+  auto lineless = LinelessEdgeKey;
   std::unordered_map<std::string, int64_t> removed_keys;
   for (const Edge& e : d.edges_removed) ++removed_keys[lineless(e)];
   std::unordered_map<std::string, int64_t> moved;

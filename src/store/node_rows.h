@@ -17,6 +17,10 @@ Node ReadNode(const Statement& st, int c = 0);
 inline constexpr int kNodeFileKeyColumn = 16;
 inline constexpr int kNodeColumnCount = 17;
 
+// An edge's identity but its line (kind, ends, props): what a call site
+// keeps when an edit only moves it.
+std::string LinelessEdgeKey(const Edge& e);
+
 }  // namespace ferrograph
 
 #endif  // FERROGRAPH_STORE_NODE_ROWS_H_

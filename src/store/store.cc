@@ -202,6 +202,16 @@ void ParseAttrsJson(std::string_view text, Node* n) {
 
 }  // namespace
 
+std::string LinelessEdgeKey(const Edge& e) {
+  std::string k(KindName(e.kind));
+  k.push_back('|');
+  k.append(reinterpret_cast<const char*>(e.src.data()), NodeId::kSize);
+  k.append(reinterpret_cast<const char*>(e.dst.data()), NodeId::kSize);
+  k.push_back('|');
+  k += e.props;
+  return k;
+}
+
 // Reads the kNodeColumns of `st` starting at column `c`.
 Node ReadNode(const Statement& st, int c) {
   Node n;
@@ -243,17 +253,6 @@ bool SameMetadata(const Node& a, const Node& b) {
          a.visibility == b.visibility && a.signature == b.signature && a.docs == b.docs &&
          a.cfgs == b.cfgs && a.derives == b.derives && a.attrs == b.attrs &&
          a.in_macro == b.in_macro && a.parent == b.parent;
-}
-
-// An edge but its line: kind, src, dst, props.
-std::string LinelessEdgeKey(const Edge& e) {
-  std::string k(KindName(e.kind));
-  k.push_back('|');
-  k.append(reinterpret_cast<const char*>(e.src.data()), NodeId::kSize);
-  k.append(reinterpret_cast<const char*>(e.dst.data()), NodeId::kSize);
-  k.push_back('|');
-  k += e.props;
-  return k;
 }
 
 Result<int64_t> QueryInt(Database& db, std::string_view sql) {
@@ -1015,7 +1014,12 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key, const Sp
   // left of it: the site moved (a call below an edit that added lines),
   // its row stays and the overlay says where it is. What is left is added
   // or removed.
-  std::unordered_map<std::string, std::vector<uint32_t>> unmatched;  // lineless key -> lines
+  struct Unmatched {
+    const Edge* first;            // the first such edge of the update
+    std::vector<uint32_t> lines;  // where its unmatched sites are
+  };
+  std::unordered_map<std::string, Unmatched> unmatched;  // by lineless key
+  std::vector<const std::string*> unmatched_order;       // keys in update order
   for (const Edge& e : update.edges) {
     if (e.kind == EdgeKind::kContains) continue;  // carried by Node::parent
     if (current.empty()) {                        // bulk mode or a new file: nothing to match
@@ -1033,33 +1037,30 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key, const Sp
           break;
         }
     }
-    if (!matched) unmatched[std::move(key)].push_back(e.line);
+    if (matched) continue;
+    auto [u, added] = unmatched.try_emplace(std::move(key), Unmatched{&e, {}});
+    if (added) unmatched_order.push_back(&u->first);
+    u->second.lines.push_back(e.line);
   }
-  if (!unmatched.empty()) {
-    for (const Edge& e : update.edges) {
-      if (e.kind == EdgeKind::kContains) continue;
-      auto u = unmatched.find(LinelessEdgeKey(e));
-      if (u == unmatched.end()) continue;
-      std::vector<uint32_t> lines = std::move(u->second);
-      unmatched.erase(u);
-      std::sort(lines.begin(), lines.end());
-      std::vector<Row*> rows;
-      if (auto it = current.find(LinelessEdgeKey(e)); it != current.end())
-        for (Row& r : it->second)
-          if (!r.kept) rows.push_back(&r);
-      std::sort(rows.begin(), rows.end(), [](const Row* a, const Row* b) {
-        return std::tie(a->line, a->rowid) < std::tie(b->line, b->rowid);
-      });
-      size_t paired = std::min(rows.size(), lines.size());
-      for (size_t i = 0; i < paired; ++i) {
-        keep(*rows[i], lines[i]);
-        ++stats_.edges_moved;
-      }
-      for (size_t i = paired; i < lines.size(); ++i) {
-        Edge added = e;
-        added.line = lines[i];
-        FG_RETURN_IF_ERROR(insert(added));
-      }
+  for (const std::string* key : unmatched_order) {
+    Unmatched& u = unmatched.at(*key);
+    std::sort(u.lines.begin(), u.lines.end());
+    std::vector<Row*> rows;
+    if (auto it = current.find(*key); it != current.end())
+      for (Row& r : it->second)
+        if (!r.kept) rows.push_back(&r);
+    std::sort(rows.begin(), rows.end(), [](const Row* a, const Row* b) {
+      return std::tie(a->line, a->rowid) < std::tie(b->line, b->rowid);
+    });
+    size_t paired = std::min(rows.size(), u.lines.size());
+    for (size_t i = 0; i < paired; ++i) {
+      keep(*rows[i], u.lines[i]);
+      ++stats_.edges_moved;
+    }
+    for (size_t i = paired; i < u.lines.size(); ++i) {
+      Edge added = *u.first;
+      added.line = u.lines[i];
+      FG_RETURN_IF_ERROR(insert(added));
     }
   }
   for (auto& [key, rows] : current) {
