@@ -10,6 +10,12 @@
 // does on every change.
 //
 //   edit_latency --crate DIR --work DIR [--edits N] [--seed S] [--embedder SPEC]
+//                [--log FILE] [--only PATH]
+//
+// --log writes one tab-separated line per edit (edit, file, file bytes,
+// latency ms, graph update ms, resolution ms, search upkeep ms, moved), to
+// tell which files the slow edits were in. --only edits only the functions of
+// files whose path contains PATH (for profiling one file's edits).
 #include <malloc.h>
 
 #include <algorithm>
@@ -69,7 +75,7 @@ int main(int argc, char** argv) {
   // The heap settings of the ferrograph binary (src/cli/main.cc).
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  std::string crate, work, embedder = "hash";
+  std::string crate, work, embedder = "hash", log_path, only;
   int edits = 50;
   unsigned seed = 42;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -84,11 +90,22 @@ int main(int argc, char** argv) {
       seed = static_cast<unsigned>(std::atoi(argv[i + 1]));
     else if (a == "--embedder")
       embedder = argv[i + 1];
+    else if (a == "--log")
+      log_path = argv[i + 1];
+    else if (a == "--only")
+      only = argv[i + 1];
     else
       Die("unknown option " + a);
   }
   if (crate.empty() || work.empty() || edits < 1)
-    Die("usage: edit_latency --crate DIR --work DIR [--edits N] [--seed S] [--embedder SPEC]");
+    Die("usage: edit_latency --crate DIR --work DIR [--edits N] [--seed S] [--embedder SPEC] "
+        "[--log FILE] [--only PATH]");
+  std::ofstream log;
+  if (!log_path.empty()) {
+    log.open(log_path, std::ios::trunc);
+    if (!log) Die("cannot write " + log_path);
+    log << "edit\tfile\tbytes\tlatency_ms\tgraph_ms\tresolve_ms\tsearch_ms\tmoved\n";
+  }
 
   fs::path root = fs::path(work) / "crate";
   fs::remove_all(work);
@@ -129,6 +146,7 @@ int main(int argc, char** argv) {
       if (!found.ok() || found->empty()) continue;
       const Node& n = (*found)[0];
       if (n.file.empty() || n.file[0] == '#' || !n.in_macro.empty()) continue;
+      if (!only.empty() && n.file.find(only) == std::string::npos) continue;
       if (n.span.end_line <= n.span.start_line) continue;  // one-line bodies: no place to insert
       candidates.push_back(n);
     }
@@ -194,6 +212,10 @@ int main(int argc, char** argv) {
     double embedded = 0;
     for (const auto& e : r.embeddings) embedded += static_cast<double>(e.embedded);
     vectors.push_back(embedded);
+    if (log)
+      log << done << '\t' << n.file << '\t' << text.size() << '\t' << latency.back() << '\t'
+          << graph_ms.back() << '\t' << resolve_ms.back() << '\t' << search_ms.back() << '\t'
+          << moved.back() << '\n';
     ++done;
   }
   if (done == 0) Die("no edit could be made");

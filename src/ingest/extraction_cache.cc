@@ -8,17 +8,16 @@
 
 namespace ferrograph {
 
-bool ExtractionCache::Get(const ContentHash& hash, FileExtraction* out) {
+std::shared_ptr<const FileExtraction> ExtractionCache::Get(const ContentHash& hash) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = index_.find(hash);
   if (it == index_.end()) {
     ++misses_;
-    return false;
+    return nullptr;
   }
   ++hits_;
   lru_.splice(lru_.begin(), lru_, it->second);
-  *out = *it->second->extraction;
-  return true;
+  return it->second->extraction;
 }
 
 void ExtractionCache::Put(const ContentHash& hash, std::shared_ptr<const FileExtraction> extraction,

@@ -66,8 +66,9 @@ class ExtractionCache {
                            uint64_t tree_budget_bytes = 16ull << 20)
       : budget_(budget_bytes), link_budget_(link_budget_bytes), tree_budget_(tree_budget_bytes) {}
 
-  // A copy of the extraction of the file whose bytes hash to `hash`.
-  bool Get(const ContentHash& hash, FileExtraction* out);
+  // The extraction of the file whose bytes hash to `hash` (shared and
+  // immutable), or null.
+  std::shared_ptr<const FileExtraction> Get(const ContentHash& hash);
   // Remembers the extraction of `source_bytes` bytes (shared, not copied:
   // a kept tree may hold the same one).
   void Put(const ContentHash& hash, std::shared_ptr<const FileExtraction> extraction,

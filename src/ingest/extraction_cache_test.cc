@@ -21,18 +21,17 @@ FileExtraction WithDocs(const std::string& docs) {
   return e;
 }
 
-TEST(ExtractionCacheTest, GivesCopiesByHash) {
+TEST(ExtractionCacheTest, SharesTheExtractionByHash) {
   ExtractionCache cache(1000);
   ContentHash a = HashBytes("a"), b = HashBytes("b");
-  cache.Put(a, std::make_shared<const FileExtraction>(WithDocs("first")), 10);
-  FileExtraction out;
-  ASSERT_TRUE(cache.Get(a, &out));
-  EXPECT_EQ(out.module_docs, "first");
-  out.module_docs = "changed by the consumer";
-  FileExtraction again;
-  ASSERT_TRUE(cache.Get(a, &again));
-  EXPECT_EQ(again.module_docs, "first");
-  EXPECT_FALSE(cache.Get(b, &out));
+  auto put = std::make_shared<const FileExtraction>(WithDocs("first"));
+  cache.Put(a, put, 10);
+  std::shared_ptr<const FileExtraction> out = cache.Get(a);
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(out->module_docs, "first");
+  EXPECT_EQ(out.get(), put.get());  // shared, not copied
+  EXPECT_EQ(cache.Get(a).get(), put.get());
+  EXPECT_EQ(cache.Get(b), nullptr);
   EXPECT_EQ(cache.hits(), 2u);
   EXPECT_EQ(cache.misses(), 1u);
 }
@@ -42,16 +41,22 @@ TEST(ExtractionCacheTest, EvictsLeastRecentlyUsedPastTheBudget) {
   ContentHash a = HashBytes("a"), b = HashBytes("b"), c = HashBytes("c");
   cache.Put(a, std::make_shared<const FileExtraction>(WithDocs("a")), 40);
   cache.Put(b, std::make_shared<const FileExtraction>(WithDocs("b")), 40);
-  FileExtraction out;
-  ASSERT_TRUE(cache.Get(a, &out));  // a is now the most recent
+  ASSERT_NE(cache.Get(a), nullptr);  // a is now the most recent
   cache.Put(c, std::make_shared<const FileExtraction>(WithDocs("c")), 40);  // 120 > 100: b goes
-  EXPECT_TRUE(cache.Get(a, &out));
-  EXPECT_FALSE(cache.Get(b, &out));
-  EXPECT_TRUE(cache.Get(c, &out));
+  EXPECT_NE(cache.Get(a), nullptr);
+  EXPECT_EQ(cache.Get(b), nullptr);
+  EXPECT_NE(cache.Get(c), nullptr);
   cache.Put(HashBytes("huge"), std::make_shared<const FileExtraction>(WithDocs("huge")),
             101);  // larger than the budget: not kept
-  EXPECT_FALSE(cache.Get(HashBytes("huge"), &out));
-  EXPECT_TRUE(cache.Get(c, &out));
+  EXPECT_EQ(cache.Get(HashBytes("huge")), nullptr);
+  EXPECT_NE(cache.Get(c), nullptr);
+  // What a consumer holds outlives its eviction.
+  std::shared_ptr<const FileExtraction> held = cache.Get(c);
+  cache.Put(HashBytes("d"), std::make_shared<const FileExtraction>(WithDocs("d")), 40);
+  cache.Put(HashBytes("e"), std::make_shared<const FileExtraction>(WithDocs("e")), 40);
+  cache.Put(HashBytes("f"), std::make_shared<const FileExtraction>(WithDocs("f")), 40);
+  EXPECT_EQ(cache.Get(c), nullptr);
+  EXPECT_EQ(held->module_docs, "c");
 }
 
 TEST(ExtractionCacheTest, KeptLinksStayWithinTheirBudgetAndVersion) {

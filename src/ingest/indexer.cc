@@ -69,7 +69,9 @@ struct FileState {
   ContentHash hash;
   uint64_t size = 0;
   bool parsed = false;
-  FileExtraction extraction;
+  // Shared with the content cache, the kept tree and the linker; never
+  // changed once made.
+  std::shared_ptr<const FileExtraction> extraction;
 };
 
 // A module declaration as stored in files.mods (JSON) and as walked.
@@ -253,7 +255,7 @@ class Indexer {
   // the indexing thread goes on.
   struct CrateFile {
     ModuleContext ctx;
-    FileExtraction extraction;
+    std::shared_ptr<const FileExtraction> extraction;
     FileUpdate update;
   };
   struct LinkJob {
@@ -522,14 +524,17 @@ void Indexer::LoadSource(FileState& s) const {
 
 void Indexer::ExtractInto(FileState& s, RustParser& parser) const {
   ExtractionCache* cache = options_.extraction_cache.get();
-  if (cache && cache->Get(s.hash, &s.extraction)) {
-    s.parsed = true;
-    return;
+  if (cache) {
+    if (std::shared_ptr<const FileExtraction> hit = cache->Get(s.hash)) {
+      s.extraction = std::move(hit);
+      s.parsed = true;
+      return;
+    }
   }
   LoadSource(s);
   s.parsed = true;
   if (!cache) {
-    s.extraction = ParseAndExtract(s.source, parser);
+    s.extraction = std::make_shared<const FileExtraction>(ParseAndExtract(s.source, parser));
     return;
   }
   // A file is re-parsed and re-extracted from its last tree and extraction
@@ -540,8 +545,7 @@ void Indexer::ExtractInto(FileState& s, RustParser& parser) const {
   std::vector<TSRange> changed;
   Result<SyntaxTree> tree =
       old ? parser.Reparse(s.source, old->source, old->tree, &changed) : parser.Parse(s.source);
-  // One extraction shared by the kept tree and the content cache; the run
-  // takes a copy of its own.
+  // One extraction shared by the kept tree, the content cache and the run.
   std::shared_ptr<const FileExtraction> extraction;
   if (tree.ok()) {
     extraction = std::make_shared<const FileExtraction>(
@@ -554,7 +558,7 @@ void Indexer::ExtractInto(FileState& s, RustParser& parser) const {
     failed.diagnostics.push_back(Diagnostic{1, 1, tree.status().message()});
     extraction = std::make_shared<const FileExtraction>(std::move(failed));
   }
-  s.extraction = *extraction;
+  s.extraction = extraction;
   cache->Put(s.hash, std::move(extraction), s.size);
 }
 
@@ -619,7 +623,7 @@ FileUpdate Indexer::BuildFile(const TargetPlan& target, const ModuleContext& ctx
                               std::vector<ModRef>* mods, bool quiet) {
   const std::string& key = target.crate_key;
   const std::string& crate_name = target.target.crate_name;
-  FileExtraction& ex = state.extraction;
+  const FileExtraction& ex = *state.extraction;
   LoadSource(state);
 
   FileUpdate u;
@@ -664,10 +668,10 @@ FileUpdate Indexer::BuildFile(const TargetPlan& target, const ModuleContext& ctx
   std::vector<uint32_t> disambiguators(ex.items.size());
   u.nodes.reserve(u.nodes.size() + ex.items.size());
   for (size_t i = 0; i < ex.items.size(); ++i) {
-    ExtractedItem& item = ex.items[i];
+    const ExtractedItem& item = ex.items[i];
     Node n;
     n.kind = item.kind;
-    n.name = std::move(item.name);
+    n.name = item.name;
     n.path = Join(ctx.module_path, item.rel_path);
     std::string occ_key = n.path;
     occ_key.push_back('\0');
@@ -682,15 +686,15 @@ FileUpdate Indexer::BuildFile(const TargetPlan& target, const ModuleContext& ctx
     n.file = state.rel;
     n.span = item.span;
     n.visibility = item.visibility;
-    n.signature = std::move(item.signature);
-    n.docs = std::move(item.docs);
-    n.cfgs = std::move(item.cfgs);
+    n.signature = item.signature;
+    n.docs = item.docs;
+    n.cfgs = item.cfgs;
     // A file's inner `#![cfg(..)]` holds for everything in it.
     if (item.parent < 0 && !file_cfgs.empty())
       n.cfgs.insert(n.cfgs.begin(), file_cfgs.begin(), file_cfgs.end());
-    n.derives = std::move(item.derives);
-    n.attrs = std::move(item.attrs);
-    n.in_macro = std::move(item.in_macro);
+    n.derives = item.derives;
+    n.attrs = item.attrs;
+    n.in_macro = item.in_macro;
     n.content_hash = item.content_hash;
     n.parent =
         item.parent >= 0 && static_cast<size_t>(item.parent) < i ? ids[item.parent] : module_id;
@@ -797,8 +801,9 @@ std::optional<FileUpdate> Indexer::ResolveCrate(const TargetPlan& target,
                                                      cf.ctx.disambiguator);
     lf.is_crate_root = cf.ctx.is_crate_root;
     lf.synthesized = cf.ctx.synthesized;
-    lf.extraction = &cf.extraction;
-    lf.nodes = std::span<const Node>(u.nodes).subspan(offset, cf.extraction.items.size());
+    lf.extraction = cf.extraction.get();
+    lf.shared_extraction = cf.extraction;
+    lf.nodes = std::span<const Node>(u.nodes).subspan(offset, cf.extraction->items.size());
   }
   LinkResult linked;
   if (options_.extraction_cache) {
@@ -862,7 +867,7 @@ Result<bool> Indexer::TryRelink(const TargetPlan& target, std::vector<WalkedFile
     const WalkedFile& wf = walked[i];
     if (link->path(i) != wf.state->rel || link->module_path(i) != wf.ctx.module_path) return false;
     if (wf.unchanged) continue;
-    const FileExtraction& ex = wf.state->extraction;
+    const FileExtraction& ex = *wf.state->extraction;
     const std::vector<Node>& nodes = wf.update->nodes;
     size_t offset = (wf.ctx.is_crate_root || wf.ctx.synthesized) ? 1 : 0;
     if (nodes.size() != offset + ex.items.size()) return false;
@@ -878,7 +883,7 @@ Result<bool> Indexer::TryRelink(const TargetPlan& target, std::vector<WalkedFile
     WalkedFile& wf = walked[i];
     CrateFile cf;
     cf.ctx = wf.ctx;
-    cf.extraction = std::move(wf.state->extraction);
+    cf.extraction = wf.state->extraction;
     cf.update = std::move(*wf.update);
     job.files.push_back(std::move(cf));
   }
@@ -1222,7 +1227,7 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
       for (WalkedFile& wf : walked) {
         CrateFile cf;
         cf.ctx = wf.ctx;
-        cf.extraction = std::move(wf.state->extraction);
+        cf.extraction = wf.state->extraction;
         cf.update = std::move(*wf.update);
         job.files.push_back(std::move(cf));
       }
@@ -1230,12 +1235,8 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
       if (!link_queue_.Push(std::move(job))) return Status::Internal("the linker has stopped");
     }
   }
-  // BuildFile consumed the extractions; another crate sharing a file (a lib
-  // and a bin both declaring it) parses it again.
-  for (WalkedFile& wf : walked) {
-    wf.state->extraction = FileExtraction();
-    wf.state->parsed = false;
-  }
+  // Another crate of the package sharing a file (a lib and a bin both
+  // declaring it) uses the same extraction.
   return Status::OK();
 }
 

@@ -1267,7 +1267,7 @@ ContentHash LinkInterface(const FileExtraction& ex, std::span<const Node> nodes)
 struct LiveCrateLink::State {
   LinkInput input;
   std::optional<CfgSet> cfg;
-  std::vector<std::unique_ptr<FileExtraction>> extractions;
+  std::vector<std::shared_ptr<const FileExtraction>> extractions;
   std::vector<std::vector<Node>> nodes;
   std::vector<LinkFile> files;
   std::vector<ContentHash> interfaces;
@@ -1291,7 +1291,9 @@ std::unique_ptr<LiveCrateLink> LiveCrateLink::Link(const LinkInput& input,
   s.files.reserve(files.size());
   s.interfaces.reserve(files.size());
   for (const LinkFile& lf : files) {
-    s.extractions.push_back(std::make_unique<FileExtraction>(*lf.extraction));
+    s.extractions.push_back(lf.shared_extraction && lf.shared_extraction.get() == lf.extraction
+                                ? lf.shared_extraction
+                                : std::make_shared<const FileExtraction>(*lf.extraction));
     s.nodes.emplace_back(lf.nodes.begin(), lf.nodes.end());
     LinkFile kept;
     kept.path = lf.path;
@@ -1322,8 +1324,13 @@ const LinkInput& LiveCrateLink::input() const { return s_->input; }
 
 void LiveCrateLink::Relink(size_t f, const FileExtraction& extraction, std::span<const Node> nodes,
                            std::vector<Edge>* edges) {
+  Relink(f, std::make_shared<const FileExtraction>(extraction), nodes, edges);
+}
+
+void LiveCrateLink::Relink(size_t f, std::shared_ptr<const FileExtraction> extraction,
+                           std::span<const Node> nodes, std::vector<Edge>* edges) {
   State& s = *s_;
-  s.extractions[f] = std::make_unique<FileExtraction>(extraction);
+  s.extractions[f] = std::move(extraction);
   s.nodes[f].assign(nodes.begin(), nodes.end());
   s.files[f].extraction = s.extractions[f].get();
   s.files[f].nodes = s.nodes[f];

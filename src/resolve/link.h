@@ -68,6 +68,9 @@ struct LinkFile {
   bool is_crate_root = false;
   bool synthesized = false;  // a plain-directory file no `mod` declares (public)
   const FileExtraction* extraction = nullptr;
+  // Optional: the owner of *extraction. LiveCrateLink keeps a reference to
+  // it instead of a copy of the extraction.
+  std::shared_ptr<const FileExtraction> shared_extraction;
   // nodes[i] is the node built from extraction->items[i].
   std::span<const Node> nodes;
   // Output: the resolved edges this file's references produce.
@@ -136,6 +139,9 @@ class LiveCrateLink {
 
   // File f now has this extraction and these nodes, of the same interface
   // (the caller checked): its edges, as linking the crate would give them.
+  void Relink(size_t f, std::shared_ptr<const FileExtraction> extraction,
+              std::span<const Node> nodes, std::vector<Edge>* edges);
+  // The same with a copy of `extraction`.
   void Relink(size_t f, const FileExtraction& extraction, std::span<const Node> nodes,
               std::vector<Edge>* edges);
   // The crate's external nodes (every file's), sorted by path.
