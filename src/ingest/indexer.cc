@@ -1303,7 +1303,9 @@ Result<IndexReport> Indexer::Run() {
   FG_RETURN_IF_ERROR(Plan(ws));
   for (const PackagePlan& p : plans_) progress_.files_total += p.files.size();
 
-  FG_ASSIGN_OR_RETURN(txn_, store_.BeginWrite());
+  // A long-running indexer (`watch`) keeps its large files' rows between
+  // runs, as it keeps their parses.
+  FG_ASSIGN_OR_RETURN(txn_, store_.BeginWrite(/*keep_rows=*/options_.keep_parses));
   StartWriter();
   StartLinker();
 

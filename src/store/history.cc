@@ -358,6 +358,8 @@ Result<GraphStats> Store::StatsAsOf(int64_t ordinal) {
 
 Result<HistoryGcReport> Store::DropVersionsBefore(int64_t keep_from) {
   Database& db = *db_;
+  // Current rows stay, but the kept rows are not worth reasoning about here.
+  kept_rows_->Clear();
   HistoryGcReport r;
   const std::string k = std::to_string(keep_from);
   FG_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));

@@ -681,7 +681,7 @@ Result<int64_t> WriteTxn::FileKey(const std::string& crate_key, const std::strin
   return store_->db_->LastInsertRowId();
 }
 
-Result<std::unique_ptr<WriteTxn>> Store::BeginWrite() {
+Result<std::unique_ptr<WriteTxn>> Store::BeginWrite(bool keep_rows) {
   // A first index writes every page of the database: through a WAL each page
   // would be written twice (log, then checkpoint). With nothing to keep
   // readable, a rollback journal writes each page once and is just as
@@ -706,6 +706,10 @@ Result<std::unique_ptr<WriteTxn>> Store::BeginWrite() {
   }
   std::unique_ptr<WriteTxn> txn(new WriteTxn(this, *last + 1));
   txn->restore_wal_ = rollback_journal;
+  txn->keep_rows_ = keep_rows;
+  // Rows kept from this Store's last write hold only while nothing else
+  // committed since.
+  kept_rows_->CheckVersion(*last);
   Result<int64_t> empty =
       QueryInt(*db_, "SELECT NOT EXISTS(SELECT 1 FROM nodes) AND NOT EXISTS(SELECT 1 FROM edges)");
   if (!empty.ok()) return empty.status();  // the destructor rolls back
@@ -828,59 +832,29 @@ Status WriteTxn::ApplyFile(const FileUpdate& update) {
   return ApplyRows(update, file_key);
 }
 
-Status WriteTxn::ApplyRows(const FileUpdate& update, int64_t file_key) {
+Status WriteTxn::LoadRows(int64_t file_key, const std::string& path, FileRows* rows) {
   Statements& st = *st_;
-  SpanOverlay old, next;
-  std::optional<int64_t> old_rowid;
-  if (!bulk_) {  // a bulk load has no current rows, so no overlays
-    st.current_spans.Bind(1, file_key);
-    Result<bool> row = st.current_spans.Step();
-    if (!row.ok()) {
-      st.current_spans.Reset();
-      return row.status();
-    }
-    if (*row) {
-      old_rowid = st.current_spans.Int(0);
-      Result<SpanOverlay> o = SpanOverlay::Decode(st.current_spans.BlobView(1));
-      st.current_spans.Reset();
-      if (!o.ok())
-        return Status::Corruption(store_->path_ + ": spans row " + std::to_string(*old_rowid) +
-                                  " of " + update.file.path + ": " + o.status().message());
-      old = std::move(*o);
-    } else {
-      st.current_spans.Reset();
-    }
+  st.current_spans.Bind(1, file_key);
+  Result<bool> spans = st.current_spans.Step();
+  if (!spans.ok()) {
+    st.current_spans.Reset();
+    return spans.status();
   }
-  FG_RETURN_IF_ERROR(ApplyNodes(update, file_key, old, &next));
-  FG_RETURN_IF_ERROR(ApplyEdges(update, file_key, old, &next));
-  if (next == old) return Status::OK();
-  if (old_rowid) {
-    st.close_spans.Bind(1, ordinal_).Bind(2, *old_rowid);
-    FG_RETURN_IF_ERROR(st.close_spans.Run());
-    ++stats_.rows_written;
+  if (*spans) {
+    rows->spans_rowid = st.current_spans.Int(0);
+    Result<SpanOverlay> o = SpanOverlay::Decode(st.current_spans.BlobView(1));
+    st.current_spans.Reset();
+    if (!o.ok())
+      return Status::Corruption(store_->path_ + ": spans row " +
+                                std::to_string(*rows->spans_rowid) + " of " + path + ": " +
+                                o.status().message());
+    rows->overlay = std::move(*o);
+  } else {
+    st.current_spans.Reset();
   }
-  if (!next.empty()) {
-    const std::string data = next.Encode();
-    st.insert_spans.Bind(1, file_key).BindBlob(2, data.data(), data.size()).Bind(3, ordinal_);
-    FG_RETURN_IF_ERROR(st.insert_spans.Run());
-    ++stats_.rows_written;
-  }
-  return Status::OK();
-}
 
-Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key, const SpanOverlay& old,
-                            SpanOverlay* next) {
-  Statements& st = *st_;
-
-  struct Current {
-    int64_t rowid;
-    Node node;
-    bool kept = false;
-  };
-  std::unordered_map<NodeId, Current, FixedBytesHash> current;
-  // In a bulk load nothing is current yet (and the index is not there).
-  if (!bulk_) st.current_nodes.Bind(1, file_key);
-  while (!bulk_) {
+  st.current_nodes.Bind(1, file_key);
+  for (;;) {
     Result<bool> row = st.current_nodes.Step();
     if (!row.ok()) {
       st.current_nodes.Reset();
@@ -889,9 +863,78 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key, const Sp
     if (!*row) break;
     Node n = ReadNode(st.current_nodes, 1);
     NodeId id = n.id;
-    current.emplace(id, Current{st.current_nodes.Int(0), std::move(n)});
+    rows->nodes.emplace(id, FileRows::NodeRow{st.current_nodes.Int(0), std::move(n)});
   }
   st.current_nodes.Reset();
+
+  st.current_edges.Bind(1, file_key);
+  for (;;) {
+    Result<bool> row = st.current_edges.Step();
+    if (!row.ok()) {
+      st.current_edges.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    Edge e;
+    e.kind = ParseEdgeKind(st.current_edges.TextView(1)).value_or(EdgeKind::kContains);
+    e.src = st.current_edges.Bytes<NodeId>(2);
+    e.dst = st.current_edges.Bytes<NodeId>(3);
+    e.props = st.current_edges.Text(6);
+    FileRows::EdgeRow r;
+    r.rowid = st.current_edges.Int(0);
+    r.kind = ParseEdgeKind(st.current_edges.TextView(1));
+    r.row_line = static_cast<uint32_t>(st.current_edges.Int(5));
+    rows->edges[LinelessEdgeKey(e)].push_back(r);
+  }
+  st.current_edges.Reset();
+  return Status::OK();
+}
+
+Status WriteTxn::ApplyRows(const FileUpdate& update, int64_t file_key) {
+  Statements& st = *st_;
+  // What the rows are now: kept from this Store's last write of the file,
+  // else read back (a bulk load has no current rows).
+  std::unique_ptr<FileRows> rows = store_->kept_rows_->Take(file_key);
+  if (!rows) {
+    rows = std::make_unique<FileRows>();
+    if (!bulk_) FG_RETURN_IF_ERROR(LoadRows(file_key, update.file.path, rows.get()));
+  }
+  // Kept after the write: the rows of large files, within the budget.
+  const size_t size = update.nodes.size() + update.edges.size();
+  keep_current_ = keep_rows_ && size >= KeptFileRows::kMinRows &&
+                  written_rows_count_ + size <= store_->kept_rows_->budget();
+  SpanOverlay next;
+  FG_RETURN_IF_ERROR(ApplyNodes(update, file_key, *rows, &next));
+  FG_RETURN_IF_ERROR(ApplyEdges(update, file_key, *rows, &next));
+  if (!(next == rows->overlay)) {
+    if (rows->spans_rowid) {
+      st.close_spans.Bind(1, ordinal_).Bind(2, *rows->spans_rowid);
+      FG_RETURN_IF_ERROR(st.close_spans.Run());
+      ++stats_.rows_written;
+      rows->spans_rowid.reset();
+    }
+    if (!next.empty()) {
+      const std::string data = next.Encode();
+      st.insert_spans.Bind(1, file_key).BindBlob(2, data.data(), data.size()).Bind(3, ordinal_);
+      FG_RETURN_IF_ERROR(st.insert_spans.Run());
+      ++stats_.rows_written;
+      rows->spans_rowid = store_->db_->LastInsertRowId();
+    }
+    rows->overlay = std::move(next);
+  }
+  if (keep_current_) {
+    written_rows_count_ += size;
+    written_rows_.emplace_back(file_key, std::move(rows));
+  }
+  return Status::OK();
+}
+
+Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key, FileRows& rows,
+                            SpanOverlay* next) {
+  Statements& st = *st_;
+  const SpanOverlay& old = rows.overlay;
+  auto& current = rows.nodes;
+  for (auto& [id, cur] : current) cur.kept = false;
 
   auto close = [&](int64_t rowid) {
     ++stats_.rows_written;
@@ -920,7 +963,8 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key, const Sp
         ++stats_.nodes_moved;
     } else {
       ++stats_.nodes_added;
-      current.emplace(n.id, Current{0, Node(), true});
+      it = current.emplace(n.id, FileRows::NodeRow{}).first;
+      it->second.kept = true;
     }
     st.insert_node.Bind(1, n.id)
         .Bind(2, KindName(n.kind))
@@ -945,50 +989,43 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key, const Sp
     FG_RETURN_IF_ERROR(st.insert_node.Run());
     ++stats_.rows_written;
     CountNode(n, +1);
+    // The row as written, for the next write of the file (when kept).
+    if (keep_current_) {
+      it->second.rowid = store_->db_->LastInsertRowId();
+      it->second.node = n;
+    }
   }
-  for (auto& [id, cur] : current) {
-    if (cur.kept) continue;
-    FG_RETURN_IF_ERROR(close(cur.rowid));
-    CountNode(cur.node, -1);
+  for (auto it = current.begin(); it != current.end();) {
+    if (it->second.kept) {
+      ++it;
+      continue;
+    }
+    FG_RETURN_IF_ERROR(close(it->second.rowid));
+    CountNode(it->second.node, -1);
     ++stats_.nodes_removed;
+    it = current.erase(it);
   }
   return Status::OK();
 }
 
-Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key, const SpanOverlay& old,
+Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key, FileRows& rows,
                             SpanOverlay* next) {
   Statements& st = *st_;
+  const SpanOverlay& old = rows.overlay;
   // The current rows by their key without the line, each with its line now
   // (the overlay's, else the row's).
-  struct Row {
-    int64_t rowid;
-    uint32_t row_line;  // as written in the row
-    uint32_t line;      // where the site is now
-    bool kept = false;
-  };
-  std::unordered_map<std::string, std::vector<Row>> current;
-  if (!bulk_) st.current_edges.Bind(1, file_key);
-  while (!bulk_) {
-    Result<bool> row = st.current_edges.Step();
-    if (!row.ok()) {
-      st.current_edges.Reset();
-      return row.status();
+  auto& current = rows.edges;
+  for (auto& [key, list] : current)
+    for (FileRows::EdgeRow& r : list) {
+      r.kept = false;
+      auto moved = old.edge_lines.find(r.rowid);
+      r.line = moved == old.edge_lines.end() ? r.row_line : moved->second;
     }
-    if (!*row) break;
-    Edge e;
-    e.kind = ParseEdgeKind(st.current_edges.TextView(1)).value_or(EdgeKind::kContains);
-    e.src = st.current_edges.Bytes<NodeId>(2);
-    e.dst = st.current_edges.Bytes<NodeId>(3);
-    e.props = st.current_edges.Text(6);
-    const int64_t rowid = st.current_edges.Int(0);
-    const auto row_line = static_cast<uint32_t>(st.current_edges.Int(5));
-    auto moved = old.edge_lines.find(rowid);
-    current[LinelessEdgeKey(e)].push_back(
-        {rowid, row_line, moved == old.edge_lines.end() ? row_line : moved->second});
-  }
-  st.current_edges.Reset();
+  const bool had_rows = !current.empty();
 
-  auto insert = [&](const Edge& e) -> Status {
+  // Rows inserted by this write, added to `current` after the diff.
+  std::vector<std::pair<std::string, FileRows::EdgeRow>> inserted;
+  auto insert = [&](const Edge& e, std::string key) -> Status {
     st.insert_edge.Bind(1, KindName(e.kind))
         .Bind(2, e.src)
         .Bind(3, e.dst)
@@ -1000,11 +1037,19 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key, const Sp
     ++stats_.rows_written;
     ++stats_.edges_added;
     count_delta_[static_cast<size_t>(kNodeKindCount) + static_cast<size_t>(e.kind)] += 1;
+    if (keep_current_) {
+      FileRows::EdgeRow r;
+      r.rowid = store_->db_->LastInsertRowId();
+      r.kind = e.kind;
+      r.row_line = e.line;
+      r.kept = true;
+      inserted.emplace_back(key.empty() ? LinelessEdgeKey(e) : std::move(key), r);
+    }
     return Status::OK();
   };
   // A row kept for a site now at `line`: in the overlay unless it is where
   // the row says.
-  auto keep = [&](Row& r, uint32_t line) {
+  auto keep = [&](FileRows::EdgeRow& r, uint32_t line) {
     r.kept = true;
     if (line != r.row_line) next->edge_lines.emplace(r.rowid, line);
   };
@@ -1022,15 +1067,15 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key, const Sp
   std::vector<const std::string*> unmatched_order;       // keys in update order
   for (const Edge& e : update.edges) {
     if (e.kind == EdgeKind::kContains) continue;  // carried by Node::parent
-    if (current.empty()) {                        // bulk mode or a new file: nothing to match
-      FG_RETURN_IF_ERROR(insert(e));
+    if (!had_rows) {                              // bulk mode or a new file: nothing to match
+      FG_RETURN_IF_ERROR(insert(e, std::string()));
       continue;
     }
     std::string key = LinelessEdgeKey(e);
     auto it = current.find(key);
     bool matched = false;
     if (it != current.end()) {
-      for (Row& r : it->second)
+      for (FileRows::EdgeRow& r : it->second)
         if (!r.kept && r.line == e.line) {
           keep(r, e.line);
           matched = true;
@@ -1045,35 +1090,40 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key, const Sp
   for (const std::string* key : unmatched_order) {
     Unmatched& u = unmatched.at(*key);
     std::sort(u.lines.begin(), u.lines.end());
-    std::vector<Row*> rows;
+    std::vector<FileRows::EdgeRow*> free_rows;
     if (auto it = current.find(*key); it != current.end())
-      for (Row& r : it->second)
-        if (!r.kept) rows.push_back(&r);
-    std::sort(rows.begin(), rows.end(), [](const Row* a, const Row* b) {
-      return std::tie(a->line, a->rowid) < std::tie(b->line, b->rowid);
-    });
-    size_t paired = std::min(rows.size(), u.lines.size());
+      for (FileRows::EdgeRow& r : it->second)
+        if (!r.kept) free_rows.push_back(&r);
+    std::sort(free_rows.begin(), free_rows.end(),
+              [](const FileRows::EdgeRow* a, const FileRows::EdgeRow* b) {
+                return std::tie(a->line, a->rowid) < std::tie(b->line, b->rowid);
+              });
+    size_t paired = std::min(free_rows.size(), u.lines.size());
     for (size_t i = 0; i < paired; ++i) {
-      keep(*rows[i], u.lines[i]);
+      keep(*free_rows[i], u.lines[i]);
       ++stats_.edges_moved;
     }
     for (size_t i = paired; i < u.lines.size(); ++i) {
       Edge added = *u.first;
       added.line = u.lines[i];
-      FG_RETURN_IF_ERROR(insert(added));
+      FG_RETURN_IF_ERROR(insert(added, *key));
     }
   }
-  for (auto& [key, rows] : current) {
-    std::optional<EdgeKind> kind = ParseEdgeKind(std::string_view(key).substr(0, key.find('|')));
-    for (const Row& r : rows) {
+  for (auto it = current.begin(); it != current.end();) {
+    std::vector<FileRows::EdgeRow>& list = it->second;
+    for (const FileRows::EdgeRow& r : list) {
       if (r.kept) continue;
       st.close_edge.Bind(1, ordinal_).Bind(2, r.rowid);
       FG_RETURN_IF_ERROR(st.close_edge.Run());
       ++stats_.rows_written;
       ++stats_.edges_removed;
-      if (kind) count_delta_[static_cast<size_t>(kNodeKindCount) + static_cast<size_t>(*kind)] -= 1;
+      if (r.kind)
+        count_delta_[static_cast<size_t>(kNodeKindCount) + static_cast<size_t>(*r.kind)] -= 1;
     }
+    std::erase_if(list, [](const FileRows::EdgeRow& r) { return !r.kept; });
+    it = list.empty() ? current.erase(it) : std::next(it);
   }
+  for (auto& [key, r] : inserted) current[std::move(key)].push_back(r);
   return Status::OK();
 }
 
@@ -1104,6 +1154,8 @@ Result<std::optional<VersionInfo>> WriteTxn::Commit(const std::string& summary_j
   if (stats_.empty()) {
     done_ = true;
     FG_RETURN_IF_ERROR(db.Exec("ROLLBACK"));
+    // Nothing was written: the rows are as they were at the last version.
+    store_->kept_rows_->Commit(ordinal_ - 1, std::move(written_rows_));
     return std::optional<VersionInfo>();
   }
   if (bulk_)
@@ -1124,6 +1176,7 @@ Result<std::optional<VersionInfo>> WriteTxn::Commit(const std::string& summary_j
   st_.reset();  // finalize statements before COMMIT
   FG_RETURN_IF_ERROR(db.Exec("COMMIT").WithContext("committing version " + v.uuid.str()));
   done_ = true;
+  store_->kept_rows_->Commit(v.ordinal, std::move(written_rows_));
   if (restore_wal_) {
     restore_wal_ = false;
     FG_ASSIGN_OR_RETURN(bool wal, store_->SetJournalMode("wal"));

@@ -46,6 +46,7 @@
 #include "ferrograph/ids.h"
 #include "ferrograph/stats.h"
 #include "ferrograph/status.h"
+#include "store/file_rows.h"
 #include "store/span_overlay.h"
 
 namespace ferrograph {
@@ -267,8 +268,13 @@ class Store {
 
   // ---- writes ----
   // Starts the one write transaction. Fails with IOError when another
-  // writer holds the database longer than the busy timeout.
-  Result<std::unique_ptr<WriteTxn>> BeginWrite();
+  // writer holds the database longer than the busy timeout. `keep_rows`:
+  // a long-running writer keeps, after it commits, the rows it left in its
+  // largest files (store/file_rows.h), so that the next write of such a file
+  // diffs against them instead of reading them back.
+  Result<std::unique_ptr<WriteTxn>> BeginWrite(bool keep_rows = false);
+  // How many files' rows are kept (for tests and benchmarks).
+  size_t kept_row_files() const { return kept_rows_->files(); }
 
  private:
   friend class WriteTxn;
@@ -288,6 +294,7 @@ class Store {
   SpanOverlayCache overlays_;                        // decoded span overlays, by row
   std::unique_ptr<LexicalRanker> lexical_ranker_;    // made by the first LexicalSearch
   std::unique_ptr<LexicalLengths> lexical_lengths_;  // token counts kept by LexicalSearch
+  std::unique_ptr<KeptFileRows> kept_rows_ = std::make_unique<KeptFileRows>();
 };
 
 // One ingest's writes: one transaction, one version. Not thread-safe; used
@@ -320,16 +327,23 @@ class WriteTxn {
   // The rows of one file: nodes and edges, and its span overlay (the spans
   // of the rows kept in a new place, span_overlay.h).
   Status ApplyRows(const FileUpdate& update, int64_t file_key);
-  Status ApplyNodes(const FileUpdate& update, int64_t file_key, const SpanOverlay& old,
-                    SpanOverlay* next);
-  Status ApplyEdges(const FileUpdate& update, int64_t file_key, const SpanOverlay& old,
-                    SpanOverlay* next);
+  // Reads the current rows of a file (`path` names it in errors).
+  Status LoadRows(int64_t file_key, const std::string& path, FileRows* rows);
+  // Diff `update` against `rows`, write the difference, and leave `rows` as
+  // the rows now are (node and edge rows; `next` gets the new overlay).
+  Status ApplyNodes(const FileUpdate& update, int64_t file_key, FileRows& rows, SpanOverlay* next);
+  Status ApplyEdges(const FileUpdate& update, int64_t file_key, FileRows& rows, SpanOverlay* next);
 
   Store* store_;
   int64_t ordinal_;
   bool done_ = false;
-  bool bulk_ = false;         // writing into an empty database: indexes built at commit
-  bool restore_wal_ = false;  // this write runs on a rollback journal; WAL after it
+  bool bulk_ = false;          // writing into an empty database: indexes built at commit
+  bool restore_wal_ = false;   // this write runs on a rollback journal; WAL after it
+  bool keep_rows_ = false;     // see Store::BeginWrite
+  bool keep_current_ = false;  // the file being written is kept
+  // The rows of the files written (and kept), for the Store at commit.
+  std::vector<std::pair<int64_t, std::unique_ptr<FileRows>>> written_rows_;
+  size_t written_rows_count_ = 0;
   // Changes to the counts table: node kinds, then edge kinds, then files.
   static constexpr size_t kFilesCountSlot = kNodeKindCount + kEdgeKindCount;
   std::array<int64_t, kFilesCountSlot + 1> count_delta_{};

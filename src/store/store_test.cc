@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "hash/blake3_hasher.h"
 #include "store/checkpointer.h"
@@ -390,6 +391,136 @@ TEST_F(StoreTest, OverlaysOfManyFilesInOnePass) {
                   })
                   .ok());
   EXPECT_EQ(edges, 2 * kFiles);
+}
+
+// Every row of the graph tables, rowids and validity included.
+std::string DumpRows(const std::string& path) {
+  auto db = std::move(Database::Open(path, true)).value();
+  std::string out;
+  for (const char* sql :
+       {"SELECT quote(rowid)||'|'||quote(id)||kind||name||path||quote(file_key)||'|'||start_byte||"
+        "','||end_byte||','||start_line||','||end_line||signature||attrs||quote(content_hash)||"
+        "quote(parent)||'|'||valid_from||','||quote(valid_to) FROM nodes ORDER BY rowid",
+        "SELECT rowid||kind||quote(src)||quote(dst)||file_key||','||line||props||'|'||valid_from||"
+        "','||quote(valid_to) FROM edges ORDER BY rowid",
+        "SELECT rowid||','||file_key||quote(data)||'|'||valid_from||','||quote(valid_to) FROM "
+        "spans ORDER BY rowid",
+        "SELECT key||'='||n FROM counts ORDER BY key"}) {
+    auto st = std::move(db->Prepare(sql)).value();
+    while (*st.Step()) out += st.Text(0) + "\n";
+    out += "--\n";
+  }
+  return out;
+}
+
+// A writer that keeps its large files' rows between writes (`watch`) writes
+// exactly the rows one that reads them back writes, through moves, edits,
+// removals, renames, a version with no change, and another writer's commit
+// in between (which the kept rows must not survive).
+TEST_F(StoreTest, KeptRowsWriteWhatReadingTheRowsBackWrites) {
+  const std::string kept_path = path_;
+  const std::string read_path = (dir_ / "read_back.db").string();
+  auto kept = OpenOrDie();
+  auto read_back = std::move(Store::Open(read_path, {})).value();
+  constexpr int kFunctions = 300;  // with their calls: above KeptFileRows::kMinRows
+  struct Shape {
+    uint32_t shift = 0;     // lines added above every function
+    std::set<int> changed;  // functions whose body changed
+    std::set<int> removed;  // functions gone
+    std::map<int, std::string> renamed;
+    bool extra_call = false;  // function 7 calls function 8 a second time
+  };
+  auto update = [&](const Shape& shape) {
+    std::vector<Node> nodes{MakeNode("demo", NodeKind::kCrate, "crate", 1)};
+    std::vector<Edge> edges;
+    for (int f = 0; f < kFunctions; ++f) {
+      if (shape.removed.count(f)) continue;
+      auto name = shape.renamed.count(f) ? shape.renamed.at(f) : "f" + std::to_string(f);
+      Node n = MakeNode("demo::" + name, NodeKind::kFunction,
+                        "fn " + name + "(){}" + (shape.changed.count(f) ? " // edited" : ""),
+                        2 + 3 * static_cast<uint32_t>(f));
+      n.span.start_line += shape.shift;
+      n.span.end_line += shape.shift;
+      n.span.start_byte += shape.shift * 10;
+      n.span.end_byte += shape.shift * 10;
+      Edge call;
+      call.kind = EdgeKind::kCalls;
+      call.src = n.id;
+      call.dst = MakeNodeId("demo", "demo::f" + std::to_string((f + 1) % kFunctions),
+                            NodeKind::kFunction, 0);
+      call.line = n.span.start_line + 1;
+      call.props = R"({"resolved":"exact"})";
+      edges.push_back(call);
+      if (f == 7 && shape.extra_call) {
+        call.line += 1;
+        edges.push_back(call);
+      }
+      nodes.push_back(std::move(n));
+    }
+    FileUpdate u = MakeUpdate(std::move(nodes), "shape " + std::to_string(shape.shift) + " " +
+                                                    std::to_string(shape.changed.size()) + " " +
+                                                    std::to_string(shape.removed.size()));
+    u.edges = std::move(edges);
+    return u;
+  };
+  auto write = [&](Store& store, const FileUpdate& u, bool keep_rows) {
+    auto txn = std::move(store.BeginWrite(keep_rows)).value();
+    EXPECT_TRUE(txn->ApplyFile(u).ok());
+    WriteStats stats = txn->stats();
+    EXPECT_TRUE(txn->Commit("{}").ok());
+    return stats;
+  };
+  auto both = [&](const Shape& shape) {
+    FileUpdate u = update(shape);
+    WriteStats a = write(*kept, u, true);
+    WriteStats b = write(*read_back, u, false);
+    EXPECT_EQ(a.rows_written, b.rows_written);
+    EXPECT_EQ(a.nodes_moved, b.nodes_moved);
+    EXPECT_EQ(a.edges_moved, b.edges_moved);
+    EXPECT_EQ(a.nodes_changed + a.nodes_added + a.nodes_removed,
+              b.nodes_changed + b.nodes_added + b.nodes_removed);
+    EXPECT_EQ(a.edges_added + a.edges_removed, b.edges_added + b.edges_removed);
+    EXPECT_EQ(DumpRows(kept_path), DumpRows(read_path));
+  };
+
+  both(Shape{});
+  EXPECT_EQ(kept->kept_row_files(), 1u);  // the writes below start from kept rows
+  both(Shape{4, {3}, {}, {}, false});
+  both(Shape{4, {3}, {10, 11}, {}, true});
+  both(Shape{9, {3, 40}, {10}, {{20, "g20"}}, true});
+  both(Shape{9, {3, 40}, {10}, {{20, "g20"}}, true});  // nothing changed: no version
+  both(Shape{0, {}, {}, {}, false});                   // back where it began
+  EXPECT_EQ(kept->kept_row_files(), 1u);
+
+  // Another writer commits a change of the file; the kept rows are stale.
+  {
+    auto other = OpenOrDie();
+    FileUpdate u = update(Shape{2, {5}, {6}, {}, false});
+    write(*other, u, false);
+    write(*read_back, u, false);
+  }
+  both(Shape{3, {5}, {6, 7}, {}, true});
+  both(Shape{1, {}, {}, {}, false});
+  EXPECT_EQ(kept->kept_row_files(), 1u);
+
+  // A write that rolls back loses nothing: the next write is still right.
+  {
+    auto txn = std::move(kept->BeginWrite(true)).value();
+    ASSERT_TRUE(txn->ApplyFile(update(Shape{6, {1}, {}, {}, false})).ok());
+  }
+  both(Shape{5, {2}, {}, {}, false});
+  // Files whose rows are not kept (small), and a removed file.
+  {
+    auto txn = std::move(kept->BeginWrite(true)).value();
+    ASSERT_TRUE(txn->RemoveFile("demo", "src/lib.rs").ok());
+    ASSERT_TRUE(txn->Commit("{}").ok());
+    auto txn2 = std::move(read_back->BeginWrite(false)).value();
+    ASSERT_TRUE(txn2->RemoveFile("demo", "src/lib.rs").ok());
+    ASSERT_TRUE(txn2->Commit("{}").ok());
+  }
+  EXPECT_EQ(kept->kept_row_files(), 0u);
+  EXPECT_EQ(DumpRows(kept_path), DumpRows(read_path));
+  both(Shape{});
 }
 
 TEST_F(StoreTest, ACorruptOverlayIsAnErrorNamingItsRow) {
