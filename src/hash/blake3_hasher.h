@@ -8,6 +8,7 @@
 
 #include <blake3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -37,16 +38,26 @@ class Blake3Hasher {
 // BLAKE3 of `bytes`.
 ContentHash HashBytes(std::string_view bytes);
 
-// A digest of many small fields: each appended to one buffer (strings
-// length-prefixed, so ("ab","c") stays apart from ("a","bc")) and hashed
-// once at the end, as BLAKE3 is fast on long inputs and slow on many tiny
-// updates. For in-memory fingerprints; the layout is not a stored format.
+// A digest of many small fields: each appended to a buffer (strings
+// length-prefixed, so ("ab","c") stays apart from ("a","bc")) that is hashed
+// in chunks of 64 KiB, as BLAKE3 is fast on long inputs and slow on many
+// tiny updates; the buffer stays small however much is digested (BLAKE3's
+// digest does not depend on how its input was split). For in-memory
+// fingerprints; the layout is not a stored format.
 class FieldDigest {
  public:
-  explicit FieldDigest(size_t reserve = 0) { buf_.reserve(reserve); }
+  static constexpr size_t kChunk = 64 << 10;
+  // `expected`: about how many bytes will be digested.
+  explicit FieldDigest(size_t expected = 0) { buf_.reserve(std::min(expected, kChunk) + 64); }
   void Field(std::string_view s) {
     Number(s.size());
+    if (s.size() >= kChunk) {
+      Flush();
+      hasher_.Update(s);
+      return;
+    }
     buf_.append(s);
+    if (buf_.size() >= kChunk) Flush();
   }
   void Number(uint64_t v) { buf_.append(reinterpret_cast<const char*>(&v), sizeof v); }
   template <typename Fixed>
@@ -57,9 +68,18 @@ class FieldDigest {
     Number(list.size());
     for (const std::string& s : list) Field(s);
   }
-  ContentHash Finish() const { return HashBytes(buf_); }
+  ContentHash Finish() const {
+    Blake3Hasher h = hasher_;
+    h.Update(buf_);
+    return h.Finalize();
+  }
 
  private:
+  void Flush() {
+    hasher_.Update(buf_);
+    buf_.clear();
+  }
+  Blake3Hasher hasher_;
   std::string buf_;
 };
 

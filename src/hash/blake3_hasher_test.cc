@@ -90,5 +90,34 @@ TEST(Blake3HasherTest, NodeIdDependsOnEveryField) {
             MakeNodeId("a", "bc", NodeKind::kModule, 0));
 }
 
+// A digest streamed in chunks is the hash of its whole layout, whatever
+// the sizes of the fields that crossed a chunk's end.
+TEST(FieldDigestTest, EqualsTheHashOfItsLayoutAcrossChunks) {
+  auto layout_number = [](std::string* out, uint64_t v) {
+    out->append(reinterpret_cast<const char*>(&v), sizeof v);
+  };
+  FieldDigest d(16);
+  std::string layout;
+  for (size_t i = 0; i < 5000; ++i) {
+    std::string field(i % 97, static_cast<char>('a' + i % 26));
+    if (i == 2500) field.assign(FieldDigest::kChunk + 123, 'z');  // longer than a chunk
+    d.Field(field);
+    layout_number(&layout, field.size());
+    layout += field;
+    d.Number(i);
+    layout_number(&layout, i);
+  }
+  ASSERT_GT(layout.size(), 3 * FieldDigest::kChunk);
+  EXPECT_EQ(d.Finish(), HashBytes(layout));
+  EXPECT_EQ(d.Finish(), HashBytes(layout));  // Finish does not consume
+
+  FieldDigest ab_c, a_bc;
+  ab_c.Field("ab");
+  ab_c.Field("c");
+  a_bc.Field("a");
+  a_bc.Field("bc");
+  EXPECT_NE(ab_c.Finish(), a_bc.Finish());
+}
+
 }  // namespace
 }  // namespace ferrograph
