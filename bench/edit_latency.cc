@@ -193,6 +193,8 @@ int main(int argc, char** argv) {
       std::ofstream out(file, std::ios::binary | std::ios::trunc);
       out << text;
     }
+    // As `watch` runs it: told which file changed.
+    options.changed_paths = std::vector<std::string>{file.string()};
     auto report = engine->Index(root.string(), options);
     if (!report.ok()) Die(report.status().ToString());
     // Queryable: the edited function has its new content.

@@ -74,6 +74,15 @@ struct IndexOptions {
   bool keep_parses = false;
   // Where they are kept (Engine::Index sets it when keep_parses is on).
   std::shared_ptr<ExtractionCache> extraction_cache;
+  // The files (absolute, or relative to the root) that may have changed
+  // since this Engine's last complete run on the same root, when the caller
+  // knows them (`watch` does, from inotify). With keep_parses, the run then
+  // starts from what the last run found on disk and looks at these files
+  // only, provided that each of them existed then and exists now; a file
+  // created or deleted, or any other path (a Cargo.toml), makes it look at
+  // everything. Whoever passes them vouches that nothing else changed.
+  // Unset: every file is looked at.
+  std::optional<std::vector<std::string>> changed_paths;
 };
 
 struct IndexReport {
@@ -97,6 +106,9 @@ struct IndexReport {
   int64_t crates_relinked_by_file = 0;
   int64_t files_relinked = 0;
   double resolve_seconds = 0;  // spent resolving, on the linker thread (overlaps the rest)
+  // The run looked only at IndexOptions::changed_paths (from the last
+  // run's scan) instead of the whole tree.
+  bool targeted = false;
   double seconds = 0;
   // The search indexes (when IndexOptions.search_index).
   struct Embedding {

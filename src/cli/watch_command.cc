@@ -5,8 +5,11 @@
 //
 // The watcher debounces and coalesces changes (src/watch); a batch of any
 // size, or a rescan, is one index run: the indexer finds what changed by
-// content hash, so a batch never needs its paths to be exact, only to say
-// that something changed.
+// content hash. A batch's paths are handed to the run
+// (IndexOptions::changed_paths), which then reads those files only when
+// they are files it already knew; at least every kFullScanEvery, and after a
+// rescan, a run looks at everything again (files the watcher does not see,
+// such as a .gitignore'd module, are caught up then).
 #include "cli/watch_command.h"
 
 #include <pthread.h>
@@ -18,6 +21,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "cli/history_commands.h"
@@ -137,7 +141,14 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
   bool first = true;
   IndexOptions run_options = options;
   run_options.keep_parses = true;  // each run re-parses only what changed
-  auto run = [&]() -> Status {
+  constexpr auto kFullScanEvery = std::chrono::seconds(60);
+  auto last_full_scan = std::chrono::steady_clock::now();
+  // `changed`: the batch's paths, or none for a run that looks at everything.
+  auto run = [&](std::optional<std::vector<std::string>> changed) -> Status {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_full_scan >= kFullScanEvery) changed.reset();
+    if (!changed) last_full_scan = now;
+    run_options.changed_paths = std::move(changed);
     FG_ASSIGN_OR_RETURN(IndexReport report, (*engine)->Index(root, run_options));
     for (const std::string& w : report.warnings)
       if (!json_out) fmt::print(stderr, "warning: {}\n", w);
@@ -150,7 +161,7 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
     first = false;
     return Status::OK();
   };
-  Status s = run();
+  Status s = run(std::nullopt);
   if (s.ok() && !json_out) {
     fmt::print("watching {} (database {}); Ctrl-C stops\n", root_abs.string(), db_abs.string());
     std::fflush(stdout);
@@ -165,7 +176,7 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
       if (!json_out) fmt::print(stderr, "warning: {}\n", w);
     if (batch->stopped) break;
     if (batch->paths.empty() && !batch->rescan) continue;
-    s = run();
+    s = batch->rescan ? run(std::nullopt) : run(std::move(batch->paths));
   }
   stop_signal_thread();
   if (!s.ok()) return Fail(s.WithContext("watching " + root));

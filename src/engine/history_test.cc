@@ -97,10 +97,11 @@ class HistoryTest : public ::testing::Test {
     Write(rel, text);
   }
 
-  IndexReport Index() {
+  IndexReport Index(std::optional<std::vector<std::string>> changed_paths = std::nullopt) {
     IndexOptions options;
     options.jobs = 2;
     options.keep_parses = true;  // as `watch` indexes: parses kept between runs
+    options.changed_paths = std::move(changed_paths);
     auto r = engine_->Index(dir_.string(), options);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : IndexReport();
@@ -775,6 +776,63 @@ TEST_F(HistoryTest, KeptStateIsForgottenWhenAnotherWriterCommitted) {
   auto d = engine_->Describe(One("demo::add").id);
   ASSERT_TRUE(d.ok());
   EXPECT_THAT(d->source.value_or(""), HasSubstr("a + b"));
+}
+
+// `watch` names the files that changed: the run starts from what the last
+// run found on disk and reads those only, unless a file was created or
+// deleted or another path changed.
+TEST_F(HistoryTest, TargetedRunsLookOnlyAtTheChangedFiles) {
+  Replace("src/lib.rs", "    a + b\n", "    a.wrapping_add(b)\n");
+  IndexReport edit = Index(std::vector<std::string>{"src/lib.rs"});
+  EXPECT_TRUE(edit.targeted);
+  EXPECT_EQ(edit.files_read, 1);
+  ASSERT_TRUE(edit.version.has_value());
+  EXPECT_EQ(edit.delta.nodes_changed, 1);
+  EXPECT_EQ(ExportLines(*engine_), FreshExportLines());
+
+  // A change it is not told of stays unseen (the caller vouched)...
+  Replace("src/lib.rs", "    7\n", "    8\n");
+  Replace("src/shapes.rs", "    Circle { r: 1.0 }\n", "    Circle { r: 2.0 }\n");
+  IndexReport partial = Index(std::vector<std::string>{(dir_ / "src/shapes.rs").string()});
+  EXPECT_TRUE(partial.targeted);
+  EXPECT_EQ(partial.files_read, 1);
+  EXPECT_EQ(partial.delta.nodes_changed, 1);
+  EXPECT_THAT(engine_->Describe(One("demo::unused_helper").id)->source.value_or(""),
+              HasSubstr("    7\n"));
+  // ...until a run looks at everything.
+  IndexReport full = Index();
+  EXPECT_FALSE(full.targeted);
+  EXPECT_EQ(full.delta.nodes_changed, 1);
+  EXPECT_EQ(ExportLines(*engine_), FreshExportLines());
+
+  // A new file (and the `mod` that declares it): everything is looked at.
+  Replace("src/lib.rs", "pub mod shapes;\n", "pub mod shapes;\npub mod extra;\n");
+  Write("src/extra.rs", "pub fn more() -> u8 { crate::unused_helper() }\n");
+  IndexReport created = Index(std::vector<std::string>{"src/lib.rs", "src/extra.rs"});
+  EXPECT_FALSE(created.targeted);
+  EXPECT_EQ(One("demo::extra::more").kind, NodeKind::kFunction);
+  EXPECT_EQ(ExportLines(*engine_), FreshExportLines());
+  // The scan of that run serves the next: the new file is known now.
+  Replace("src/extra.rs", "pub fn more", "pub fn most");
+  IndexReport renamed = Index(std::vector<std::string>{"src/extra.rs"});
+  EXPECT_TRUE(renamed.targeted);
+  EXPECT_EQ(renamed.delta.nodes_added, 1);
+  EXPECT_EQ(renamed.delta.nodes_removed, 1);
+  EXPECT_EQ(ExportLines(*engine_), FreshExportLines());
+
+  // A deleted file, and a manifest: everything is looked at.
+  Replace("src/lib.rs", "pub mod extra;\n", "");
+  fs::remove(dir_ / "src/extra.rs");
+  IndexReport deleted = Index(std::vector<std::string>{"src/lib.rs", "src/extra.rs"});
+  EXPECT_FALSE(deleted.targeted);
+  EXPECT_EQ(ExportLines(*engine_), FreshExportLines());
+  Write("Cargo.toml", "[package]\nname = \"demo\"\nversion = \"0.2.0\"\n");
+  EXPECT_FALSE(Index(std::vector<std::string>{"Cargo.toml"}).targeted);
+  // Nothing changed at all: targeted, and no version.
+  IndexReport quiet = Index(std::vector<std::string>{});
+  EXPECT_TRUE(quiet.targeted);
+  EXPECT_EQ(quiet.files_read, 0);
+  EXPECT_FALSE(quiet.version.has_value());
 }
 
 TEST(ParseTimeSpecTest, Formats) {

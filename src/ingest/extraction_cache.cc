@@ -8,6 +8,40 @@
 
 namespace ferrograph {
 
+std::string ScanMemo::ModKey(
+    const std::string& parent_file, bool parent_is_mod_rs,
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& enclosing,
+    const std::string& name, const std::optional<std::string>& path_attr) {
+  std::string key = parent_file;
+  auto field = [&key](const std::optional<std::string>& s) {
+    key.push_back('\0');
+    if (!s) return;
+    key.push_back('=');
+    key += *s;
+  };
+  key.push_back(parent_is_mod_rs ? '1' : '0');
+  field(name);
+  field(path_attr);
+  for (const auto& [n, p] : enclosing) {
+    field(n);
+    field(p);
+  }
+  return key;
+}
+
+std::shared_ptr<const ScanMemo> ExtractionCache::TakeScan(const std::string& root) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_ptr<const ScanMemo> scan = std::move(scan_);
+  scan_.reset();
+  if (scan && scan->root != root) return nullptr;
+  return scan;
+}
+
+void ExtractionCache::KeepScan(std::shared_ptr<const ScanMemo> scan) {
+  std::lock_guard<std::mutex> lock(mu_);
+  scan_ = std::move(scan);
+}
+
 std::shared_ptr<const FileExtraction> ExtractionCache::Get(const ContentHash& hash) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = index_.find(hash);

@@ -22,7 +22,12 @@
 //   them all and hands back what it kept when it commits: a failed run
 //   leaves none that could disagree with the database.
 // The last two are valid only while this Engine is the only writer: a run
-// that finds a version it did not write forgets them. Thread-safe.
+// that finds a version it did not write forgets them.
+// - What the last complete run found on disk (ScanMemo): the workspace, the
+//   directories' .rs files, where each `mod` declaration led, and every
+//   file's hash as read. A run told which paths changed since
+//   (IndexOptions::changed_paths) starts from it instead of looking at
+//   every file again. Thread-safe.
 #ifndef FERROGRAPH_INGEST_EXTRACTION_CACHE_H_
 #define FERROGRAPH_INGEST_EXTRACTION_CACHE_H_
 
@@ -39,11 +44,40 @@
 
 #include "ferrograph/ids.h"
 #include "graph/extract.h"
+#include "ingest/workspace.h"
 #include "parse/rust_parser.h"
 
 namespace ferrograph {
 
 class LiveCrateLink;
+
+// What one complete index run of a root found on disk. Valid for the next
+// run as long as every path changed since is known to it (IndexOptions::
+// changed_paths): which files exist, and so where `mod` declarations lead,
+// cannot have changed then, and the files not named kept their bytes.
+struct ScanMemo {
+  std::string root;  // the root the run was given (absolute, normalized)
+  Workspace workspace;
+  std::map<std::string, std::vector<std::string>> dir_files;  // ListRustFiles, by directory
+  // Where a `mod` declaration led (ScanMemo::ModKey): the file and whether
+  // it is loaded like a mod.rs; absent when no candidate existed.
+  struct ModFile {
+    std::string path;
+    bool mod_rs = false;
+  };
+  std::unordered_map<std::string, ModFile> mod_files;
+  // Each file read (absolute path): the hash and size of its bytes then.
+  struct Read {
+    ContentHash hash;
+    uint64_t size = 0;
+  };
+  std::unordered_map<std::string, Read> files;
+
+  static std::string ModKey(
+      const std::string& parent_file, bool parent_is_mod_rs,
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& enclosing,
+      const std::string& name, const std::optional<std::string>& path_attr);
+};
 
 // A linked crate kept between runs, with its files' source bytes.
 struct KeptLink {
@@ -121,6 +155,11 @@ class ExtractionCache {
                  int64_t version, KeptLinks links = {});
   size_t kept_links() const;
 
+  // The scan of `root` kept by the last complete run, taken out: a run that
+  // fails leaves none (the changes it was told of would be lost).
+  std::shared_ptr<const ScanMemo> TakeScan(const std::string& root);
+  void KeepScan(std::shared_ptr<const ScanMemo> scan);
+
  private:
   struct Entry {
     ContentHash hash;
@@ -147,6 +186,7 @@ class ExtractionCache {
   uint64_t trees_used_ = 0;
   std::list<std::pair<std::string, KeptTree>> trees_;  // most recent first
   uint64_t runs_ = 0;
+  std::shared_ptr<const ScanMemo> scan_;
 };
 
 }  // namespace ferrograph

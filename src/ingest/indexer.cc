@@ -348,6 +348,18 @@ class Indexer {
   std::set<std::pair<std::string, std::string>> files_reached_;
   std::set<std::string> visited_in_package_;  // files some target of the package reached
 
+  // A targeted run (IndexOptions::changed_paths): the last run's scan and
+  // the files that changed since (absolute, normalized).
+  bool StartFromScan(const ScanMemo& last);
+  std::shared_ptr<const ScanMemo> memo_;
+  std::unordered_set<std::string> changed_;
+  // What this run finds on disk, kept for the next run when it completes
+  // (with an ExtractionCache only). `files` is filled by NoteRead, from any
+  // thread.
+  std::shared_ptr<ScanMemo> scan_;
+  mutable std::mutex scan_mu_;
+  void NoteRead(const FileState& s) const;
+
   IndexProgress progress_;
   uint64_t last_progress_ns_ = 0;
 };
@@ -428,8 +440,20 @@ Status Indexer::Plan(const Workspace& ws) {
                             : fs::path(t.root_file).parent_path().string();
       dirs.insert(dir);
     }
-    for (const std::string& d : dirs)
-      for (std::string& f : ListRustFiles(d, &report_.warnings)) files.insert(std::move(f));
+    for (const std::string& d : dirs) {
+      const std::vector<std::string>* listed = nullptr;
+      if (memo_) {
+        auto it = memo_->dir_files.find(d);
+        if (it != memo_->dir_files.end()) listed = &it->second;
+      }
+      std::vector<std::string> fresh;
+      if (!listed) {
+        fresh = ListRustFiles(d, &report_.warnings);
+        listed = &fresh;
+      }
+      if (scan_) scan_->dir_files[d] = *listed;
+      files.insert(listed->begin(), listed->end());
+    }
     plan.files.assign(files.begin(), files.end());
     plans_.push_back(std::move(plan));
   }
@@ -464,6 +488,21 @@ FileState Indexer::ReadFile(size_t package, const std::string& abs, RustParser& 
   // A file its stat shows unchanged since an earlier run read it, with the
   // bytes the store has: not read at all.
   ExtractionCache* cache = options_.extraction_cache.get();
+  // A targeted run: a file not named as changed has the bytes the last run
+  // read (when the store has them).
+  if (memo_ && !force_parse && !changed_.count(abs)) {
+    auto known = memo_->files.find(abs);
+    auto stored = previous_hashes_.find(s.rel);
+    if (known != memo_->files.end() && stored != previous_hashes_.end() &&
+        std::find(stored->second.begin(), stored->second.end(), known->second.hash) !=
+            stored->second.end()) {
+      s.hash = known->second.hash;
+      s.size = known->second.size;
+      s.source_loaded = false;
+      NoteRead(s);
+      return s;
+    }
+  }
   std::optional<ExtractionCache::FileStat> stat;
   if (cache) stat = ExtractionCache::StatFile(abs);
   if (stat && !force_parse && stat->size <= options_.max_file_bytes) {
@@ -474,6 +513,7 @@ FileState Indexer::ReadFile(size_t package, const std::string& abs, RustParser& 
         s.hash = *known;
         s.size = stat->size;
         s.source_loaded = false;
+        NoteRead(s);
         return s;
       }
     }
@@ -486,6 +526,7 @@ FileState Indexer::ReadFile(size_t package, const std::string& abs, RustParser& 
   s.source = std::move(data).value();
   s.size = s.source.size();
   s.hash = HashBytes(s.source);
+  NoteRead(s);
   if (stat) {
     const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
@@ -520,6 +561,30 @@ void Indexer::LoadSource(FileState& s) const {
   // Rewritten since: the new bytes, consistently (hash, text and items).
   s.size = s.source.size();
   s.hash = HashBytes(s.source);
+  NoteRead(s);
+}
+
+void Indexer::NoteRead(const FileState& s) const {
+  if (!scan_) return;
+  std::lock_guard<std::mutex> lock(scan_mu_);
+  scan_->files[s.abs] = ScanMemo::Read{s.hash, s.size};
+}
+
+bool Indexer::StartFromScan(const ScanMemo& last) {
+  for (const std::string& p : *options_.changed_paths) {
+    fs::path path(p);
+    std::string abs =
+        (path.is_absolute() ? path : fs::path(root_) / path).lexically_normal().string();
+    // Created, deleted or not a file the last run read (a manifest, a
+    // directory): where `mod`s lead, or the packages, may have changed.
+    std::error_code ec;
+    if (!last.files.count(abs) || !fs::is_regular_file(abs, ec)) {
+      changed_.clear();
+      return false;
+    }
+    changed_.insert(std::move(abs));
+  }
+  return true;
 }
 
 void Indexer::ExtractInto(FileState& s, RustParser& parser) const {
@@ -1130,25 +1195,41 @@ Status Indexer::ProcessTarget(const TargetPlan& target, const PackagePlan& plan,
       }
       walked.push_back(std::move(wf));
       for (const ModRef& m : mods) {
-        ModuleFileCandidates c =
-            ModuleFileFor(entry.abs, entry.ctx.like_mod_rs, m.enclosing, m.name, m.path_attr);
-        std::string found;
-        std::error_code ec;
-        for (const std::string& cand : c.candidates) {
-          if (fs::is_regular_file(cand, ec)) {
-            found = cand;
-            break;
+        std::string mod_key;  // the memo's key, with a scan to keep (scan_)
+        if (scan_)
+          mod_key =
+              ScanMemo::ModKey(entry.abs, entry.ctx.like_mod_rs, m.enclosing, m.name, m.path_attr);
+        const ScanMemo::ModFile* known = nullptr;
+        if (memo_) {
+          auto memo_it = memo_->mod_files.find(mod_key);
+          if (memo_it != memo_->mod_files.end()) known = &memo_it->second;
+        }
+        ScanMemo::ModFile to;
+        if (known) {
+          to = *known;  // no file was created or deleted since
+        } else {
+          ModuleFileCandidates c =
+              ModuleFileFor(entry.abs, entry.ctx.like_mod_rs, m.enclosing, m.name, m.path_attr);
+          std::error_code ec;
+          for (const std::string& cand : c.candidates) {
+            if (fs::is_regular_file(cand, ec)) {
+              to.path = cand;
+              break;
+            }
           }
+          if (to.path.empty()) {
+            std::string tried;
+            for (const std::string& cand : c.candidates)
+              tried += (tried.empty() ? "" : ", ") + RelativePath(cand, root_);
+            AddWarning(state.rel + ":" + std::to_string(m.line) + ": file for module `" + m.name +
+                       "` not found (tried " + tried + ")");
+            continue;
+          }
+          to.mod_rs = c.from_path_attr || fs::path(to.path).filename() == "mod.rs";
         }
-        if (found.empty()) {
-          std::string tried;
-          for (const std::string& cand : c.candidates)
-            tried += (tried.empty() ? "" : ", ") + RelativePath(cand, root_);
-          AddWarning(state.rel + ":" + std::to_string(m.line) + ": file for module `" + m.name +
-                     "` not found (tried " + tried + ")");
-          continue;
-        }
-        bool mod_rs = c.from_path_attr || fs::path(found).filename() == "mod.rs";
+        if (scan_) scan_->mod_files[mod_key] = to;
+        const std::string& found = to.path;
+        const bool mod_rs = to.mod_rs;
         pending.push_back(Entry{found, ModuleContext{Join(entry.ctx.module_path, m.rel), mod_rs,
                                                      m.disambiguator, false, false}});
       }
@@ -1273,9 +1354,23 @@ Result<IndexReport> Indexer::Run() {
   report_.root = root_;
   report_.db_path = store_.path();
 
-  DiscoverOptions dopts;
-  dopts.include_examples = options_.include_examples;
-  FG_ASSIGN_OR_RETURN(Workspace ws, DiscoverWorkspace(root_, dopts));
+  if (ExtractionCache* cache = options_.extraction_cache.get()) {
+    // Taken out whatever happens: a run that fails leaves no scan behind.
+    std::shared_ptr<const ScanMemo> last = cache->TakeScan(root_);
+    if (last && options_.changed_paths && StartFromScan(*last)) memo_ = std::move(last);
+    scan_ = std::make_shared<ScanMemo>();
+    scan_->root = root_;
+  }
+  report_.targeted = memo_ != nullptr;
+  Workspace ws;
+  if (memo_) {
+    ws = memo_->workspace;
+  } else {
+    DiscoverOptions dopts;
+    dopts.include_examples = options_.include_examples;
+    FG_ASSIGN_OR_RETURN(ws, DiscoverWorkspace(root_, dopts));
+  }
+  if (scan_) scan_->workspace = ws;
   root_ = ws.root;
   std::error_code ec;
   if (fs::is_regular_file(root_, ec)) root_ = fs::path(root_).parent_path().string();
@@ -1420,6 +1515,7 @@ Result<IndexReport> Indexer::Run() {
   // Give back what the run's buffers held (see src/cli/main.cc); a
   // long-running indexer (keep_parses) keeps its heap for the next run.
   if (!options_.keep_parses) malloc_trim(0);
+  if (scan_) options_.extraction_cache->KeepScan(std::move(scan_));
   Progress(true);
   report_.seconds = static_cast<double>(SystemClock()->MonotonicNanos() - start) / 1e9;
   return std::move(report_);
