@@ -13,10 +13,12 @@
 //                [--log FILE] [--only PATH]
 //
 // --log writes one tab-separated line per edit (edit, file, file bytes,
-// latency ms, graph update ms, resolution ms, search upkeep ms, moved), to
+// latency ms, graph update ms, resolution ms, search upkeep ms, moved, page
+// faults), to
 // tell which files the slow edits were in. --only edits only the functions of
 // files whose path contains PATH (for profiling one file's edits).
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -104,7 +106,7 @@ int main(int argc, char** argv) {
   if (!log_path.empty()) {
     log.open(log_path, std::ios::trunc);
     if (!log) Die("cannot write " + log_path);
-    log << "edit\tfile\tbytes\tlatency_ms\tgraph_ms\tresolve_ms\tsearch_ms\tmoved\n";
+    log << "edit\tfile\tbytes\tlatency_ms\tgraph_ms\tresolve_ms\tsearch_ms\tmoved\tpage_faults\n";
   }
 
   fs::path root = fs::path(work) / "crate";
@@ -188,6 +190,12 @@ int main(int argc, char** argv) {
                        std::to_string(done) + ";\n";
     text.insert(insert, stmt);
 
+    auto minor_faults = [] {
+      struct rusage u;
+      getrusage(RUSAGE_SELF, &u);
+      return u.ru_minflt;
+    };
+    const long faults_before = minor_faults();
     auto start = Clock::now();
     {
       std::ofstream out(file, std::ios::binary | std::ios::trunc);
@@ -217,7 +225,7 @@ int main(int argc, char** argv) {
     if (log)
       log << done << '\t' << n.file << '\t' << text.size() << '\t' << latency.back() << '\t'
           << graph_ms.back() << '\t' << resolve_ms.back() << '\t' << search_ms.back() << '\t'
-          << moved.back() << '\n';
+          << moved.back() << '\t' << (minor_faults() - faults_before) << '\n';
     ++done;
   }
   if (done == 0) Die("no edit could be made");

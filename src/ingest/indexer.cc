@@ -1381,16 +1381,17 @@ Result<IndexReport> Indexer::Run() {
   LoadPrevious(previous);
   // Edges made by another linker (an older ferrograph, or --no-resolve):
   // every crate is resolved again, changed or not.
-  FG_ASSIGN_OR_RETURN(std::vector<VersionInfo> versions, store_.Versions());
-  if (!versions.empty()) {
-    json last = json::parse(versions.back().summary, nullptr, /*allow_exceptions=*/false);
+  FG_ASSIGN_OR_RETURN(std::optional<VersionInfo> latest_version, store_.LatestVersion());
+  const int64_t latest_ordinal = latest_version ? latest_version->ordinal : 0;
+  if (latest_version) {
+    json last = json::parse(latest_version->summary, nullptr, /*allow_exceptions=*/false);
     int64_t link = 1;  // summaries before the "link" key: impls only
     if (last.is_object() && last.contains("link") && last["link"].is_number_integer())
       link = last["link"].get<int64_t>();
     relink_all_ = link != LinkVersion();
   }
   if (options_.extraction_cache) {
-    options_.extraction_cache->CheckVersion(versions.empty() ? 0 : versions.back().ordinal);
+    options_.extraction_cache->CheckVersion(latest_ordinal);
     links_ = options_.extraction_cache->TakeLinks(&run_number_);
     // Links made by another linker, or a run without links, keep none.
     if (relink_all_ || !options_.resolve) links_.clear();
@@ -1504,8 +1505,7 @@ Result<IndexReport> Indexer::Run() {
                       txn_->Commit(summary.dump(-1, ' ', false, json::error_handler_t::replace)));
   txn_.reset();
   if (options_.extraction_cache) {
-    int64_t latest = report_.version ? report_.version->ordinal
-                                     : (versions.empty() ? 0 : versions.back().ordinal);
+    int64_t latest = report_.version ? report_.version->ordinal : latest_ordinal;
     // Crates gone from the workspace keep no link.
     for (auto it = links_.begin(); it != links_.end();)
       it = crate_keys_seen_.count(it->first) ? std::next(it) : links_.erase(it);

@@ -390,6 +390,19 @@ Result<std::vector<FileRecord>> Store::CurrentFiles() {
   return out;
 }
 
+namespace {
+
+VersionInfo ReadVersion(const Statement& st) {
+  VersionInfo v;
+  v.ordinal = st.Int(0);
+  v.uuid = Version::Parse(st.TextView(1)).value_or(Version());
+  v.time_ms = static_cast<uint64_t>(st.Int(2));
+  v.summary = st.Text(3);
+  return v;
+}
+
+}  // namespace
+
 Result<std::vector<VersionInfo>> Store::Versions() {
   FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT ordinal, uuid, time_ms, summary FROM "
                                                  "versions ORDER BY ordinal"));
@@ -397,14 +410,17 @@ Result<std::vector<VersionInfo>> Store::Versions() {
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    VersionInfo v;
-    v.ordinal = st.Int(0);
-    v.uuid = Version::Parse(st.TextView(1)).value_or(Version());
-    v.time_ms = static_cast<uint64_t>(st.Int(2));
-    v.summary = st.Text(3);
-    out.push_back(std::move(v));
+    out.push_back(ReadVersion(st));
   }
   return out;
+}
+
+Result<std::optional<VersionInfo>> Store::LatestVersion() {
+  FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT ordinal, uuid, time_ms, summary FROM "
+                                                 "versions ORDER BY ordinal DESC LIMIT 1"));
+  FG_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<VersionInfo>();
+  return std::optional<VersionInfo>(ReadVersion(st));
 }
 
 std::string Store::Live(std::string_view alias) const {

@@ -160,6 +160,9 @@ class Store {
   // ---- reads (current graph) ----
   Result<std::vector<FileRecord>> CurrentFiles();
   Result<std::vector<VersionInfo>> Versions();
+  // The newest version (nullopt in an empty database): one row, however
+  // long the history.
+  Result<std::optional<VersionInfo>> LatestVersion();
   Result<GraphStats> Stats();
   Result<std::optional<Node>> GetNode(const NodeId& id);
   // Nodes whose canonical path equals `query`; else whose path ends with

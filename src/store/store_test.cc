@@ -85,6 +85,8 @@ TEST_F(StoreTest, CreatesSchemaAndReportsEmptyStats) {
 
 TEST_F(StoreTest, CommitsOneVersionPerWriteAndSkipsUnchangedContent) {
   auto store = OpenOrDie();
+  ASSERT_TRUE(store->LatestVersion().ok());
+  EXPECT_FALSE(store->LatestVersion()->has_value());
   auto nodes = std::vector<Node>{MakeNode("demo", NodeKind::kCrate, "crate", 1),
                                  MakeNode("demo::a", NodeKind::kFunction, "fn a(){}", 2),
                                  MakeNode("demo::b", NodeKind::kFunction, "fn b(){}", 5)};
@@ -108,9 +110,21 @@ TEST_F(StoreTest, CommitsOneVersionPerWriteAndSkipsUnchangedContent) {
     ASSERT_TRUE(v.ok());
     EXPECT_FALSE(v->has_value());
   }
+  {
+    // A second version: the latest is it, with its summary.
+    nodes[1].content_hash = HashBytes("fn a(){ 1 }");
+    auto txn = std::move(store->BeginWrite()).value();
+    ASSERT_TRUE(txn->ApplyFile(MakeUpdate(nodes, "v2")).ok());
+    ASSERT_TRUE(txn->Commit(R"({"n":2})").ok());
+  }
+  auto latest = store->LatestVersion();
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ((*latest)->ordinal, 2);
+  EXPECT_EQ((*latest)->summary, R"({"n":2})");
+  EXPECT_EQ((*latest)->uuid, store->Versions()->back().uuid);
   auto stats = store->Stats();
   ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->versions, 1);
+  EXPECT_EQ(stats->versions, 2);
   EXPECT_EQ(stats->nodes, 3);
   EXPECT_EQ(stats->nodes_by_kind["function"], 2);
   EXPECT_EQ(stats->edges_by_kind["CONTAINS"], 2);
