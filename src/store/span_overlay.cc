@@ -73,25 +73,20 @@ class Reader {
 // start_line as varints; the edge count, then per edge (by rowid) the gap
 // from the previous rowid and the line, as varints.
 std::string SpanOverlay::Encode() const {
+  // Sealed: entries sorted by key, as the format has them.
   std::string out(1, kFormat);
-  std::vector<const std::pair<const NodeId, Span>*> ns;
-  ns.reserve(nodes.size());
-  for (const auto& e : nodes) ns.push_back(&e);
-  std::sort(ns.begin(), ns.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  PutVarint(ns.size(), &out);
-  for (const auto* e : ns) {
-    out.append(reinterpret_cast<const char*>(e->first.data()), NodeId::kSize);
-    const Span& s = e->second;
+  out.reserve(1 + 10 + nodes.size() * (NodeId::kSize + 8) + 10 + edge_lines.size() * 4);
+  PutVarint(nodes.size(), &out);
+  for (const auto& [id, s] : nodes) {
+    out.append(reinterpret_cast<const char*>(id.data()), NodeId::kSize);
     PutVarint(s.start_byte, &out);
     PutVarint(s.end_byte - std::min(s.start_byte, s.end_byte), &out);
     PutVarint(s.start_line, &out);
     PutVarint(s.end_line - std::min(s.start_line, s.end_line), &out);
   }
-  std::vector<std::pair<int64_t, uint32_t>> es(edge_lines.begin(), edge_lines.end());
-  std::sort(es.begin(), es.end());
-  PutVarint(es.size(), &out);
+  PutVarint(edge_lines.size(), &out);
   int64_t prev = 0;
-  for (const auto& [rowid, line] : es) {
+  for (const auto& [rowid, line] : edge_lines) {
     PutVarint(static_cast<uint64_t>(rowid - prev), &out);
     PutVarint(line, &out);
     prev = rowid;
@@ -135,6 +130,8 @@ Result<SpanOverlay> SpanOverlay::Decode(std::string_view data) {
   }
   if (!r.ok()) return bad("truncated");
   if (!r.done()) return bad("trailing bytes");
+  // Encode writes each key once, in increasing order.
+  if (!o.nodes.sealed() || !o.edge_lines.sealed()) return bad("repeated or unordered entries");
   if (o.nodes.size() != n || o.edge_lines.size() != m) return bad("repeated entries");
   return o;
 }

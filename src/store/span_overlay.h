@@ -13,12 +13,16 @@
 #ifndef FERROGRAPH_STORE_SPAN_OVERLAY_H_
 #define FERROGRAPH_STORE_SPAN_OVERLAY_H_
 
+#include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "ferrograph/graph.h"
 #include "ferrograph/status.h"
@@ -28,9 +32,70 @@ namespace ferrograph {
 class Database;
 class Statement;
 
+// A map kept as one vector sorted by key: an overlay of a large file holds
+// thousands of entries, built once per write and read many times, where a
+// hash map paid an allocation per entry. Entries are added in any order
+// (emplace; the first of equal keys wins, as in a map) and Seal() sorts
+// them; lookups need it sealed. Entries added in increasing key order keep
+// it sealed.
+template <typename K, typename V>
+class SortedMap {
+ public:
+  using value_type = std::pair<K, V>;
+  using const_iterator = typename std::vector<value_type>::const_iterator;
+
+  void emplace(const K& key, const V& value) {
+    if (!items_.empty() && !(items_.back().first < key)) sealed_ = false;
+    items_.emplace_back(key, value);
+  }
+  void Seal() {
+    if (sealed_) return;
+    std::stable_sort(items_.begin(), items_.end(),
+                     [](const value_type& a, const value_type& b) { return a.first < b.first; });
+    items_.erase(std::unique(items_.begin(), items_.end(),
+                             [](const value_type& a, const value_type& b) {
+                               return !(a.first < b.first) && !(b.first < a.first);
+                             }),
+                 items_.end());
+    sealed_ = true;
+  }
+  bool sealed() const { return sealed_; }
+  const_iterator find(const K& key) const {
+    assert(sealed_);
+    auto it = std::lower_bound(items_.begin(), items_.end(), key,
+                               [](const value_type& e, const K& k) { return e.first < k; });
+    return it != items_.end() && !(key < it->first) ? it : items_.end();
+  }
+  size_t count(const K& key) const { return find(key) == items_.end() ? 0 : 1; }
+  // Inserts in place (keeps it sealed); for building small maps by hand.
+  V& operator[](const K& key) {
+    Seal();
+    auto it = std::lower_bound(items_.begin(), items_.end(), key,
+                               [](const value_type& e, const K& k) { return e.first < k; });
+    if (it == items_.end() || key < it->first) it = items_.insert(it, value_type(key, V()));
+    return it->second;
+  }
+  const_iterator begin() const { return items_.begin(); }
+  const_iterator end() const { return items_.end(); }
+  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  void reserve(size_t n) { items_.reserve(n); }
+  friend bool operator==(const SortedMap& a, const SortedMap& b) { return a.items_ == b.items_; }
+
+ private:
+  std::vector<value_type> items_;
+  bool sealed_ = true;
+};
+
 struct SpanOverlay {
-  std::unordered_map<NodeId, Span, FixedBytesHash> nodes;  // node id -> its span
-  std::unordered_map<int64_t, uint32_t> edge_lines;        // edge rowid -> its line
+  SortedMap<NodeId, Span> nodes;            // node id -> its span
+  SortedMap<int64_t, uint32_t> edge_lines;  // edge rowid -> its line
+
+  // Sorts what was added (see SortedMap); reads and Encode need it.
+  void Seal() {
+    nodes.Seal();
+    edge_lines.Seal();
+  }
 
   bool empty() const { return nodes.empty() && edge_lines.empty(); }
   friend bool operator==(const SpanOverlay&, const SpanOverlay&) = default;

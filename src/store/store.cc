@@ -922,6 +922,7 @@ Status WriteTxn::ApplyRows(const FileUpdate& update, int64_t file_key) {
   SpanOverlay next;
   FG_RETURN_IF_ERROR(ApplyNodes(update, file_key, *rows, &next));
   FG_RETURN_IF_ERROR(ApplyEdges(update, file_key, *rows, &next));
+  next.Seal();
   if (!(next == rows->overlay)) {
     if (rows->spans_rowid) {
       st.close_spans.Bind(1, ordinal_).Bind(2, *rows->spans_rowid);

@@ -237,8 +237,12 @@ TEST(SpanOverlayTest, EncodesDeterministicallyAndDecodesWhatItEncoded) {
   SpanOverlay copy;  // the same entries inserted in another order
   std::vector<std::pair<int64_t, uint32_t>> lines(o.edge_lines.begin(), o.edge_lines.end());
   std::sort(lines.begin(), lines.end(), std::greater<>());
-  for (const auto& e : lines) copy.edge_lines.insert(e);
+  for (const auto& e : lines) copy.edge_lines.emplace(e.first, e.second);
+  copy.edge_lines.emplace(70, 99);  // a repeated key: the first one added wins
   copy.nodes = o.nodes;
+  EXPECT_FALSE(copy.edge_lines.sealed());
+  copy.Seal();
+  EXPECT_EQ(copy.edge_lines.find(70)->second, 8u);
   EXPECT_EQ(copy.Encode(), data);
   auto back = SpanOverlay::Decode(data);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -254,6 +258,14 @@ TEST(SpanOverlayTest, EncodesDeterministicallyAndDecodesWhatItEncoded) {
   other[0] = 2;
   EXPECT_THAT(SpanOverlay::Decode(other).status().message(), HasSubstr("unknown format"));
   EXPECT_FALSE(SpanOverlay::Decode(std::string("\x01\xff\xff\xff\xff\x0f", 6)).ok());
+  // Entries out of order, or repeated, are not what Encode writes.
+  SpanOverlay two_edges;
+  two_edges.edge_lines[5] = 1;
+  two_edges.edge_lines[9] = 2;
+  std::string edges = two_edges.Encode();  // ..., gap 5, line 1, gap 4, line 2
+  std::string repeated = edges;
+  repeated[repeated.size() - 2] = 0;  // second gap 0: rowid 5 twice
+  EXPECT_THAT(SpanOverlay::Decode(repeated).status().message(), HasSubstr("repeated"));
 }
 
 // Lines added above items: their rows stay, one overlay row says where they
