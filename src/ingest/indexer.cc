@@ -1411,21 +1411,39 @@ Result<IndexReport> Indexer::Run() {
   BoundedQueue<FileJob> job_queue(capacity);
   BoundedQueue<FileState> result_queue(capacity);
 
-  std::thread feeder([&] {
-    for (size_t p = 0; p < plans_.size(); ++p)
-      for (const std::string& f : plans_[p].files)
-        if (!job_queue.Push(FileJob{p, f})) return;
-    job_queue.Close();
-  });
+  // A targeted run reads the few files named as changed: on this thread, in
+  // plan order, with no pool to start (and what it allocates stays in this
+  // thread's heap, which a long-running indexer keeps).
+  const bool inline_reads = memo_ != nullptr;
+  std::thread feeder;
   std::vector<std::thread> workers;
-  for (int w = 0; w < jobs; ++w) {
-    workers.emplace_back([&] {
-      RustParser parser;
-      while (std::optional<FileJob> job = job_queue.Pop()) {
-        if (!result_queue.Push(ReadFile(job->package, job->abs, parser, false))) break;
-      }
+  if (!inline_reads) {
+    feeder = std::thread([&] {
+      for (size_t p = 0; p < plans_.size(); ++p)
+        for (const std::string& f : plans_[p].files)
+          if (!job_queue.Push(FileJob{p, f})) return;
+      job_queue.Close();
     });
+    for (int w = 0; w < jobs; ++w) {
+      workers.emplace_back([&] {
+        RustParser parser;
+        while (std::optional<FileJob> job = job_queue.Pop()) {
+          if (!result_queue.Push(ReadFile(job->package, job->abs, parser, false))) break;
+        }
+      });
+    }
   }
+  size_t inline_package = 0, inline_file = 0;
+  auto next_result = [&]() -> std::optional<FileState> {
+    if (!inline_reads) return result_queue.Pop();
+    while (inline_package < plans_.size() && inline_file >= plans_[inline_package].files.size()) {
+      ++inline_package;
+      inline_file = 0;
+    }
+    if (inline_package >= plans_.size()) return std::nullopt;
+    const std::string& abs = plans_[inline_package].files[inline_file++];
+    return ReadFile(inline_package, abs, parser_, false);
+  };
 
   // Consume results; process packages in order as each becomes complete.
   std::vector<std::unordered_map<std::string, FileState>> buckets(plans_.size());
@@ -1443,7 +1461,7 @@ Result<IndexReport> Indexer::Run() {
   drain_ready();
   size_t total = progress_.files_total;
   for (size_t got = 0; got < total && failure.ok(); ++got) {
-    std::optional<FileState> r = result_queue.Pop();
+    std::optional<FileState> r = next_result();
     if (!r) break;
     ++report_.files_seen;
     if (r->source_loaded && r->status.ok()) ++report_.files_read;
@@ -1467,7 +1485,7 @@ Result<IndexReport> Indexer::Run() {
   // Stop the pipeline (also on failure) and join every thread.
   job_queue.Close();
   result_queue.Close();
-  feeder.join();
+  if (feeder.joinable()) feeder.join();
   for (auto& w : workers) w.join();
   if (failure.ok()) drain_ready();
   Status linked = StopLinker();
