@@ -848,6 +848,27 @@ Status WriteTxn::ApplyFile(const FileUpdate& update) {
   return ApplyRows(update, file_key);
 }
 
+namespace {
+
+// Steps `st` through its rows, calling `each` on every one; leaves it reset
+// whatever happens.
+template <typename Each>
+Status EachRow(Statement& st, Each&& each) {
+  for (;;) {
+    Result<bool> row = st.Step();
+    if (!row.ok()) {
+      st.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    each(static_cast<const Statement&>(st));
+  }
+  st.Reset();
+  return Status::OK();
+}
+
+}  // namespace
+
 Status WriteTxn::LoadRows(int64_t file_key, const std::string& path, FileRows* rows) {
   Statements& st = *st_;
   st.current_spans.Bind(1, file_key);
@@ -870,40 +891,25 @@ Status WriteTxn::LoadRows(int64_t file_key, const std::string& path, FileRows* r
   }
 
   st.current_nodes.Bind(1, file_key);
-  for (;;) {
-    Result<bool> row = st.current_nodes.Step();
-    if (!row.ok()) {
-      st.current_nodes.Reset();
-      return row.status();
-    }
-    if (!*row) break;
-    Node n = ReadNode(st.current_nodes, 1);
+  FG_RETURN_IF_ERROR(EachRow(st.current_nodes, [&](const Statement& row) {
+    Node n = ReadNode(row, 1);
     NodeId id = n.id;
-    rows->nodes.emplace(id, FileRows::NodeRow{st.current_nodes.Int(0), std::move(n)});
-  }
-  st.current_nodes.Reset();
+    rows->nodes.emplace(id, FileRows::NodeRow{row.Int(0), std::move(n)});
+  }));
 
   st.current_edges.Bind(1, file_key);
-  for (;;) {
-    Result<bool> row = st.current_edges.Step();
-    if (!row.ok()) {
-      st.current_edges.Reset();
-      return row.status();
-    }
-    if (!*row) break;
+  return EachRow(st.current_edges, [&](const Statement& row) {
     Edge e;
-    e.kind = ParseEdgeKind(st.current_edges.TextView(1)).value_or(EdgeKind::kContains);
-    e.src = st.current_edges.Bytes<NodeId>(2);
-    e.dst = st.current_edges.Bytes<NodeId>(3);
-    e.props = st.current_edges.Text(6);
+    e.kind = ParseEdgeKind(row.TextView(1)).value_or(EdgeKind::kContains);
+    e.src = row.Bytes<NodeId>(2);
+    e.dst = row.Bytes<NodeId>(3);
+    e.props = row.Text(6);
     FileRows::EdgeRow r;
-    r.rowid = st.current_edges.Int(0);
-    r.kind = ParseEdgeKind(st.current_edges.TextView(1));
-    r.row_line = static_cast<uint32_t>(st.current_edges.Int(5));
+    r.rowid = row.Int(0);
+    r.kind = ParseEdgeKind(row.TextView(1));
+    r.row_line = static_cast<uint32_t>(row.Int(5));
     rows->edges[LinelessEdgeKey(e)].push_back(r);
-  }
-  st.current_edges.Reset();
-  return Status::OK();
+  });
 }
 
 Status WriteTxn::ApplyRows(const FileUpdate& update, int64_t file_key) {
