@@ -280,6 +280,27 @@ void ExpectValidDot(const std::string& dot, const fs::path& scratch) {
   }
 }
 
+// `show` and `history --source` print an item's text as it reads in its
+// file: the lines after the first lose the indentation the item had there.
+TEST_F(CliTest, SourceIsPrintedWithoutTheItemsIndentation) {
+  Write("ws/Cargo.toml", "[package]\nname = \"lib\"\nversion = \"0.1.0\"\n");
+  Write(
+      "ws/src/lib.rs",
+      "pub struct Engine;\n\nimpl Engine {\n    /// Starts it.\n    pub fn start(&self) -> u8 {\n"
+      "        if true {\n            1\n        } else {\n\n            2\n        }\n    }\n}\n");
+  RunResult idx = Ferrograph("index '" + (dir_ / "ws").string() + "' " + Db());
+  ASSERT_EQ(idx.code, 0) << idx.err;
+  const std::string expected =
+      "/// Starts it.\npub fn start(&self) -> u8 {\n    if true {\n        1\n    } else {\n\n"
+      "        2\n    }\n}\n";
+  RunResult show = Ferrograph("show lib::Engine::start " + Db());
+  ASSERT_EQ(show.code, 0) << show.err;
+  EXPECT_THAT(show.out, HasSubstr("  source:\n" + expected)) << show.out;
+  RunResult history = Ferrograph("history lib::Engine::start --source " + Db());
+  ASSERT_EQ(history.code, 0) << history.err;
+  EXPECT_THAT(history.out, HasSubstr(expected)) << history.out;
+}
+
 // path and graph need only the containment and impl edges.
 // `pub use` re-exports: `show` finds an item under its public path (direct,
 // renamed, through a glob, and a method of a re-exported type) and lists

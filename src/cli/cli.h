@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ferrograph/engine.h"
@@ -57,6 +58,11 @@ std::vector<NodeId> Ids(const std::vector<Node>& nodes);
 // "  (src/lib.rs:12)" for a node with a place in the source; "" for an
 // external node.
 std::string Where(const Node& n);
+// An item's source text as `show --source` and `history --source` print it:
+// the text starts at the item (its first line has lost the indentation
+// before it), so the lines after the first lose the indentation they all
+// share; ends with a newline.
+std::string SourceForDisplay(std::string_view source);
 
 // Lists the candidates of an ambiguous `query` and returns exit 1: as JSON
 // on stdout with --json, else one per line on stdout with the message and

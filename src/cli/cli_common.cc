@@ -3,8 +3,10 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 namespace ferrograph::cli {
 
@@ -106,6 +108,40 @@ json NodeJson(const Node& n) {
 std::string Where(const Node& n) {
   if (n.span.start_line == 0 || n.file.empty() || n.file[0] == '#') return "";
   return fmt::format("  ({}:{})", n.file, n.span.start_line);
+}
+
+std::string SourceForDisplay(std::string_view source) {
+  std::vector<std::string_view> lines;
+  for (size_t at = 0; at < source.size();) {
+    size_t nl = source.find('\n', at);
+    size_t end = nl == std::string_view::npos ? source.size() : nl;
+    lines.push_back(source.substr(at, end - at));
+    at = end + 1;
+  }
+  // The whitespace every non-blank line after the first starts with.
+  std::optional<std::string_view> common;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::string_view l = lines[i];
+    size_t text = l.find_first_not_of(" \t");
+    if (text == std::string_view::npos) continue;  // blank
+    std::string_view indent = l.substr(0, text);
+    if (!common) {
+      common = indent;
+      continue;
+    }
+    size_t n = 0;
+    while (n < common->size() && n < indent.size() && (*common)[n] == indent[n]) ++n;
+    common = common->substr(0, n);
+  }
+  std::string out;
+  out.reserve(source.size() + 1);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string_view l = lines[i];
+    if (i > 0 && common) l.remove_prefix(std::min(common->size(), l.size()));
+    out.append(l);
+    out.push_back('\n');
+  }
+  return out;
 }
 
 int ListCandidates(const std::string& query, const std::vector<Node>& candidates, bool json_out,

@@ -153,9 +153,7 @@ int CmdHistory(const Args& args) {
                r.node.content_hash.str().substr(0, 16), Location(r.node));
     if (with_source) {
       if (r.source) {
-        std::string src = *r.source;
-        if (!src.empty() && src.back() != '\n') src.push_back('\n');
-        fmt::print("{}\n", src);
+        fmt::print("{}\n", SourceForDisplay(*r.source));
       } else {
         fmt::print("    (no source text)\n\n");
       }

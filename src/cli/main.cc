@@ -769,8 +769,7 @@ int CmdShow(const Args& args) {
   }
   if (source && d->source) {
     fmt::print("  source:\n");
-    std::cout << *d->source;
-    if (!d->source->empty() && d->source->back() != '\n') std::cout << "\n";
+    std::cout << SourceForDisplay(*d->source);
   }
   return kExitOk;
 }
