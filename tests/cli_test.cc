@@ -282,12 +282,14 @@ void ExpectValidDot(const std::string& dot, const fs::path& scratch) {
 
 // `show` and `history --source` print an item's text as it reads in its
 // file: the lines after the first lose the indentation the item had there.
+// `show` lists call sites with how each was resolved.
 TEST_F(CliTest, SourceIsPrintedWithoutTheItemsIndentation) {
   Write("ws/Cargo.toml", "[package]\nname = \"lib\"\nversion = \"0.1.0\"\n");
   Write(
       "ws/src/lib.rs",
       "pub struct Engine;\n\nimpl Engine {\n    /// Starts it.\n    pub fn start(&self) -> u8 {\n"
-      "        if true {\n            1\n        } else {\n\n            2\n        }\n    }\n}\n");
+      "        if true {\n            1\n        } else {\n\n            2\n        }\n    }\n}\n\n"
+      "pub fn run(e: &Engine) -> u8 {\n    e.start()\n}\n");
   RunResult idx = Ferrograph("index '" + (dir_ / "ws").string() + "' " + Db());
   ASSERT_EQ(idx.code, 0) << idx.err;
   const std::string expected =
@@ -296,6 +298,8 @@ TEST_F(CliTest, SourceIsPrintedWithoutTheItemsIndentation) {
   RunResult show = Ferrograph("show lib::Engine::start " + Db());
   ASSERT_EQ(show.code, 0) << show.err;
   EXPECT_THAT(show.out, HasSubstr("  source:\n" + expected)) << show.out;
+  // Its caller, with the call's line and how it was resolved.
+  EXPECT_THAT(show.out, HasSubstr("CALLS         <- function lib::run  (line 16) [method]"));
   RunResult history = Ferrograph("history lib::Engine::start --source " + Db());
   ASSERT_EQ(history.code, 0) << history.err;
   EXPECT_THAT(history.out, HasSubstr(expected)) << history.out;

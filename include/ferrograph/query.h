@@ -50,6 +50,8 @@ struct CallSite {
   std::string resolved;
   int candidates = 0;
 };
+// The call site of a CALLS edge (its props say how it was resolved).
+CallSite CallSiteOf(const Edge& e);
 
 struct CallTreeOptions {
   // Levels of calls to follow; 1 lists the direct callers (callees) only.

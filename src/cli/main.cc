@@ -661,6 +661,13 @@ int CmdStats(const Args& args) {
   return kExitOk;
 }
 
+// " [exact]", " [name_only of 5]": how a call site was resolved.
+std::string ResolvedText(const CallSite& s) {
+  if (s.resolved.empty()) return "";
+  if (s.candidates > 0) return fmt::format(" [{} of {}]", s.resolved, s.candidates);
+  return " [" + s.resolved + "]";
+}
+
 int CmdShow(const Args& args) {
   if (args.positional.size() != 1) return Usage("show needs exactly one NAME", "show");
   std::optional<NodeKind> kind;
@@ -755,8 +762,11 @@ int CmdShow(const Args& args) {
         while (end < links->size() && (*links)[end].edge.kind == edge_kind) ++end;
         for (size_t k = i; k < end && k < i + kPerGroup; ++k) {
           const NodeDetails::Link& l = (*links)[k];
-          std::string site = l.edge.line ? fmt::format("  (line {})", l.edge.line) : "";
-          if (edge_kind != EdgeKind::kCalls) site.clear();
+          // A call's site and how it was resolved ("name_only of 5": one
+          // of the callees its name alone could mean).
+          std::string site;
+          if (edge_kind == EdgeKind::kCalls && l.edge.line)
+            site = fmt::format("  (line {}){}", l.edge.line, ResolvedText(CallSiteOf(l.edge)));
           fmt::print("    {:<13} {} {} {}{}\n", KindName(edge_kind), arrow, KindName(l.other.kind),
                      l.other.path, site);
         }
@@ -856,12 +866,6 @@ std::optional<std::vector<EdgeKind>> KindsOption(const Args& args, std::string* 
     start = end + 1;
   }
   return kinds;
-}
-
-std::string ResolvedText(const CallSite& s) {
-  if (s.resolved.empty()) return "";
-  if (s.candidates > 0) return fmt::format(" [{} of {}]", s.resolved, s.candidates);
-  return " [" + s.resolved + "]";
 }
 
 // "at src/a.rs:3 [exact], 4 [exact]; src/b.rs:9 [import]"

@@ -36,17 +36,6 @@ std::string StringProp(const nlohmann::json& props, const char* key) {
   return it != props.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-CallSite ToCallSite(const Edge& e) {
-  nlohmann::json props = Props(e);
-  CallSite s;
-  s.file = e.file;
-  s.line = e.line;
-  s.resolved = StringProp(props, "resolved");
-  auto it = props.find("candidates");
-  if (it != props.end() && it->is_number_integer()) s.candidates = it->get<int>();
-  return s;
-}
-
 bool SiteLess(const CallSite& a, const CallSite& b) {
   return std::tie(a.file, a.line, a.resolved, a.candidates) <
          std::tie(b.file, b.line, b.resolved, b.candidates);
@@ -93,6 +82,17 @@ Status CheckRoots(const std::vector<NodeId>& roots, const char* what, NodeCache&
 }
 
 }  // namespace
+
+CallSite CallSiteOf(const Edge& e) {
+  nlohmann::json props = Props(e);
+  CallSite s;
+  s.file = e.file;
+  s.line = e.line;
+  s.resolved = StringProp(props, "resolved");
+  auto it = props.find("candidates");
+  if (it != props.end() && it->is_number_integer()) s.candidates = it->get<int>();
+  return s;
+}
 
 // ---------------------------------------------------------------- calls
 
@@ -145,7 +145,7 @@ Result<CallTree> Engine::Calls(const std::vector<NodeId>& roots, CallDirection d
             }
             kids.push_back({other, n, {}});
           }
-          kids[it->second].sites.push_back(ToCallSite(e));
+          kids[it->second].sites.push_back(CallSiteOf(e));
         }
       }
       std::vector<Child> kept;
