@@ -96,6 +96,9 @@ struct IndexReport {
   // is the one it last read it at (and it had settled by then).
   int64_t files_read = 0;
   int64_t files_failed = 0;  // unreadable, not UTF-8, binary, too large
+  // Files rewritten or removed while the run used them: indexed as they
+  // were before (the database's bytes), so the next run takes the change.
+  int64_t files_changed_meanwhile = 0;
   int64_t bytes_parsed = 0;
   WriteStats delta;
   std::optional<VersionInfo> version;  // nullopt when nothing changed

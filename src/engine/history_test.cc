@@ -805,6 +805,39 @@ TEST_F(HistoryTest, TargetedRunsLookOnlyAtTheChangedFiles) {
   EXPECT_EQ(full.delta.nodes_changed, 1);
   EXPECT_EQ(ExportLines(*engine_), FreshExportLines());
 
+  // A change it is told of that makes the whole crate be built again (a new
+  // item) reads the files it was not told of too: one rewritten since the
+  // last run is indexed as that run saw it, text and items alike (not its
+  // new bytes under its old items, which would pass for unchanged later).
+  Replace("src/lib.rs", "    8\n", "    9\n");
+  Replace("src/shapes.rs", "pub struct Circle",
+          "pub fn added_item() -> u8 { 1 }\n\npub struct Circle");
+  IndexReport rebuilt = Index(std::vector<std::string>{"src/shapes.rs"});
+  EXPECT_TRUE(rebuilt.targeted);
+  EXPECT_EQ(rebuilt.files_changed_meanwhile, 1);
+  EXPECT_EQ(One("demo::shapes::added_item").kind, NodeKind::kFunction);
+  EXPECT_THAT(engine_->Describe(One("demo::unused_helper").id)->source.value_or(""),
+              HasSubstr("    8\n"));
+  IndexReport told_later = Index(std::vector<std::string>{"src/lib.rs"});
+  EXPECT_TRUE(told_later.targeted);
+  EXPECT_EQ(told_later.delta.nodes_changed, 1);
+  EXPECT_EQ(ExportLines(*engine_), FreshExportLines());
+  // So is one removed since, until a run that looks at everything.
+  Replace("src/lib.rs", "pub mod shapes;\n", "pub mod shapes;\npub mod gone;\n");
+  Write("src/gone.rs", "pub fn soon_gone() {}\n");
+  EXPECT_FALSE(Index(std::vector<std::string>{"src/lib.rs", "src/gone.rs"}).targeted);
+  fs::remove(dir_ / "src/gone.rs");
+  Replace("src/shapes.rs", "pub struct Circle", "pub fn second_item() {}\n\npub struct Circle");
+  IndexReport removed = Index(std::vector<std::string>{"src/shapes.rs"});
+  EXPECT_TRUE(removed.targeted);
+  EXPECT_EQ(removed.files_changed_meanwhile, 1);
+  EXPECT_EQ(One("demo::gone::soon_gone").kind, NodeKind::kFunction);
+  EXPECT_EQ(One("demo::shapes::second_item").kind, NodeKind::kFunction);
+  EXPECT_FALSE(Index().targeted);
+  EXPECT_EQ(ExportLines(*engine_), FreshExportLines());
+  Replace("src/lib.rs", "pub mod gone;\n", "");
+  Index();
+
   // A new file (and the `mod` that declares it): everything is looked at.
   Replace("src/lib.rs", "pub mod shapes;\n", "pub mod shapes;\npub mod extra;\n");
   Write("src/extra.rs", "pub fn more() -> u8 { crate::unused_helper() }\n");

@@ -226,12 +226,19 @@ class Indexer {
   void LoadPrevious(const std::vector<FileRecord>& files);
   FileState ReadFile(size_t package, const std::string& abs, RustParser& parser,
                      bool force_parse) const;
-  // Reads s.source when ReadFile left it out (the stat showed the file
-  // unchanged). A file that cannot be read any more fails the run (before
-  // it commits): load_failure_.
+  // Reads s.source when ReadFile left it out (its stat, or the last run,
+  // showed bytes the store has). A file rewritten or removed since is read
+  // from the store instead; one that cannot be had either way fails the
+  // run (before it commits): load_failure_.
   void LoadSource(FileState& s) const;
   mutable std::mutex load_mu_;
   mutable Status load_failure_;  // guarded by load_mu_
+  // The committed text of a content hash, through a read-only connection
+  // of its own (the write transaction belongs to the writer thread);
+  // called with load_mu_ held.
+  Result<std::optional<std::string>> StoredText(const ContentHash& hash) const;
+  mutable std::unique_ptr<Store> reader_;        // guarded by load_mu_
+  mutable int64_t files_changed_meanwhile_ = 0;  // guarded by load_mu_
   // Files read outside the reading workers (LoadSource, #[path] modules,
   // libraries linked from their files), for IndexReport::files_read.
   mutable std::atomic<int64_t> files_read_elsewhere_{0};
@@ -546,22 +553,42 @@ FileState Indexer::ReadFile(size_t package, const std::string& abs, RustParser& 
 void Indexer::LoadSource(FileState& s) const {
   if (s.source_loaded) return;
   s.source_loaded = true;
+  // ReadFile left the bytes out because they were ones the store has
+  // (s.hash), as the file's stat or the last run showed; s.extraction, if
+  // set already, is of them. Read now, they normally still are.
   Result<std::string> data = ReadSourceFile(s.abs, s.rel, options_.max_file_bytes);
-  if (!data.ok()) {
-    // Gone or broken since its stat was taken: this run cannot finish
-    // consistently; the change that did it starts the next one.
-    s.status = data.status();
-    std::lock_guard<std::mutex> lock(load_mu_);
-    if (load_failure_.ok())
-      load_failure_ = data.status().WithContext(s.rel + " changed while it was being indexed");
+  files_read_elsewhere_.fetch_add(1);
+  if (data.ok() && HashBytes(*data) == s.hash) {
+    s.source = std::move(data).value();
     return;
   }
-  s.source = std::move(data).value();
-  files_read_elsewhere_.fetch_add(1);
-  // Rewritten since: the new bytes, consistently (hash, text and items).
-  s.size = s.source.size();
-  s.hash = HashBytes(s.source);
-  NoteRead(s);
+  // Rewritten or removed since: this run indexes the file as it was, from
+  // the store, so that its hash, text and items agree (new bytes under the
+  // old items would pass for unchanged from then on). The change that did
+  // it starts the next run.
+  std::lock_guard<std::mutex> lock(load_mu_);
+  Result<std::optional<std::string>> stored = StoredText(s.hash);
+  if (stored.ok() && stored->has_value()) {
+    s.source = std::move(**stored);
+    ++files_changed_meanwhile_;
+    return;
+  }
+  Status why = !stored.ok() ? stored.status()
+               : !data.ok() ? data.status()
+                            : Status::NotFound("the database has no text for its earlier bytes");
+  s.status = why;
+  if (load_failure_.ok())
+    load_failure_ = why.WithContext(s.rel + " changed while it was being indexed");
+}
+
+Result<std::optional<std::string>> Indexer::StoredText(const ContentHash& hash) const {
+  if (!reader_) {
+    Store::Options o;
+    o.read_only = true;
+    o.create_if_missing = false;
+    FG_ASSIGN_OR_RETURN(reader_, Store::Open(store_.path(), o));
+  }
+  return reader_->ContentText(hash);
 }
 
 void Indexer::NoteRead(const FileState& s) const {
@@ -1496,6 +1523,12 @@ Result<IndexReport> Indexer::Run() {
   {
     std::lock_guard<std::mutex> lock(load_mu_);
     FG_RETURN_IF_ERROR(load_failure_);
+    report_.files_changed_meanwhile = files_changed_meanwhile_;
+    if (files_changed_meanwhile_ > 0)
+      AddWarning(std::to_string(files_changed_meanwhile_) +
+                 " file(s) changed while this run used them: indexed as they were before; "
+                 "the next run takes the change");
+    reader_.reset();
   }
 
   // Files and crates that are gone.

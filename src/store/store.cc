@@ -584,6 +584,14 @@ Result<std::optional<std::string>> Store::NodeSource(const NodeId& id) {
   return std::optional<std::string>(std::string(text.substr(begin, end - begin)));
 }
 
+Result<std::optional<std::string>> Store::ContentText(const ContentHash& hash) {
+  FG_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT text FROM contents WHERE hash = ?1"));
+  st.Bind(1, hash);
+  FG_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(st.TextView(0)));
+}
+
 Status Store::SetAutoCheckpoint(bool on) {
   return db_->Exec(on ? "PRAGMA wal_autocheckpoint=1000" : "PRAGMA wal_autocheckpoint=0");
 }

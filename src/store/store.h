@@ -172,6 +172,9 @@ class Store {
   Result<std::vector<Edge>> EdgesTo(const NodeId& id, std::optional<EdgeKind> kind);
   // The current source text of node `id`: its span of its file's bytes.
   Result<std::optional<std::string>> NodeSource(const NodeId& id);
+  // The stored bytes of a file whose BLAKE3 is `hash` (kept once per
+  // content hash while a kept version's file has them); nullopt if none.
+  Result<std::optional<std::string>> ContentText(const ContentHash& hash);
   // Visits every current node / edge in a stable order; stops at the first
   // error a callback returns.
   Status ForEachNode(const std::function<Status(const Node&)>& fn);
