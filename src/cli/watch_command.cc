@@ -5,10 +5,11 @@
 //
 // The watcher debounces and coalesces changes (src/watch); a batch of any
 // size, or a rescan, is one index run: the indexer finds what changed by
-// content hash, so a batch never needs its paths to be exact, only to say
-// that something changed. (Runs told the batch's paths, which read only
-// those files, are built and tested in the engine but not used here yet:
-// see the loop below.)
+// content hash. A batch's paths are handed to the run
+// (IndexOptions::changed_paths), which then reads those files only when
+// they are files it already knew; at least every kFullScanEvery, and after a
+// rescan, a run looks at everything again (files the watcher does not see,
+// such as a .gitignore'd module, are caught up then).
 #include "cli/watch_command.h"
 
 #include <pthread.h>
@@ -175,11 +176,7 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
       if (!json_out) fmt::print(stderr, "warning: {}\n", w);
     if (batch->stopped) break;
     if (batch->paths.empty() && !batch->rescan) continue;
-    // Not handed to the run yet (IndexOptions::changed_paths): with them, the
-    // event-storm test ended with thousands of rewritten files never read
-    // (a change the batches did not carry, caught only by a run that looks
-    // at everything); until that is understood, every run looks at all.
-    s = run(std::nullopt);
+    s = batch->rescan ? run(std::nullopt) : run(std::move(batch->paths));
   }
   stop_signal_thread();
   if (!s.ok()) return Fail(s.WithContext("watching " + root));
