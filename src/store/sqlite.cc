@@ -1,6 +1,69 @@
 #include "store/sqlite.h"
 
+#include <mutex>
+#include <unordered_map>
+
 namespace ferrograph {
+
+class StatementCache {
+ public:
+  ~StatementCache() { Close(); }
+
+  // An idle statement compiled from exactly `sql`, or nullptr.
+  sqlite3_stmt* Take(std::string_view sql) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = idle_.find(std::string(sql));
+    if (it == idle_.end()) return nullptr;
+    sqlite3_stmt* s = it->second;
+    idle_.erase(it);
+    return s;
+  }
+
+  // Keeps `s` for its SQL text; finalizes it when closed or full.
+  void Give(sqlite3_stmt* s) {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const char* sql = sqlite3_sql(s);
+      if (!closed_ && sql != nullptr && idle_.size() < kMaxIdle) {
+        idle_.emplace(sql, s);
+        return;
+      }
+    }
+    sqlite3_finalize(s);
+  }
+
+  // Finalizes the idle statements (before the connection closes); those
+  // given back later are finalized at once.
+  void Close() {
+    std::unordered_multimap<std::string, sqlite3_stmt*> idle;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+      idle.swap(idle_);
+    }
+    for (auto& [sql, s] : idle) sqlite3_finalize(s);
+  }
+
+ private:
+  static constexpr size_t kMaxIdle = 256;
+  std::mutex mu_;
+  std::unordered_multimap<std::string, sqlite3_stmt*> idle_;
+  bool closed_ = false;
+};
+
+void Statement::Deleter::operator()(sqlite3_stmt* s) const {
+  if (cache)
+    cache->Give(s);
+  else
+    sqlite3_finalize(s);
+}
+
+Database::Database(sqlite3* db, std::string path)
+    : db_(db), path_(std::move(path)), statements_(std::make_shared<StatementCache>()) {}
+
+Database::~Database() { statements_->Close(); }
 
 Status SqliteStatus(int rc, std::string_view message) {
   switch (rc & 0xff) {
@@ -148,11 +211,16 @@ Status Database::WithTempWrites(const std::function<Status()>& body) {
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
+  if (sqlite3_stmt* cached = statements_->Take(sql)) return Statement(cached, path_, statements_);
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return LastError(std::string("preparing ") + std::string(sql.substr(0, 80)));
-  return Statement(stmt, path_);
+  // Kept for reuse only when its text is the whole of `sql` (the key Take
+  // looks up); an empty statement (only a comment) is not kept at all.
+  const char* text = stmt ? sqlite3_sql(stmt) : nullptr;
+  const bool reusable = text != nullptr && std::string_view(text) == sql;
+  return Statement(stmt, path_, reusable ? statements_ : nullptr);
 }
 
 Status Database::LastError(std::string_view what) const {

@@ -20,10 +20,18 @@
 
 namespace ferrograph {
 
+// A connection's prepared statements not in use, by SQL text, for
+// Database::Prepare to hand out again (reset, bindings cleared) instead of
+// compiling the SQL anew: a `watch` run prepares the same few dozen
+// statements every time. Bounded; internal to sqlite.cc.
+class StatementCache;
+
 class Statement {
  public:
   Statement() = default;
-  Statement(sqlite3_stmt* stmt, std::string db_path) : stmt_(stmt), db_path_(std::move(db_path)) {}
+  Statement(sqlite3_stmt* stmt, std::string db_path,
+            std::shared_ptr<StatementCache> cache = nullptr)
+      : stmt_(stmt, Deleter{std::move(cache)}), db_path_(std::move(db_path)) {}
 
   bool valid() const { return stmt_ != nullptr; }
 
@@ -64,8 +72,11 @@ class Statement {
   }
 
  private:
+  // Gives the statement back to its connection's cache (when it came from
+  // one and the connection is open), else finalizes it.
   struct Deleter {
-    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+    std::shared_ptr<StatementCache> cache;
+    void operator()(sqlite3_stmt* s) const;
   };
   std::unique_ptr<sqlite3_stmt, Deleter> stmt_;
   std::string db_path_;
@@ -77,8 +88,13 @@ class Database {
   // when missing. Fails with IOError when it cannot be opened.
   static Result<std::unique_ptr<Database>> Open(const std::string& path, bool read_only);
 
+  ~Database();
+
   // Runs one or more statements without results.
   Status Exec(std::string_view sql);
+  // Compiles one statement, or hands out the same SQL's statement compiled
+  // earlier and since given back (a Statement gives itself back when it is
+  // destroyed; it is then reset and its bindings cleared).
   Result<Statement> Prepare(std::string_view sql);
   int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_.get()); }
   int Changes() const { return sqlite3_changes(db_.get()); }
@@ -97,9 +113,10 @@ class Database {
   struct Deleter {
     void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
   };
-  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Database(sqlite3* db, std::string path);
   std::unique_ptr<sqlite3, Deleter> db_;
   std::string path_;
+  std::shared_ptr<StatementCache> statements_;
 };
 
 // Maps an SQLite result code to a Status (SQLITE_CORRUPT/NOTADB → Corruption,

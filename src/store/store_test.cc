@@ -16,6 +16,58 @@ namespace ferrograph {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Database::Prepare hands a statement given back (destroyed) out again for
+// the same SQL: reset, bindings cleared, and following schema changes.
+TEST(StatementCacheTest, ReusedStatementsStartFreshAndFollowTheSchema) {
+  fs::path path = fs::path(testing::TempDir()) / ("stmt_cache_" + std::to_string(getpid()) + ".db");
+  fs::remove(path);
+  auto db = Database::Open(path.string(), /*read_only=*/false);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE((*db)
+                  ->Exec("CREATE TABLE t(a INTEGER, b TEXT); INSERT INTO t VALUES(1, 'x'), "
+                         "(2, 'y')")
+                  .ok());
+  const std::string sql = "SELECT count(*) FROM t WHERE a >= ?1";
+  {
+    auto st = (*db)->Prepare(sql);
+    ASSERT_TRUE(st.ok());
+    st->Bind(1, int64_t{2});
+    ASSERT_TRUE(*st->Step());  // left mid-result: the cache resets it
+    EXPECT_EQ(st->Int(0), 1);
+  }
+  {
+    // Bindings cleared: NULL compares false, so no row counts.
+    auto st = (*db)->Prepare(sql);
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE(*st->Step());
+    EXPECT_EQ(st->Int(0), 0);
+    // Another statement of the same SQL at the same time is its own.
+    auto other = (*db)->Prepare(sql);
+    ASSERT_TRUE(other.ok());
+    other->Bind(1, int64_t{1});
+    ASSERT_TRUE(*other->Step());
+    EXPECT_EQ(other->Int(0), 2);
+    auto done = st->Step();
+    ASSERT_TRUE(done.ok());
+    EXPECT_FALSE(*done);
+  }
+  // The table is replaced: the kept statement is compiled again.
+  ASSERT_TRUE((*db)->Exec("DROP TABLE t; CREATE TABLE t(a INTEGER); INSERT INTO t VALUES(5)").ok());
+  {
+    auto st = (*db)->Prepare(sql);
+    ASSERT_TRUE(st.ok());
+    st->Bind(1, int64_t{5});
+    ASSERT_TRUE(*st->Step());
+    EXPECT_EQ(st->Int(0), 1);
+  }
+  // A statement that outlives its connection is finalized, not kept.
+  auto survivor = (*db)->Prepare(sql);
+  ASSERT_TRUE(survivor.ok());
+  db->reset();
+  *survivor = Statement();
+  fs::remove(path);
+}
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
