@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "child_process.h"
@@ -31,7 +33,8 @@ using ::testing::HasSubstr;
 // stdout.
 class Child : public ChildProcess {
  public:
-  explicit Child(const std::vector<std::string>& args) : ChildProcess(args) {}
+  explicit Child(const std::vector<std::string>& args, const std::string& err_path = "")
+      : ChildProcess(args, err_path) {}
 
   // The next change event; fails the test after `timeout`.
   json Event(std::chrono::seconds timeout = std::chrono::seconds(120)) {
@@ -202,6 +205,39 @@ TEST_F(CliWatchTest, EventStormEndsInTheRightStateWithBoundedMemory) {
   // this bound; an unbounded queue of events or paths would not.
   EXPECT_GT(peak_kb, 0);
   EXPECT_LT(peak_kb, 1024 * 1024) << "peak RSS " << peak_kb << " kB";
+}
+
+TEST_F(CliWatchTest, ARunThatFailsOnALockedDatabaseIsTriedAgain) {
+  Write("src/lib.rs", "pub fn first() {}\n");
+  const std::string err_path = (dir_ / "watch.err").string();
+  Child watch({"watch", ws_.string(), "--db", db_, "--json", "--no-search"}, err_path);
+  json first = watch.Event();
+  ASSERT_THAT(Set(first["added"]), Contains("demo::first"));
+
+  // Another writer holds the write lock beyond watch's busy timeout (10 s):
+  // the run of the next edit fails, and watch goes on.
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  Write("src/lib.rs", "pub fn first() {}\npub fn second() {}\n");
+  std::string err;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (err.find("trying again") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::ifstream in(err_path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    err = ss.str();
+  }
+  EXPECT_THAT(err, HasSubstr("database is locked"));
+  EXPECT_THAT(err, HasSubstr("trying again in 1 s"));
+  // Once the lock is gone, the retry (no further change needed) takes the edit.
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  json retried = watch.Event(std::chrono::seconds(120));
+  EXPECT_THAT(Set(retried["added"]), Contains("demo::second"));
+  EXPECT_EQ(watch.Stop(SIGINT), 0);
 }
 
 TEST_F(CliWatchTest, HistoryCommandsEndToEnd) {

@@ -9,7 +9,9 @@
 // (IndexOptions::changed_paths), which then reads those files only when
 // they are files it already knew; at least every kFullScanEvery, and after a
 // rescan, a run looks at everything again (files the watcher does not see,
-// such as a .gitignore'd module, are caught up then).
+// such as a .gitignore'd module, are caught up then). A run that fails
+// with an I/O error (the database locked by another writer, a full disk)
+// is tried again with backoff instead of ending the watch.
 #include "cli/watch_command.h"
 
 #include <pthread.h>
@@ -17,6 +19,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -161,13 +164,44 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
     first = false;
     return Status::OK();
   };
-  Status s = run(std::nullopt);
+  // A run that fails for a reason that may pass (an I/O error: the
+  // database locked by another writer beyond its busy timeout, a disk
+  // full) does not end the watch: it is tried again, looking at everything
+  // (what the failed run was told of is not lost), after 1 s, then twice as
+  // long each time up to 30 s, or at the next change, whichever comes first.
+  // Other failures (a corrupt database, one of a newer schema) end it.
+  constexpr auto kFirstRetry = std::chrono::seconds(1);
+  constexpr auto kMaxRetry = std::chrono::seconds(30);
+  std::optional<std::chrono::steady_clock::time_point> retry_at;
+  std::chrono::seconds backoff = kFirstRetry;
+  auto attempt = [&](std::optional<std::vector<std::string>> changed) -> Status {
+    if (retry_at) changed.reset();
+    Status st = run(std::move(changed));
+    if (st.ok()) {
+      retry_at.reset();
+      backoff = kFirstRetry;
+      return st;
+    }
+    if (st.code() != StatusCode::kIOError) return st;
+    fmt::print(stderr, "warning: {}; trying again in {} s\n", st.message(), backoff.count());
+    std::fflush(stderr);
+    retry_at = std::chrono::steady_clock::now() + backoff;
+    backoff = std::min(backoff * 2, std::chrono::seconds(kMaxRetry));
+    return Status::OK();
+  };
+  Status s = attempt(std::nullopt);
   if (s.ok() && !json_out) {
     fmt::print("watching {} (database {}); Ctrl-C stops\n", root_abs.string(), db_abs.string());
     std::fflush(stdout);
   }
   while (s.ok()) {
-    Result<WatchBatch> batch = (*watcher)->Next(std::chrono::seconds(1));
+    auto wait = std::chrono::milliseconds(1000);
+    if (retry_at) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          *retry_at - std::chrono::steady_clock::now());
+      wait = std::clamp(left, std::chrono::milliseconds(0), wait);
+    }
+    Result<WatchBatch> batch = (*watcher)->Next(wait);
     if (!batch.ok()) {
       s = batch.status();
       break;
@@ -175,8 +209,11 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
     for (const std::string& w : batch->warnings)
       if (!json_out) fmt::print(stderr, "warning: {}\n", w);
     if (batch->stopped) break;
-    if (batch->paths.empty() && !batch->rescan) continue;
-    s = batch->rescan ? run(std::nullopt) : run(std::move(batch->paths));
+    if (batch->paths.empty() && !batch->rescan) {
+      if (retry_at && std::chrono::steady_clock::now() >= *retry_at) s = attempt(std::nullopt);
+      continue;
+    }
+    s = batch->rescan ? attempt(std::nullopt) : attempt(std::move(batch->paths));
   }
   stop_signal_thread();
   if (!s.ok()) return Fail(s.WithContext("watching " + root));
