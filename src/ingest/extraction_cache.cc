@@ -124,13 +124,14 @@ size_t ExtractionCache::kept_links() const {
   return links_.size();
 }
 
-bool ExtractionCache::WrittenSame(const FileKey& file, const ContentHash& fingerprint) const {
+std::optional<ExtractionCache::WrittenFile> ExtractionCache::Written(const FileKey& file) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = written_.find(file);
-  return it != written_.end() && it->second == fingerprint;
+  if (it == written_.end()) return std::nullopt;
+  return it->second;
 }
 
-void ExtractionCache::Committed(const std::map<FileKey, ContentHash>& written,
+void ExtractionCache::Committed(const std::map<FileKey, WrittenFile>& written,
                                 const std::vector<FileKey>& removed, int64_t version,
                                 KeptLinks links) {
   std::lock_guard<std::mutex> lock(mu_);

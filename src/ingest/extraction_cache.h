@@ -146,12 +146,18 @@ class ExtractionCache {
   // Hands the kept links to a run (none are kept meanwhile); `*run` is the
   // run's number, for KeptLink::last_used.
   KeptLinks TakeLinks(uint64_t* run);
-  // Whether the file was last written with exactly this update.
-  bool WrittenSame(const FileKey& file, const ContentHash& fingerprint) const;
+  // What the last run that wrote a file wrote: the file's bytes (hash) and
+  // the fingerprint of the whole update, when it was taken (the indexer
+  // skips it for new bytes: an update of other bytes never equals the last).
+  struct WrittenFile {
+    ContentHash bytes;
+    std::optional<ContentHash> fingerprint;
+  };
+  std::optional<WrittenFile> Written(const FileKey& file) const;
   // After a run committed (`version` is the store's newest ordinal then):
   // the fingerprints of what it wrote, the files it removed, and the links
   // it keeps (evicted beyond the budget, least recently used first).
-  void Committed(const std::map<FileKey, ContentHash>& written, const std::vector<FileKey>& removed,
+  void Committed(const std::map<FileKey, WrittenFile>& written, const std::vector<FileKey>& removed,
                  int64_t version, KeptLinks links = {});
   size_t kept_links() const;
 
@@ -178,7 +184,7 @@ class ExtractionCache {
     ContentHash hash;
   };
   std::unordered_map<std::string, Known> known_;  // by absolute path, stable files only
-  std::map<FileKey, ContentHash> written_;
+  std::map<FileKey, WrittenFile> written_;
   int64_t written_version_ = -1;
   uint64_t link_budget_;
   KeptLinks links_;
