@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -333,9 +334,51 @@ class Indexer {
   // indexing thread hands it finished FileUpdates through a bounded queue,
   // so building nodes overlaps with SQLite's work.
   Status Write(FileUpdate update);
+  // A file's edges, resolved on the linker thread while the writer writes
+  // the file's node rows (WriteTxn::BeginFile): handed over once.
+  class EdgesLater {
+   public:
+    void Set(std::vector<Edge> edges) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        edges_ = std::move(edges);
+        state_ = kSet;
+      }
+      cv_.notify_all();
+    }
+    void Fail() {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (state_ == kWaiting) state_ = kFailed;
+      }
+      cv_.notify_all();
+    }
+    // Waits for Set (true, the edges moved to *out) or Fail (false).
+    bool Take(std::vector<Edge>* out) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return state_ != kWaiting; });
+      if (state_ != kSet) return false;
+      *out = std::move(edges_);
+      return true;
+    }
+
+   private:
+    enum State { kWaiting, kSet, kFailed };
+    std::mutex mu_;
+    std::condition_variable cv_;
+    State state_ = kWaiting;
+    std::vector<Edge> edges_;
+  };
+  struct WriteItem {
+    std::shared_ptr<FileUpdate> update;
+    std::shared_ptr<EdgesLater> later;  // null: update->edges are complete
+  };
+  // Queues `update`, whose edges `later` will bring (the caller sets or
+  // fails it whatever happens). Its nodes must not change from now on.
+  Status WriteLater(std::shared_ptr<FileUpdate> update, std::shared_ptr<EdgesLater> later);
   void StartWriter();
   Status StopWriter();
-  BoundedQueue<FileUpdate> write_queue_{64};
+  BoundedQueue<WriteItem> write_queue_{64};
   std::thread writer_;
   std::mutex writer_mu_;
   Status writer_status_;  // guarded by writer_mu_: the first write error
@@ -373,25 +416,48 @@ class Indexer {
 
 void Indexer::StartWriter() {
   writer_ = std::thread([this] {
-    while (std::optional<FileUpdate> u = write_queue_.Pop()) {
+    while (std::optional<WriteItem> item = write_queue_.Pop()) {
       if (writer_failed_.load()) continue;  // drain; the run is failing
+      FileUpdate* u = item->update.get();
+      auto take_edges = [&]() -> Status {
+        std::vector<Edge> edges;
+        if (!item->later->Take(&edges))
+          return Status::Internal("the linker stopped before resolving " + u->file.path);
+        u->edges.insert(u->edges.end(), std::make_move_iterator(edges.begin()),
+                        std::make_move_iterator(edges.end()));
+        return Status::OK();
+      };
       ExtractionCache* cache = options_.extraction_cache.get();
-      if (cache) {
-        // Written exactly so by the last run: the rows are already this.
-        // The fingerprint covers the file's bytes, so an update of other
-        // bytes than the last write's (an edit) cannot match it and is not
-        // hashed (2 ms for a file of 6,770 items); the file's next write of
-        // the same bytes hashes it again.
-        ExtractionCache::FileKey key{u->file.crate_key, u->file.path};
-        std::optional<ExtractionCache::WrittenFile> last = cache->Written(key);
-        ExtractionCache::WrittenFile now{u->file.hash, std::nullopt};
-        if (last && last->bytes == u->file.hash) {
-          now.fingerprint = UpdateFingerprint(*u);
-          if (last->fingerprint == now.fingerprint) continue;
+      std::optional<ExtractionCache::WrittenFile> last;
+      if (cache) last = cache->Written(ExtractionCache::FileKey{u->file.crate_key, u->file.path});
+      // The fingerprint covers the file's bytes, so an update of other bytes
+      // than the last write's (an edit) cannot match it and is not hashed
+      // (2 ms for a file of 6,770 items); the file's next write of the same
+      // bytes hashes it again.
+      const bool fingerprinted = last && last->bytes == u->file.hash;
+      Status st;
+      if (item->later && !fingerprinted) {
+        // The node rows are written while the linker resolves the edges.
+        if (cache)
+          written_fingerprints_[{u->file.crate_key, u->file.path}] =
+              ExtractionCache::WrittenFile{u->file.hash, std::nullopt};
+        st = txn_->BeginFile(*u);
+        if (st.ok()) st = take_edges();
+        if (st.ok()) st = txn_->FinishFile(*u);
+      } else {
+        if (item->later) st = take_edges();
+        if (st.ok() && cache) {
+          // Written exactly so by the last run: the rows are already this.
+          ExtractionCache::WrittenFile now{u->file.hash, std::nullopt};
+          if (fingerprinted) {
+            now.fingerprint = UpdateFingerprint(*u);
+            if (last->fingerprint == now.fingerprint) continue;
+          }
+          written_fingerprints_[{u->file.crate_key, u->file.path}] = now;
         }
-        written_fingerprints_[key] = now;
+        if (st.ok()) st = txn_->ApplyFile(*u);
       }
-      Status st = txn_->ApplyFile(*u).WithContext("writing " + u->file.path);
+      st = st.WithContext("writing " + u->file.path);
       if (!st.ok()) {
         std::lock_guard<std::mutex> lock(writer_mu_);
         writer_status_ = st;
@@ -413,7 +479,18 @@ Status Indexer::Write(FileUpdate update) {
     std::lock_guard<std::mutex> lock(writer_mu_);
     return writer_status_;
   }
-  if (!write_queue_.Push(std::move(update))) return Status::Internal("the writer has stopped");
+  WriteItem item{std::make_shared<FileUpdate>(std::move(update)), nullptr};
+  if (!write_queue_.Push(std::move(item))) return Status::Internal("the writer has stopped");
+  return Status::OK();
+}
+
+Status Indexer::WriteLater(std::shared_ptr<FileUpdate> update, std::shared_ptr<EdgesLater> later) {
+  if (writer_failed_.load()) {
+    std::lock_guard<std::mutex> lock(writer_mu_);
+    return writer_status_;
+  }
+  if (!write_queue_.Push(WriteItem{std::move(update), std::move(later)}))
+    return Status::Internal("the writer has stopped");
   return Status::OK();
 }
 
@@ -1002,24 +1079,31 @@ Status Indexer::RelinkAndWrite(LinkJob& job) {
   const uint64_t start = SystemClock()->MonotonicNanos();
   std::shared_ptr<LiveCrateLink> link = KeptLinkOf(key);
   if (!link) return Status::Internal("the kept link of " + key + " is gone");
+  // Each file goes to the writer before it is relinked: the writer writes
+  // its node rows meanwhile, then its edges (a large file's node diff and
+  // its relinking take milliseconds each).
   for (size_t j = 0; j < job.files.size(); ++j) {
     CrateFile& cf = job.files[j];
     size_t offset = (cf.ctx.is_crate_root || cf.ctx.synthesized) ? 1 : 0;
+    auto update = std::make_shared<FileUpdate>(std::move(cf.update));
+    auto later = std::make_shared<EdgesLater>();
+    // Failed unless set below: the writer never waits for edges that
+    // will not come.
+    std::unique_ptr<EdgesLater, void (*)(EdgesLater*)> fail_unless_set(
+        later.get(), [](EdgesLater* l) { l->Fail(); });
+    const std::string path = update->file.path;
+    FG_RETURN_IF_ERROR(WriteLater(update, later).WithContext("writing " + path));
     std::vector<Edge> edges;
-    link->Relink(job.relink[j], cf.extraction,
-                 std::span<const Node>(cf.update.nodes).subspan(offset), &edges);
-    cf.update.edges.insert(cf.update.edges.end(), std::make_move_iterator(edges.begin()),
-                           std::make_move_iterator(edges.end()));
+    link->Relink(job.relink[j], cf.extraction, std::span<const Node>(update->nodes).subspan(offset),
+                 &edges);
+    later->Set(std::move(edges));
+    fail_unless_set.release();
   }
   if (target.target.kind == TargetKind::kLib) linked_libs_[key] = link->linked();
   report_.links += link->stats();
   FileUpdate externals = ExternalsUpdate(target, link->Externals());
   report_.resolve_seconds += static_cast<double>(SystemClock()->MonotonicNanos() - start) / 1e9;
   report_.files_relinked += static_cast<int64_t>(job.files.size());
-  for (CrateFile& cf : job.files) {
-    std::string path = cf.update.file.path;
-    FG_RETURN_IF_ERROR(Write(std::move(cf.update)).WithContext("writing " + path));
-  }
   // The external nodes' pseudo file holds their paths: unchanged text,
   // unchanged nodes.
   auto prev = previous_.find({key, kExternalFile});

@@ -804,7 +804,18 @@ Status WriteTxn::Prepare() {
 }
 
 Status WriteTxn::ApplyFile(const FileUpdate& update) {
+  FG_RETURN_IF_ERROR(BeginFileRows(update, /*edges_known=*/true));
+  return FinishFile(update);
+}
+
+Status WriteTxn::BeginFile(const FileUpdate& update) {
+  return BeginFileRows(update, /*edges_known=*/false);
+}
+
+Status WriteTxn::BeginFileRows(const FileUpdate& update, bool edges_known) {
   if (done_) return Status::Internal("write transaction already finished");
+  if (open_)
+    return Status::Internal("BeginFile: " + update.file.path + " while another file is open");
   const FileRecord& f = update.file;
   Statements& st = *st_;
   FG_ASSIGN_OR_RETURN(int64_t file_key, FileKey(f.crate_key, f.path));
@@ -853,7 +864,7 @@ Status WriteTxn::ApplyFile(const FileUpdate& update) {
     st.insert_content.Bind(1, f.hash).Bind(2, update.text);
     FG_RETURN_IF_ERROR(st.insert_content.Run());
   }
-  return ApplyRows(update, file_key);
+  return BeginRows(update, file_key, edges_known);
 }
 
 namespace {
@@ -920,8 +931,7 @@ Status WriteTxn::LoadRows(int64_t file_key, const std::string& path, FileRows* r
   });
 }
 
-Status WriteTxn::ApplyRows(const FileUpdate& update, int64_t file_key) {
-  Statements& st = *st_;
+Status WriteTxn::BeginRows(const FileUpdate& update, int64_t file_key, bool edges_known) {
   // What the rows are now: kept from this Store's last write of the file,
   // else read back (a bulk load has no current rows).
   std::unique_ptr<FileRows> rows = store_->kept_rows_->Take(file_key);
@@ -929,12 +939,31 @@ Status WriteTxn::ApplyRows(const FileUpdate& update, int64_t file_key) {
     rows = std::make_unique<FileRows>();
     if (!bulk_) FG_RETURN_IF_ERROR(LoadRows(file_key, update.file.path, rows.get()));
   }
-  // Kept after the write: the rows of large files, within the budget.
-  const size_t size = update.nodes.size() + update.edges.size();
+  // Kept after the write: the rows of large files, within the budget. The
+  // edges may not be known yet (BeginFile): as many as the file has now.
+  size_t edges = update.edges.size();
+  if (!edges_known)
+    for (const auto& [key, list] : rows->edges) edges += list.size();
+  const size_t size = update.nodes.size() + edges;
   keep_current_ = keep_rows_ && size >= KeptFileRows::kMinRows &&
                   written_rows_count_ + size <= store_->kept_rows_->budget();
-  SpanOverlay next;
-  FG_RETURN_IF_ERROR(ApplyNodes(update, file_key, *rows, &next));
+  open_.emplace();
+  open_->file_key = file_key;
+  open_->rows = std::move(rows);
+  Status s = ApplyNodes(update, file_key, *open_->rows, &open_->next);
+  if (!s.ok()) open_.reset();
+  return s;
+}
+
+Status WriteTxn::FinishFile(const FileUpdate& update) {
+  if (!open_) return Status::Internal("FinishFile: " + update.file.path + " was not begun");
+  OpenFile open = std::move(*open_);
+  open_.reset();
+  Statements& st = *st_;
+  const int64_t file_key = open.file_key;
+  std::unique_ptr<FileRows> rows = std::move(open.rows);
+  SpanOverlay& next = open.next;
+  const size_t size = update.nodes.size() + update.edges.size();
   FG_RETURN_IF_ERROR(ApplyEdges(update, file_key, *rows, &next));
   next.Seal();
   if (!(next == rows->overlay)) {
@@ -1159,11 +1188,13 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key, FileRows
 }
 
 Status WriteTxn::RemoveFile(const std::string& crate_key, const std::string& path) {
+  if (open_) return Status::Internal("RemoveFile: " + path + " while another file is open");
   FileUpdate empty;
   empty.file.crate_key = crate_key;
   empty.file.path = path;
   FG_ASSIGN_OR_RETURN(int64_t file_key, FileKey(crate_key, path));
-  FG_RETURN_IF_ERROR(ApplyRows(empty, file_key));
+  FG_RETURN_IF_ERROR(BeginRows(empty, file_key, /*edges_known=*/true));
+  FG_RETURN_IF_ERROR(FinishFile(empty));
   Statements& st = *st_;
   st.current_file.Bind(1, crate_key).Bind(2, path);
   FG_ASSIGN_OR_RETURN(bool row, st.current_file.Step());
@@ -1181,6 +1212,9 @@ Status WriteTxn::RemoveFile(const std::string& crate_key, const std::string& pat
 
 Result<std::optional<VersionInfo>> WriteTxn::Commit(const std::string& summary_json) {
   if (done_) return Status::Internal("write transaction already finished");
+  if (open_)
+    return Status::Internal("committing with " + std::to_string(open_->file_key) +
+                            " begun and not finished");
   Database& db = *store_->db_;
   if (stats_.empty()) {
     done_ = true;

@@ -313,6 +313,13 @@ class WriteTxn {
   // to `update`: unchanged rows stay, changed rows are closed and replaced,
   // missing rows are closed, new rows are inserted.
   Status ApplyFile(const FileUpdate& update);
+  // ApplyFile in two steps, for a writer that has a file's nodes before its
+  // edges (they are resolved meanwhile): BeginFile writes the file row and
+  // the node rows (update.edges is not looked at), FinishFile the edge rows
+  // and the span overlay, `update` then holding its edges too (its file
+  // and nodes unchanged). No other file is written in between.
+  Status BeginFile(const FileUpdate& update);
+  Status FinishFile(const FileUpdate& update);
   // Closes every current row of (crate_key, path).
   Status RemoveFile(const std::string& crate_key, const std::string& path);
 
@@ -332,7 +339,15 @@ class WriteTxn {
   Status FlushCounts();
   // The rows of one file: nodes and edges, and its span overlay (the spans
   // of the rows kept in a new place, span_overlay.h).
-  Status ApplyRows(const FileUpdate& update, int64_t file_key);
+  // The file BeginFile started: its key, its rows, the overlay so far.
+  struct OpenFile {
+    int64_t file_key = 0;
+    std::unique_ptr<FileRows> rows;
+    SpanOverlay next;
+  };
+  std::optional<OpenFile> open_;
+  Status BeginFileRows(const FileUpdate& update, bool edges_known);
+  Status BeginRows(const FileUpdate& update, int64_t file_key, bool edges_known);
   // Reads the current rows of a file (`path` names it in errors).
   Status LoadRows(int64_t file_key, const std::string& path, FileRows* rows);
   // Diff `update` against `rows`, write the difference, and leave `rows` as
