@@ -132,8 +132,19 @@ std::string RelativePath(const std::string& abs, const std::string& root) {
 }
 
 std::string Join(const std::string& module_path, const std::string& rel) {
-  return rel.empty() ? module_path : module_path + "::" + rel;
+  if (rel.empty()) return module_path;
+  std::string out;
+  out.reserve(module_path.size() + 2 + rel.size());
+  out.append(module_path).append("::").append(rel);
+  return out;
 }
+
+// Items of one file by (canonical path, kind), counting repeats.
+struct PathKindHash {
+  size_t operator()(const std::pair<std::string_view, NodeKind>& k) const {
+    return std::hash<std::string_view>()(k.first) * 31 + static_cast<size_t>(k.second);
+  }
+};
 
 std::string LastSegment(const std::string& path) { return std::string(LastPathSegment(path)); }
 
@@ -839,20 +850,20 @@ FileUpdate Indexer::BuildFile(const TargetPlan& target, const ModuleContext& ctx
   }
 
   std::vector<std::string> file_cfgs = CfgPredicates(ex.module_attrs);
-  std::unordered_map<std::string, uint32_t> occurrences;
   std::vector<NodeId> ids(ex.items.size());
   std::vector<uint32_t> disambiguators(ex.items.size());
+  // Built in place: u.nodes does not grow past this, so the paths the
+  // occurrence counts look at stay where they are.
   u.nodes.reserve(u.nodes.size() + ex.items.size());
+  std::unordered_map<std::pair<std::string_view, NodeKind>, uint32_t, PathKindHash> occurrences;
+  occurrences.reserve(ex.items.size());
   for (size_t i = 0; i < ex.items.size(); ++i) {
     const ExtractedItem& item = ex.items[i];
-    Node n;
+    Node& n = u.nodes.emplace_back();
     n.kind = item.kind;
     n.name = item.name;
     n.path = Join(ctx.module_path, item.rel_path);
-    std::string occ_key = n.path;
-    occ_key.push_back('\0');
-    occ_key += KindName(n.kind);
-    uint32_t occ = occurrences[occ_key]++;
+    uint32_t occ = occurrences[{std::string_view(n.path), n.kind}]++;
     bool nested = item.parent >= 0 && static_cast<size_t>(item.parent) < i;
     uint32_t d = ChildDisambiguator(nested ? disambiguators[item.parent] : ctx.disambiguator, occ);
     disambiguators[i] = d;
@@ -874,7 +885,6 @@ FileUpdate Indexer::BuildFile(const TargetPlan& target, const ModuleContext& ctx
     n.content_hash = item.content_hash;
     n.parent =
         item.parent >= 0 && static_cast<size_t>(item.parent) < i ? ids[item.parent] : module_id;
-    u.nodes.push_back(std::move(n));
   }
 
   HashContainersOwnContent(&u.nodes);
