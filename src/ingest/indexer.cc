@@ -446,28 +446,23 @@ void Indexer::StartWriter() {
       // (2 ms for a file of 6,770 items); the file's next write of the same
       // bytes hashes it again.
       const bool fingerprinted = last && last->bytes == u->file.hash;
+      ExtractionCache::WrittenFile now{u->file.hash, std::nullopt};
       Status st;
       if (item->later && !fingerprinted) {
         // The node rows are written while the linker resolves the edges.
-        if (cache)
-          written_fingerprints_[{u->file.crate_key, u->file.path}] =
-              ExtractionCache::WrittenFile{u->file.hash, std::nullopt};
         st = txn_->BeginFile(*u);
         if (st.ok()) st = take_edges();
         if (st.ok()) st = txn_->FinishFile(*u);
       } else {
         if (item->later) st = take_edges();
-        if (st.ok() && cache) {
+        if (st.ok() && fingerprinted) {
           // Written exactly so by the last run: the rows are already this.
-          ExtractionCache::WrittenFile now{u->file.hash, std::nullopt};
-          if (fingerprinted) {
-            now.fingerprint = UpdateFingerprint(*u);
-            if (last->fingerprint == now.fingerprint) continue;
-          }
-          written_fingerprints_[{u->file.crate_key, u->file.path}] = now;
+          now.fingerprint = UpdateFingerprint(*u);
+          if (last->fingerprint == now.fingerprint) continue;
         }
         if (st.ok()) st = txn_->ApplyFile(*u);
       }
+      if (cache) written_fingerprints_[{u->file.crate_key, u->file.path}] = now;
       st = st.WithContext("writing " + u->file.path);
       if (!st.ok()) {
         std::lock_guard<std::mutex> lock(writer_mu_);
@@ -652,7 +647,7 @@ void Indexer::LoadSource(FileState& s) const {
   // (s.hash), as the file's stat or the last run showed; s.extraction, if
   // set already, is of them. Read now, they normally still are.
   Result<std::string> data = ReadSourceFile(s.abs, s.rel, options_.max_file_bytes);
-  files_read_elsewhere_.fetch_add(1);
+  if (data.ok()) files_read_elsewhere_.fetch_add(1);
   if (data.ok() && HashBytes(*data) == s.hash) {
     s.source = std::move(data).value();
     return;
