@@ -1,5 +1,5 @@
 // The current rows of one file, as the writer diffs against them
-// (WriteTxn::ApplyRows), and the rows kept between writes of a long-running
+// (WriteTxn::BeginRows and FinishFile), and the rows kept between writes of a long-running
 // writer so that an edit of a large file does not read all of its rows back.
 //
 // A write of a file loads its FileRows from the database (every current node

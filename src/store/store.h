@@ -338,8 +338,10 @@ class WriteTxn {
   void CountNode(const Node& n, int sign);
   Status FlushCounts();
   // The rows of one file: nodes and edges, and its span overlay (the spans
-  // of the rows kept in a new place, span_overlay.h).
-  // The file BeginFile started: its key, its rows, the overlay so far.
+  // of the rows kept in a new place, span_overlay.h), written in two steps:
+  // BeginRows takes the file's current rows and writes its node rows,
+  // FinishFile its edge rows and overlay. The file begun and not finished:
+  // its key, its rows, the overlay so far.
   struct OpenFile {
     int64_t file_key = 0;
     std::unique_ptr<FileRows> rows;
