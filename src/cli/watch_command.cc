@@ -186,7 +186,7 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
     fmt::print(stderr, "warning: {}; trying again in {} s\n", st.message(), backoff.count());
     std::fflush(stderr);
     retry_at = std::chrono::steady_clock::now() + backoff;
-    backoff = std::min(backoff * 2, std::chrono::seconds(kMaxRetry));
+    backoff = std::min<std::chrono::seconds>(backoff * 2, kMaxRetry);
     return Status::OK();
   };
   Status s = attempt(std::nullopt);
