@@ -109,7 +109,9 @@ struct Edge {
   EdgeKind kind = EdgeKind::kContains;
   NodeId src;
   NodeId dst;
-  std::string file;   // the file whose content produced the edge
+  // The file whose content produced the edge, as the store reports it. Edges
+  // in a FileUpdate (and a LinkFile's) leave it empty: theirs is that file.
+  std::string file;
   uint32_t line = 0;  // site line when meaningful (a call site), else 0
   std::string props;  // JSON object text of further properties, "" when none
 };

@@ -661,39 +661,68 @@ class Linker {
 
   // ---- edges
 
-  // Collects one file's edges, each (kind, src, dst, line, props) once.
-  struct EdgeSink {
-    struct Key {
-      NodeId src, dst;
-      uint32_t line;
-      uint32_t props;  // interned
-      EdgeKind kind;
-      bool operator==(const Key&) const = default;
-    };
-    struct KeyHash {
-      size_t operator()(const Key& k) const {
-        size_t h = FixedBytesHash()(k.src) * 31 + FixedBytesHash()(k.dst);
-        return h ^ (static_cast<size_t>(k.line) << 20) ^ (static_cast<size_t>(k.props) << 8) ^
-               static_cast<size_t>(k.kind);
-      }
-    };
-    LinkFile& file;
-    std::unordered_set<Key, KeyHash> seen;
-    std::unordered_map<std::string, uint32_t> props_ids;
-    void Add(EdgeKind kind, const NodeId& src, const NodeId& dst, uint32_t line,
-             std::string props) {
-      uint32_t pid =
-          props_ids.try_emplace(props, static_cast<uint32_t>(props_ids.size())).first->second;
-      if (!seen.insert(Key{src, dst, line, pid, kind}).second) return;
-      Edge e;
-      e.kind = kind;
-      e.src = src;
-      e.dst = dst;
-      e.file = file.path;
-      e.line = line;
-      e.props = std::move(props);
-      file.edges.push_back(std::move(e));
+  // Collects one file's edges, each (kind, src, dst, line, props) once, in
+  // the order they come. The set of those added is an open-addressing table
+  // of their positions in file.edges: no allocation per edge beyond the
+  // edge itself. An edge's file is left empty: it is the LinkFile's.
+  class EdgeSink {
+   public:
+    explicit EdgeSink(LinkFile& file, size_t expected) : file_(file), first_(file.edges.size()) {
+      file_.edges.reserve(first_ + expected);
+      size_t cap = 16;
+      while (cap < expected * 2) cap <<= 1;
+      slots_.assign(cap, 0);
     }
+
+    void Add(EdgeKind kind, const NodeId& src, const NodeId& dst, uint32_t line,
+             std::string_view props) {
+      if ((count_ + 1) * 2 > slots_.size()) Grow();
+      const size_t mask = slots_.size() - 1;
+      for (size_t i = HashOf(kind, src, dst, line, props) & mask;; i = (i + 1) & mask) {
+        const uint32_t slot = slots_[i];
+        if (slot == 0) {
+          Edge e;
+          e.kind = kind;
+          e.src = src;
+          e.dst = dst;
+          e.line = line;
+          e.props = props;
+          file_.edges.push_back(std::move(e));
+          slots_[i] = static_cast<uint32_t>(file_.edges.size() - first_);
+          ++count_;
+          return;
+        }
+        const Edge& e = file_.edges[first_ + slot - 1];
+        if (e.kind == kind && e.line == line && e.src == src && e.dst == dst && e.props == props)
+          return;
+      }
+    }
+
+   private:
+    static size_t HashOf(EdgeKind kind, const NodeId& src, const NodeId& dst, uint32_t line,
+                         std::string_view props) {
+      size_t h = src.Hash() * 0x9E3779B97F4A7C15ull ^ dst.Hash();
+      h ^= (static_cast<size_t>(line) << 8 | static_cast<size_t>(kind)) * 0xC2B2AE3D27D4EB4Full;
+      if (!props.empty()) h ^= std::hash<std::string_view>()(props) * 0x165667B19E3779F9ull;
+      return h ^ (h >> 29);
+    }
+    void Grow() {
+      std::vector<uint32_t> old(slots_.size() * 2, 0);
+      old.swap(slots_);
+      const size_t mask = slots_.size() - 1;
+      for (uint32_t slot : old) {
+        if (slot == 0) continue;
+        const Edge& e = file_.edges[first_ + slot - 1];
+        size_t i = HashOf(e.kind, e.src, e.dst, e.line, e.props) & mask;
+        while (slots_[i] != 0) i = (i + 1) & mask;
+        slots_[i] = slot;
+      }
+    }
+
+    LinkFile& file_;
+    const size_t first_;           // edges before this sink's are not its own
+    std::vector<uint32_t> slots_;  // 1 + index past first_, 0 = empty
+    size_t count_ = 0;
   };
 
   void LinkFileEdges(size_t f) {
@@ -708,7 +737,7 @@ class Linker {
     LinkFile& lf = files_[f];
     const FileExtraction& ex = *lf.extraction;
     FileInfo& fi = info_[f];
-    EdgeSink sink{lf, {}, {}};
+    EdgeSink sink(lf, ex.type_refs.size() + ex.calls.size() + ex.items.size() / 2);
     const size_t n = ex.items.size();
 
     // IMPLEMENTS / IMPL_FOR, derives, HAS_GENERIC.

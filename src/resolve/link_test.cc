@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -126,6 +127,7 @@ class CrateFixture {
   const std::vector<std::string>& edges() const { return edges_; }
   uint32_t line(const std::string& edge) const { return lines_.at(edge); }
   const LinkResult& result() const { return result_; }
+  const std::vector<Edge>& raw() const { return raw_; }
 
   std::vector<std::string> EdgesOf(std::string_view kind) const {
     std::vector<std::string> out;
@@ -181,6 +183,32 @@ pub fn helper() {}
   // A struct literal is no call.
   EXPECT_THAT(c.EdgesOf("CALLS"), Not(Contains(testing::HasSubstr("-> demo::Parser {"))));
   EXPECT_EQ(c.line(R"(CALLS demo::make -> demo::Parser::new {"resolved":"exact"})"), 11u);
+}
+
+// Each (kind, ends, line, properties) once, in the order first made: two
+// calls on one line are one edge; on two lines, two. Enough distinct edges
+// in one file to grow the sink's table several times.
+TEST(LinkTest, EdgesAreKeptOncePerSiteInTheOrderMade) {
+  std::string src =
+      "pub fn g() {}\npub fn h() {}\npub fn f() { g(); g(); h(); g(); }\npub fn k() {\n";
+  for (int i = 0; i < 300; ++i) src += "    g();\n";
+  src += "}\n";
+  CrateFixture c;
+  c.AddFile(kCrate, src);
+  c.Link();
+  std::vector<std::string> calls = c.EdgesOf("CALLS");
+  const std::string fg = R"(CALLS demo::f -> demo::g {"resolved":"exact"})";
+  const std::string fh = R"(CALLS demo::f -> demo::h {"resolved":"exact"})";
+  const std::string kg = R"(CALLS demo::k -> demo::g {"resolved":"exact"})";
+  ASSERT_EQ(std::count(calls.begin(), calls.end(), fg), 1);
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), fh), 1);
+  EXPECT_EQ(std::find(calls.begin(), calls.end(), fg) < std::find(calls.begin(), calls.end(), fh),
+            true);
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), kg), 300);
+  std::set<uint32_t> lines;
+  for (const Edge& e : c.raw())
+    if (e.kind == EdgeKind::kCalls && c.Name(e.src) == "demo::k") lines.insert(e.line);
+  EXPECT_EQ(lines.size(), 300u);
 }
 
 TEST(LinkTest, MethodCallsUseTheReceiversType) {

@@ -936,7 +936,17 @@ void ResolvedCrate::Impl::CollectPublicPaths() {
 Resolution ResolvedCrate::Impl::ResolvePublic(int module, std::span<const std::string> path,
                                               Namespace ns) const {
   if (module < 0 || static_cast<size_t>(module) >= modules_.size() || path.empty()) return {};
-  std::vector<std::string_view> segs(path.begin(), path.end());
+  // Paths are short: their views fit on the stack but for the rare long one.
+  std::array<std::string_view, 8> inline_segs;
+  std::vector<std::string_view> long_segs;
+  std::span<std::string_view> segs;
+  if (path.size() <= inline_segs.size()) {
+    std::copy(path.begin(), path.end(), inline_segs.begin());
+    segs = std::span<std::string_view>(inline_segs.data(), path.size());
+  } else {
+    long_segs.assign(path.begin(), path.end());
+    segs = long_segs;
+  }
   return ToResolution(WalkPath(module, segs, ns, true));
 }
 

@@ -99,6 +99,14 @@ Statement& Statement::BindBlob(int i, const void* data, size_t n) {
   sqlite3_bind_blob(stmt_.get(), i, data, static_cast<int>(n), SQLITE_TRANSIENT);
   return *this;
 }
+Statement& Statement::BindView(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  return *this;
+}
+Statement& Statement::BindBlobView(int i, const void* data, size_t n) {
+  sqlite3_bind_blob(stmt_.get(), i, data, static_cast<int>(n), SQLITE_STATIC);
+  return *this;
+}
 Statement& Statement::BindPointer(int i, void* p, const char* type) {
   sqlite3_bind_pointer(stmt_.get(), i, p, type, nullptr);
   return *this;

@@ -44,6 +44,15 @@ class Statement {
     return BindBlob(i, b.data(), N);
   }
   Statement& BindNull(int i);
+  // Bind without a copy (SQLITE_STATIC), for the hot write paths: the bytes
+  // must stay valid and unchanged until the statement is reset (Run resets;
+  // a reset also clears the bindings, so no pointer outlives it).
+  Statement& BindView(int i, std::string_view v);
+  Statement& BindBlobView(int i, const void* data, size_t n);
+  template <size_t N, typename Tag>
+  Statement& BindView(int i, const FixedBytes<N, Tag>& b) {
+    return BindBlobView(i, b.data(), N);
+  }
   // Passes `p` to SQL functions that ask sqlite3_value_pointer for `type`
   // (a static string); the caller keeps `p` alive while the statement runs.
   Statement& BindPointer(int i, void* p, const char* type);

@@ -861,7 +861,7 @@ Status WriteTxn::BeginFileRows(const FileUpdate& update, bool edges_known) {
         .Bind(10, ordinal_);
     FG_RETURN_IF_ERROR(st.insert_file.Run());
     ++stats_.rows_written;
-    st.insert_content.Bind(1, f.hash).Bind(2, update.text);
+    st.insert_content.BindView(1, f.hash).BindView(2, update.text);
     FG_RETURN_IF_ERROR(st.insert_content.Run());
   }
   return BeginRows(update, file_key, edges_known);
@@ -1026,25 +1026,26 @@ Status WriteTxn::ApplyNodes(const FileUpdate& update, int64_t file_key, FileRows
       it = current.emplace(n.id, FileRows::NodeRow{}).first;
       it->second.kept = true;
     }
-    st.insert_node.Bind(1, n.id)
-        .Bind(2, KindName(n.kind))
-        .Bind(3, n.name)
-        .Bind(4, n.path)
-        .Bind(5, n.crate_name)
+    // The node outlives the statement's run: its fields are bound as they are.
+    st.insert_node.BindView(1, n.id)
+        .BindView(2, KindName(n.kind))
+        .BindView(3, n.name)
+        .BindView(4, n.path)
+        .BindView(5, n.crate_name)
         .Bind(6, file_key)
         .Bind(7, int64_t{n.span.start_byte})
         .Bind(8, int64_t{n.span.end_byte})
         .Bind(9, int64_t{n.span.start_line})
         .Bind(10, int64_t{n.span.end_line})
-        .Bind(11, VisibilityName(n.visibility))
-        .Bind(12, n.signature)
-        .Bind(13, n.docs)
+        .BindView(11, VisibilityName(n.visibility))
+        .BindView(12, n.signature)
+        .BindView(13, n.docs)
         .Bind(14, AttrsJson(n))
-        .Bind(15, n.content_hash);
+        .BindView(15, n.content_hash);
     if (n.parent.IsZero())
       st.insert_node.BindNull(16);
     else
-      st.insert_node.Bind(16, n.parent);
+      st.insert_node.BindView(16, n.parent);
     st.insert_node.Bind(17, ordinal_);
     FG_RETURN_IF_ERROR(st.insert_node.Run());
     ++stats_.rows_written;
@@ -1086,12 +1087,12 @@ Status WriteTxn::ApplyEdges(const FileUpdate& update, int64_t file_key, FileRows
   // Rows inserted by this write, added to `current` after the diff.
   std::vector<std::pair<std::string, FileRows::EdgeRow>> inserted;
   auto insert = [&](const Edge& e, std::string key) -> Status {
-    st.insert_edge.Bind(1, KindName(e.kind))
-        .Bind(2, e.src)
-        .Bind(3, e.dst)
+    st.insert_edge.BindView(1, KindName(e.kind))
+        .BindView(2, e.src)
+        .BindView(3, e.dst)
         .Bind(4, file_key)
         .Bind(5, int64_t{e.line})
-        .Bind(6, e.props)
+        .BindView(6, e.props)
         .Bind(7, ordinal_);
     FG_RETURN_IF_ERROR(st.insert_edge.Run());
     ++stats_.rows_written;

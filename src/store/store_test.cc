@@ -68,6 +68,39 @@ TEST(StatementCacheTest, ReusedStatementsStartFreshAndFollowTheSchema) {
   *survivor = Statement();
   fs::remove(path);
 }
+
+// BindView does not copy: what is stored is the bytes as they are when the
+// statement runs, and a reset leaves no binding behind (no pointer into the
+// caller's memory outlives the run).
+TEST(StatementTest, ViewsAreReadWhenTheStatementRunsAndClearedByItsReset) {
+  fs::path path = fs::path(testing::TempDir()) / ("stmt_view_" + std::to_string(getpid()) + ".db");
+  fs::remove(path);
+  auto db = Database::Open(path.string(), /*read_only=*/false);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE t(a TEXT, b BLOB)").ok());
+  auto insert = (*db)->Prepare("INSERT INTO t VALUES(?1, ?2)");
+  ASSERT_TRUE(insert.ok());
+  std::string text = "first";
+  NodeId id = MakeNodeId("c", "p", NodeKind::kFunction, 0);
+  insert->BindView(1, text).BindView(2, id);
+  text[0] = 'F';  // bound by reference: the run reads this
+  ASSERT_TRUE(insert->Run().ok());
+  // Reset by Run: stepping again without binding inserts NULLs.
+  ASSERT_TRUE(insert->Run().ok());
+  auto rows = (*db)->Prepare("SELECT a, b FROM t ORDER BY rowid");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_TRUE(*rows->Step());
+  EXPECT_EQ(rows->Text(0), "First");
+  EXPECT_EQ(rows->Bytes<NodeId>(1), id);
+  ASSERT_TRUE(*rows->Step());
+  EXPECT_TRUE(rows->IsNull(0));
+  EXPECT_TRUE(rows->IsNull(1));
+  EXPECT_FALSE(*rows->Step());
+  *insert = Statement();
+  *rows = Statement();
+  db->reset();
+  fs::remove(path);
+}
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
