@@ -8,10 +8,12 @@
 // items (a deterministic sample), i.e. natural-language questions about the
 // code.
 //
-//   search_latency --db FILE [--queries N] [-k K] [--warmup N]
+//   search_latency --db FILE [--queries N] [-k K] [--warmup N] [--log FILE]
 //
 // --warmup N: each Engine first answers N other questions, unmeasured (a
 // server's steady state: caches filled by earlier questions, not by these).
+// --log FILE: one line per measured search, "MODE<TAB>MS<TAB>QUERY", in the
+// order run (to find what the slowest questions have in common).
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
   using namespace ferrograph;
   std::string db;
   int nqueries = 500, k = 10, nwarmup = 0;
+  std::string log_path;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -88,10 +91,16 @@ int main(int argc, char** argv) {
       k = std::atoi(next().c_str());
     else if (a == "--warmup")
       nwarmup = std::atoi(next().c_str());
+    else if (a == "--log")
+      log_path = next();
     else
       Die("unknown option " + a);
   }
-  if (db.empty()) Die("usage: search_latency --db FILE [--queries N] [-k K] [--warmup N]");
+  if (db.empty())
+    Die("usage: search_latency --db FILE [--queries N] [-k K] [--warmup N] [--log FILE]");
+  FILE* log = nullptr;
+  if (!log_path.empty() && !(log = std::fopen(log_path.c_str(), "w")))
+    Die(log_path + ": cannot write");
 
   // Queries and the vectors of the model, read straight from SQLite.
   sqlite3* raw = nullptr;
@@ -194,6 +203,9 @@ int main(int argc, char** argv) {
       auto r = (*engine)->Search(req);
       row.ms.push_back(Ms(Clock::now() - start));
       if (!r.ok()) Die(r.status().ToString());
+      if (log)
+        std::fprintf(log, "%s\t%.3f\t%s\n", std::string(SearchModeName(mode)).c_str(),
+                     row.ms.back(), q.c_str());
     }
     rows.push_back(std::move(row));
   }
@@ -223,5 +235,6 @@ int main(int argc, char** argv) {
   for (const auto& [mode, ms] : first_ms) std::printf(" %s %.1f ms;", mode.c_str(), ms);
   std::printf("\n");
   delete exact;
+  if (log) std::fclose(log);
   return 0;
 }

@@ -138,6 +138,7 @@ Status ScanLexicalLengths(Database& db, LexicalLengths* lengths) {
   lengths->by_rowid = std::move(out);
   lengths->misses = 0;
   lengths->verify = 64;
+  lengths->scanned = true;
   return Status::OK();
 }
 

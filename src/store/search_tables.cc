@@ -252,8 +252,6 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::vector<std::stri
     lengths.Clear();
     lengths.epoch = state.epoch;
   }
-  if (lengths.scans_agree && lengths.misses >= LexicalLengths::kBulkAfterMisses)
-    FG_RETURN_IF_ERROR(ScanLexicalLengths(db, &lengths));
   FG_ASSIGN_OR_RETURN(std::vector<LexicalTerm> terms,
                       lexical_ranker_->Terms(
                           words, std::to_string(state.epoch) + ":" + std::to_string(state.filled)));
@@ -298,6 +296,12 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::vector<std::stri
     if (essential < terms.size())
       match = "(" + picks + ") AND (" + any_of(essential, terms.size()) + " OR " + picks + ")";
     if (scored > 0) match = "(" + match + ") NOT (" + any_of(0, scored) + ")";
+    // The rows this round scores hold one of its picks: when reading their
+    // lengths one by one would cost more than a scan, scan first.
+    int64_t picked_rows = 0;
+    for (size_t i = scored; i < essential; ++i) picked_rows += terms[i].docs;
+    if (lengths.ScanBefore(picked_rows, state.filled))
+      FG_RETURN_IF_ERROR(ScanLexicalLengths(db, &lengths));
     Bm25Params params;
     for (size_t i = scored; i < terms.size(); ++i) params.docs.push_back(terms[i].docs);
     params.lengths = &lengths;

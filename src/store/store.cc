@@ -325,6 +325,8 @@ Status Store::Migrate(bool read_only) {
   }
   // A reader (a search engine, a server) walks indexes at random: a page
   // cache of up to 64 MiB keeps what it touched instead of SQLite's 2 MiB.
+  // (Reading through a memory map instead lowered the median of cold
+  // searches but raised their tail: bench/RESULTS.md.)
   if (read_only) FG_RETURN_IF_ERROR(db.Exec("PRAGMA cache_size=-65536"));
   if (version == kSchemaVersion) {
     // Cheap integrity probe of the schema we rely on.

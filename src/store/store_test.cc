@@ -10,6 +10,7 @@
 
 #include "hash/blake3_hasher.h"
 #include "store/checkpointer.h"
+#include "store/lexical_rank.h"
 #include "store/sqlite.h"
 
 namespace ferrograph {
@@ -895,6 +896,30 @@ TEST_F(StoreTest, ReadOnlyOpenOfMissingFileIsNotFound) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(fs::exists(path_));
+}
+
+// Token counts are read one by one until that would cost about as much as
+// one scan of every row (1/64 of the rows, at least 1024 reads), counting
+// the reads a search is about to make; after a scan, only rows added since.
+TEST(LexicalLengthsTest, ScansOnceReadingRowsOneByOneWouldCostMore) {
+  LexicalLengths fresh;
+  EXPECT_FALSE(fresh.ScanBefore(1000, 335000));  // 1000 < 335000 / 64
+  EXPECT_TRUE(fresh.ScanBefore(6000, 335000));
+  fresh.misses = 5000;
+  EXPECT_TRUE(fresh.ScanBefore(300, 335000));
+  LexicalLengths small;
+  EXPECT_FALSE(small.ScanBefore(1000, 10000));
+  EXPECT_TRUE(small.ScanBefore(1024, 10000));
+  LexicalLengths scanned;
+  scanned.scanned = true;
+  EXPECT_FALSE(scanned.ScanBefore(1000000, 335000));
+  scanned.misses = 6000;
+  EXPECT_TRUE(scanned.ScanBefore(0, 335000));
+  scanned.Clear();
+  EXPECT_FALSE(scanned.scanned);
+  LexicalLengths disagreeing;
+  disagreeing.scans_agree = false;
+  EXPECT_FALSE(disagreeing.ScanBefore(1000000, 335000));
 }
 
 TEST_F(StoreTest, EdgesAreQueryableBothWays) {
