@@ -37,14 +37,22 @@ class Child : public ChildProcess {
       : ChildProcess(args, err_path) {}
 
   // The next change event; fails the test after `timeout`.
+  // The next change event (a line with "version"); the warning and error
+  // lines before it go to notes.
   json Event(std::chrono::seconds timeout = std::chrono::seconds(120)) {
-    std::optional<std::string> line = Line(timeout);
-    EXPECT_TRUE(line.has_value()) << "no change event within " << timeout.count() << " s";
-    if (!line) return json::object();
-    json j = json::parse(*line, nullptr, false);
-    EXPECT_TRUE(j.is_object()) << *line;
-    return j.is_object() ? j : json::object();
+    for (;;) {
+      std::optional<std::string> line = Line(timeout);
+      EXPECT_TRUE(line.has_value()) << "no change event within " << timeout.count() << " s";
+      if (!line) return json::object();
+      json j = json::parse(*line, nullptr, false);
+      EXPECT_TRUE(j.is_object()) << *line;
+      if (!j.is_object()) return json::object();
+      if (j.contains("version")) return j;
+      EXPECT_TRUE(j.contains("warning") || j.contains("error")) << *line;
+      notes.push_back(j);
+    }
   }
+  std::vector<json> notes;
 };
 
 class CliWatchTest : public ::testing::Test {
@@ -134,6 +142,16 @@ TEST_F(CliWatchTest, EveryKindOfChangeIsOneVersionWithItsEvent) {
   std::set<std::string> removed_paths = Set(removed["removed"]);
   if (!removed_paths.count("demo::a::inner")) removed_paths = Set(watch.Event()["removed"]);
   EXPECT_THAT(removed_paths, Contains("demo::a::inner"));
+
+  // Broken Rust: what parses is indexed, and the warning naming the file
+  // and line is a line of its own ({"warning": ...}) beside the events.
+  Write("src/b/mod.rs", "pub fn fresh() {}\npub fn broken() { let x = ; }\n");
+  json broken = watch.Event();
+  EXPECT_THAT(Set(broken["added"]), Contains("demo::b::broken"));
+  bool warned = false;
+  for (const json& note : watch.notes)
+    warned |= note.value("warning", "").find("src/b/mod.rs:2") != std::string::npos;
+  EXPECT_TRUE(warned) << "no warning line for src/b/mod.rs";
 
   // Ignored paths make no version: target/, .gitignore'd files.
   Write(".gitignore", "generated/\n");
@@ -237,6 +255,10 @@ TEST_F(CliWatchTest, ARunThatFailsOnALockedDatabaseIsTriedAgain) {
   sqlite3_close(other);
   json retried = watch.Event(std::chrono::seconds(120));
   EXPECT_THAT(Set(retried["added"]), Contains("demo::second"));
+  // The failed run was an event too, for consumers of --json.
+  ASSERT_FALSE(watch.notes.empty());
+  EXPECT_THAT(watch.notes[0].value("error", ""), HasSubstr("database is locked"));
+  EXPECT_EQ(watch.notes[0].value("retry_in_s", 0), 1);
   EXPECT_EQ(watch.Stop(SIGINT), 0);
 }
 

@@ -159,7 +159,12 @@ changed. SIGINT or SIGTERM stops it (exit 0).
            {"version","ordinal","time","time_ms","from","added","removed",
             "changed","moved","files_parsed","files_read","files_relinked",
             "seconds"} (node paths; files_relinked: edited files resolved
-            again alone, their crate's other files untouched)
+            again alone, their crate's other files untouched).
+           Lines without "version": {"warning"} (a file that did not
+           parse cleanly, say) and {"error","retry_in_s"} (a run that
+           failed on an I/O error, such as a database locked by another
+           writer, and is tried again in that many seconds, or at the
+           next change).
 )"},
       {"mcp", R"(Usage: ferrograph mcp [--db FILE]
 

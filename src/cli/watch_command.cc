@@ -36,6 +36,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A warning: on stderr, or with --json a line of its own on stdout,
+// {"warning": "..."}, beside the change events (which always have
+// "version"), so that a consumer of the events sees it.
+void PrintWarning(const std::string& message, bool json_out) {
+  if (!json_out) {
+    fmt::print(stderr, "warning: {}\n", message);
+    return;
+  }
+  json line = {{"warning", message}};
+  std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+}
+
 // Prints one version's change: a JSON line, or a summary and the paths.
 void PrintChange(const VersionInfo& to, const VersionInfo& from, const GraphDiff& diff,
                  const IndexReport& report, bool json_out, bool first) {
@@ -153,8 +165,7 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
     if (!changed) last_full_scan = now;
     run_options.changed_paths = std::move(changed);
     FG_ASSIGN_OR_RETURN(IndexReport report, (*engine)->Index(root, run_options));
-    for (const std::string& w : report.warnings)
-      if (!json_out) fmt::print(stderr, "warning: {}\n", w);
+    for (const std::string& w : report.warnings) PrintWarning(w, json_out);
     if (report.version) {
       VersionInfo from = last.value_or(VersionInfo());
       FG_ASSIGN_OR_RETURN(GraphDiff diff, (*engine)->Diff(from, *report.version, false));
@@ -166,7 +177,8 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
   };
   // A run that fails for a reason that may pass (an I/O error: the
   // database locked by another writer beyond its busy timeout, a disk
-  // full) does not end the watch: it is tried again, looking at everything
+  // full) does not end the watch (with --json it is a line of its own,
+  // {"error": "...", "retry_in_s": N}): it is tried again, looking at everything
   // (what the failed run was told of is not lost), after 1 s, then twice as
   // long each time up to 30 s, or at the next change, whichever comes first.
   // Other failures (a corrupt database, one of a newer schema) end it.
@@ -185,6 +197,11 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
     if (st.code() != StatusCode::kIOError) return st;
     fmt::print(stderr, "warning: {}; trying again in {} s\n", st.message(), backoff.count());
     std::fflush(stderr);
+    if (json_out) {
+      // The failed run made no version: its events say so.
+      json line = {{"error", st.message()}, {"retry_in_s", backoff.count()}};
+      std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+    }
     retry_at = std::chrono::steady_clock::now() + backoff;
     backoff = std::min<std::chrono::seconds>(backoff * 2, kMaxRetry);
     return Status::OK();
@@ -206,8 +223,7 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
       s = batch.status();
       break;
     }
-    for (const std::string& w : batch->warnings)
-      if (!json_out) fmt::print(stderr, "warning: {}\n", w);
+    for (const std::string& w : batch->warnings) PrintWarning(w, json_out);
     if (batch->stopped) break;
     if (batch->paths.empty() && !batch->rescan) {
       if (retry_at && std::chrono::steady_clock::now() >= *retry_at) s = attempt(std::nullopt);
