@@ -245,6 +245,11 @@ Result<std::vector<ScoredNode>> Store::LexicalSearch(const std::vector<std::stri
   if (!lexical_ranker_) {
     FG_ASSIGN_OR_RETURN(lexical_ranker_, LexicalRanker::Create(db));
   }
+  // One snapshot for the whole search: the index state the row lengths and
+  // word counts are kept under, those counts, a scan of the lengths and the
+  // matches all agree, whatever a writer commits meanwhile.
+  ReadSnapshot snapshot(db);
+  FG_RETURN_IF_ERROR(snapshot.status());
   FG_ASSIGN_OR_RETURN(LexicalIndexState state, ReadLexicalIndexState(db));
   if (!lexical_lengths_) lexical_lengths_ = std::make_unique<LexicalLengths>();
   LexicalLengths& lengths = *lexical_lengths_;

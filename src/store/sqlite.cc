@@ -65,6 +65,19 @@ Database::Database(sqlite3* db, std::string path)
 
 Database::~Database() { statements_->Close(); }
 
+ReadSnapshot::ReadSnapshot(Database& db) : db_(db) {
+  if (sqlite3_get_autocommit(db.raw()) == 0) return;  // inside a transaction already
+  status_ = db.Exec("BEGIN");
+  own_ = status_.ok();
+}
+
+ReadSnapshot::~ReadSnapshot() {
+  // A read transaction has nothing to keep: ending it loses no work, and it
+  // must end, or the connection would read this snapshot from then on.
+  if (!own_ || sqlite3_get_autocommit(db_.raw()) != 0) return;
+  if (!db_.Exec("COMMIT").ok()) (void)db_.Exec("ROLLBACK");
+}
+
 Status SqliteStatus(int rc, std::string_view message) {
   switch (rc & 0xff) {
     case SQLITE_OK:

@@ -128,6 +128,25 @@ class Database {
   std::shared_ptr<StatementCache> statements_;
 };
 
+// A read transaction for a scope: the statements run in it read one
+// snapshot of the database, whatever other connections commit meanwhile
+// (in WAL mode, the snapshot of its first read). Nothing when the
+// connection is in a transaction already (the outer one is the snapshot).
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Database& db);
+  ~ReadSnapshot();
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  // Whether BEGIN failed (then the statements run without one snapshot).
+  const Status& status() const { return status_; }
+
+ private:
+  Database& db_;
+  bool own_ = false;
+  Status status_;
+};
+
 // Maps an SQLite result code to a Status (SQLITE_CORRUPT/NOTADB → Corruption,
 // I/O and permissions → IOError, ...).
 Status SqliteStatus(int rc, std::string_view message);

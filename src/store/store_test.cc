@@ -70,6 +70,50 @@ TEST(StatementCacheTest, ReusedStatementsStartFreshAndFollowTheSchema) {
   fs::remove(path);
 }
 
+// Statements in a ReadSnapshot's scope read one snapshot; after it, the
+// connection sees what was committed meanwhile. Inside a transaction of
+// its own making, it does nothing.
+TEST(ReadSnapshotTest, StatementsInItsScopeReadOneSnapshot) {
+  fs::path path = fs::path(testing::TempDir()) / ("snapshot_" + std::to_string(getpid()) + ".db");
+  fs::remove(path);
+  auto writer = Database::Open(path.string(), /*read_only=*/false);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE((*writer)
+                  ->Exec("PRAGMA journal_mode=WAL; CREATE TABLE t(a INTEGER); "
+                         "INSERT INTO t VALUES(1)")
+                  .ok());
+  auto reader = Database::Open(path.string(), /*read_only=*/true);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto count = [&]() -> int64_t {
+    auto st = (*reader)->Prepare("SELECT count(*) FROM t");
+    EXPECT_TRUE(st.ok());
+    EXPECT_TRUE(*st->Step());
+    return st->Int(0);
+  };
+  {
+    ReadSnapshot snapshot(**reader);
+    ASSERT_TRUE(snapshot.status().ok()) << snapshot.status().ToString();
+    EXPECT_EQ(count(), 1);
+    ASSERT_TRUE((*writer)->Exec("INSERT INTO t VALUES(2)").ok());
+    EXPECT_EQ(count(), 1);
+  }
+  EXPECT_EQ(count(), 2);
+  // Nested in the caller's transaction: that one is the snapshot, and it
+  // stays open after the scope.
+  ASSERT_TRUE((*reader)->Exec("BEGIN").ok());
+  {
+    ReadSnapshot inner(**reader);
+    EXPECT_EQ(count(), 2);
+  }
+  ASSERT_TRUE((*writer)->Exec("INSERT INTO t VALUES(3)").ok());
+  EXPECT_EQ(count(), 2);
+  ASSERT_TRUE((*reader)->Exec("COMMIT").ok());
+  EXPECT_EQ(count(), 3);
+  reader->reset();
+  writer->reset();
+  fs::remove(path);
+}
+
 // BindView does not copy: what is stored is the bytes as they are when the
 // statement runs, and a reset leaves no binding behind (no pointer into the
 // caller's memory outlives the run).
