@@ -36,16 +36,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// One line of the --json feed on stdout, flushed.
+void PrintJsonLine(const json& line) {
+  std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+}
+
 // A warning: on stderr, or with --json a line of its own on stdout,
 // {"warning": "..."}, beside the change events (which always have
 // "version"), so that a consumer of the events sees it.
 void PrintWarning(const std::string& message, bool json_out) {
-  if (!json_out) {
+  if (json_out)
+    PrintJsonLine({{"warning", message}});
+  else
     fmt::print(stderr, "warning: {}\n", message);
-    return;
-  }
-  json line = {{"warning", message}};
-  std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
 }
 
 // Prints one version's change: a JSON line, or a summary and the paths.
@@ -57,7 +60,7 @@ void PrintChange(const VersionInfo& to, const VersionInfo& from, const GraphDiff
     event["files_read"] = report.files_read;
     event["files_relinked"] = report.files_relinked;
     event["seconds"] = report.seconds;
-    std::cout << event.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+    PrintJsonLine(event);
     return;
   }
   fmt::print(
@@ -197,11 +200,8 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
     if (st.code() != StatusCode::kIOError) return st;
     fmt::print(stderr, "warning: {}; trying again in {} s\n", st.message(), backoff.count());
     std::fflush(stderr);
-    if (json_out) {
-      // The failed run made no version: its events say so.
-      json line = {{"error", st.message()}, {"retry_in_s", backoff.count()}};
-      std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
-    }
+    // The failed run made no version: the feed says so.
+    if (json_out) PrintJsonLine({{"error", st.message()}, {"retry_in_s", backoff.count()}});
     retry_at = std::chrono::steady_clock::now() + backoff;
     backoff = std::min<std::chrono::seconds>(backoff * 2, kMaxRetry);
     return Status::OK();

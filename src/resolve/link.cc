@@ -676,7 +676,7 @@ class Linker {
 
     void Add(EdgeKind kind, const NodeId& src, const NodeId& dst, uint32_t line,
              std::string_view props) {
-      if ((count_ + 1) * 2 > slots_.size()) Grow();
+      if ((file_.edges.size() - first_ + 1) * 2 > slots_.size()) Grow();
       const size_t mask = slots_.size() - 1;
       for (size_t i = HashOf(kind, src, dst, line, props) & mask;; i = (i + 1) & mask) {
         const uint32_t slot = slots_[i];
@@ -689,7 +689,6 @@ class Linker {
           e.props = props;
           file_.edges.push_back(std::move(e));
           slots_[i] = static_cast<uint32_t>(file_.edges.size() - first_);
-          ++count_;
           return;
         }
         const Edge& e = file_.edges[first_ + slot - 1];
@@ -722,7 +721,6 @@ class Linker {
     LinkFile& file_;
     const size_t first_;           // edges before this sink's are not its own
     std::vector<uint32_t> slots_;  // 1 + index past first_, 0 = empty
-    size_t count_ = 0;
   };
 
   void LinkFileEdges(size_t f) {
