@@ -18,12 +18,32 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A database file of its own for a test, gone (with its WAL) after it; its
+// connections must be closed first (declare it before them).
+class TempDbFile {
+ public:
+  explicit TempDbFile(const std::string& stem)
+      : path_((fs::path(testing::TempDir()) / (stem + "_" + std::to_string(getpid()) + ".db"))
+                  .string()) {
+    Remove();
+  }
+  ~TempDbFile() { Remove(); }
+  TempDbFile(const TempDbFile&) = delete;
+  TempDbFile& operator=(const TempDbFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  void Remove() {
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_ + suffix);
+  }
+  std::string path_;
+};
+
 // Database::Prepare hands a statement given back (destroyed) out again for
 // the same SQL: reset, bindings cleared, and following schema changes.
 TEST(StatementCacheTest, ReusedStatementsStartFreshAndFollowTheSchema) {
-  fs::path path = fs::path(testing::TempDir()) / ("stmt_cache_" + std::to_string(getpid()) + ".db");
-  fs::remove(path);
-  auto db = Database::Open(path.string(), /*read_only=*/false);
+  TempDbFile file("stmt_cache");
+  auto db = Database::Open(file.path(), /*read_only=*/false);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   ASSERT_TRUE((*db)
                   ->Exec("CREATE TABLE t(a INTEGER, b TEXT); INSERT INTO t VALUES(1, 'x'), "
@@ -67,22 +87,20 @@ TEST(StatementCacheTest, ReusedStatementsStartFreshAndFollowTheSchema) {
   ASSERT_TRUE(survivor.ok());
   db->reset();
   *survivor = Statement();
-  fs::remove(path);
 }
 
 // Statements in a ReadSnapshot's scope read one snapshot; after it, the
 // connection sees what was committed meanwhile. Inside a transaction of
 // its own making, it does nothing.
 TEST(ReadSnapshotTest, StatementsInItsScopeReadOneSnapshot) {
-  fs::path path = fs::path(testing::TempDir()) / ("snapshot_" + std::to_string(getpid()) + ".db");
-  fs::remove(path);
-  auto writer = Database::Open(path.string(), /*read_only=*/false);
+  TempDbFile file("snapshot");
+  auto writer = Database::Open(file.path(), /*read_only=*/false);
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   ASSERT_TRUE((*writer)
                   ->Exec("PRAGMA journal_mode=WAL; CREATE TABLE t(a INTEGER); "
                          "INSERT INTO t VALUES(1)")
                   .ok());
-  auto reader = Database::Open(path.string(), /*read_only=*/true);
+  auto reader = Database::Open(file.path(), /*read_only=*/true);
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   auto count = [&]() -> int64_t {
     auto st = (*reader)->Prepare("SELECT count(*) FROM t");
@@ -109,18 +127,14 @@ TEST(ReadSnapshotTest, StatementsInItsScopeReadOneSnapshot) {
   EXPECT_EQ(count(), 2);
   ASSERT_TRUE((*reader)->Exec("COMMIT").ok());
   EXPECT_EQ(count(), 3);
-  reader->reset();
-  writer->reset();
-  fs::remove(path);
 }
 
 // BindView does not copy: what is stored is the bytes as they are when the
 // statement runs, and a reset leaves no binding behind (no pointer into the
 // caller's memory outlives the run).
 TEST(StatementTest, ViewsAreReadWhenTheStatementRunsAndClearedByItsReset) {
-  fs::path path = fs::path(testing::TempDir()) / ("stmt_view_" + std::to_string(getpid()) + ".db");
-  fs::remove(path);
-  auto db = Database::Open(path.string(), /*read_only=*/false);
+  TempDbFile file("stmt_view");
+  auto db = Database::Open(file.path(), /*read_only=*/false);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   ASSERT_TRUE((*db)->Exec("CREATE TABLE t(a TEXT, b BLOB)").ok());
   auto insert = (*db)->Prepare("INSERT INTO t VALUES(?1, ?2)");
@@ -141,10 +155,6 @@ TEST(StatementTest, ViewsAreReadWhenTheStatementRunsAndClearedByItsReset) {
   EXPECT_TRUE(rows->IsNull(0));
   EXPECT_TRUE(rows->IsNull(1));
   EXPECT_FALSE(*rows->Step());
-  *insert = Statement();
-  *rows = Statement();
-  db->reset();
-  fs::remove(path);
 }
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
