@@ -22,7 +22,8 @@ apt_packages=(
   librust-blake3-dev b3sum universal-ctags clang-format libhnswlib-dev
   time
   librust-regex-dev librust-tokio-dev librust-clap-dev librust-syn-dev
-  librust-serde-dev librust-rayon-dev libfasttext-dev libcurl4-openssl-dev
+  librust-serde-dev librust-rayon-dev librust-aho-corasick-dev
+  libfasttext-dev libcurl4-openssl-dev
   libsodium-dev libtomlplusplus-dev
   libpcre2-dev
 )
