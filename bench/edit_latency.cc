@@ -17,7 +17,6 @@
 // faults), to
 // tell which files the slow edits were in. --only edits only the functions of
 // files whose path contains PATH (for profiling one file's edits).
-#include <malloc.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -74,9 +73,6 @@ std::string ReadFile(const fs::path& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // The heap settings of the ferrograph binary (src/cli/main.cc).
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   std::string crate, work, embedder = "hash", log_path, only;
   int edits = 50;
   unsigned seed = 42;

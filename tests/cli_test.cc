@@ -97,6 +97,15 @@ TEST_F(CliTest, HelpAndUsageExitCodes) {
   EXPECT_EQ(Ferrograph("uses T --depth 2").code, 2);
 }
 
+// The program runs on jemalloc (CMakeLists.txt): --version says so, as
+// jemalloc reports it, and a build that lost it fails here.
+TEST_F(CliTest, VersionNamesTheAllocator) {
+  RunResult v = Ferrograph("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_THAT(v.out, HasSubstr("ferrograph 0.1.0\n"));
+  EXPECT_THAT(v.out, HasSubstr("allocator: jemalloc "));
+}
+
 TEST_F(CliTest, IndexStatsShowExport) {
   WriteSmallCrate();
   RunResult idx = Ferrograph("index '" + (dir_ / "ws").string() + "' " + Db());

@@ -1,7 +1,6 @@
 // ferrograph: the command-line interface over include/ferrograph/engine.h.
 //
 // Exit codes: 0 ok, 1 error, 2 usage.
-#include <malloc.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -27,6 +26,7 @@
 #include "cli/mcp_command.h"
 #include "cli/model_commands.h"
 #include "cli/watch_command.h"
+#include "common/memory.h"
 #include "ferrograph/engine.h"
 
 namespace ferrograph {
@@ -1396,7 +1396,8 @@ int Main(int argc, char** argv) {
   Args args;
   if (auto err = ParseArgs(argc, argv, &args)) return Usage(err->message, args.command);
   if (args.flags.count("--version")) {
-    std::cout << "ferrograph 0.1.0\n";
+    std::cout << "ferrograph 0.1.0\n"
+              << "allocator: " << AllocatorName() << "\n";
     return kExitOk;
   }
   if (args.command.empty() || args.command == "help") {
@@ -1446,13 +1447,6 @@ int Main(int argc, char** argv) {
 }  // namespace ferrograph
 
 int main(int argc, char** argv) {
-  // Indexing allocates and frees many large buffers (file texts, syntax
-  // arrays, node batches) on several threads. glibc's defaults hand such
-  // blocks back to the kernel and fault them in again, which cost a third of
-  // a full index's CPU time (bench/RESULTS.md). Keep them in the heap; the
-  // indexer trims the heap once a run is over.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   try {
     return ferrograph::Main(argc, argv);
   } catch (const std::exception& e) {

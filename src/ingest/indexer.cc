@@ -1,6 +1,5 @@
 #include "ingest/indexer.h"
 
-#include <malloc.h>
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +20,7 @@
 
 #include "common/bounded_queue.h"
 #include "common/clock.h"
+#include "common/memory.h"
 #include "graph/extract.h"
 #include "hash/blake3_hasher.h"
 #include "ingest/extraction_cache.h"
@@ -1659,9 +1659,9 @@ Result<IndexReport> Indexer::Run() {
     options_.extraction_cache->Committed(written_fingerprints_, removed_files_, latest,
                                          std::move(links_));
   }
-  // Give back what the run's buffers held (see src/cli/main.cc); a
-  // long-running indexer (keep_parses) keeps its heap for the next run.
-  if (!options_.keep_parses) malloc_trim(0);
+  // Give back what the run's buffers held; a long-running indexer
+  // (keep_parses) keeps its heap for the next run.
+  if (!options_.keep_parses) ReleaseFreeMemory();
   if (scan_) options_.extraction_cache->KeepScan(std::move(scan_));
   Progress(true);
   report_.seconds = static_cast<double>(SystemClock()->MonotonicNanos() - start) / 1e9;
