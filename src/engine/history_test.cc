@@ -530,6 +530,38 @@ TEST_F(HistoryTest, HistoryListsEveryStateWithItsSource) {
   EXPECT_TRUE(gone->at(0).valid_to.has_value());
 }
 
+// An edit above an item moves it without a new row (span overlays): each
+// state's lines and source are where the item was in that state, not where
+// the row was first written.
+TEST_F(HistoryTest, HistoryOfAMovedItemShowsWhereItWasAndItsOwnSource) {
+  const Node area_v1 = One("demo::shapes::Circle::area");
+  const std::string added = "// one\n// two\n// three\n";
+  Replace("src/shapes.rs", "pub struct Circle {", added + "pub struct Circle {");
+  ASSERT_TRUE(Index().version.has_value());  // area moved: same row
+  auto moved = engine_->History("demo::shapes::Circle::area", /*with_source=*/true);
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  ASSERT_EQ(moved->size(), 1u);
+  EXPECT_EQ(moved->at(0).node.span.start_line, area_v1.span.start_line + 3);
+  EXPECT_EQ(moved->at(0).node.span, One("demo::shapes::Circle::area").span);
+  EXPECT_THAT(moved->at(0).source.value_or(""),
+              ::testing::StartsWith("pub fn area(&self) -> f64 {"));
+
+  // Moved again, then changed: the closed row shows its last place.
+  Replace("src/shapes.rs", "// one\n", "// one\n// one and a half\n");
+  ASSERT_TRUE(Index().version.has_value());
+  Replace("src/shapes.rs", "3.14 * self.r", "std::f64::consts::PI * self.r");
+  ASSERT_TRUE(Index().version.has_value());
+  auto revs = engine_->History("demo::shapes::Circle::area", /*with_source=*/true);
+  ASSERT_TRUE(revs.ok()) << revs.status().ToString();
+  ASSERT_EQ(revs->size(), 2u);
+  EXPECT_EQ(revs->at(0).node.span.start_line, area_v1.span.start_line + 4);
+  EXPECT_EQ(revs->at(0).node.span.start_line, revs->at(1).node.span.start_line);
+  EXPECT_THAT(revs->at(0).source.value_or(""), ::testing::StartsWith("pub fn area("));
+  EXPECT_THAT(revs->at(0).source.value_or(""), HasSubstr("3.14 * self.r"));
+  EXPECT_THAT(revs->at(1).source.value_or(""), ::testing::StartsWith("pub fn area("));
+  EXPECT_THAT(revs->at(1).source.value_or(""), HasSubstr("consts::PI"));
+}
+
 TEST_F(HistoryTest, DiffBetweenDistantVersionsAndBack) {
   VersionInfo v1 = Latest();
   Replace("src/lib.rs", "pub fn unused_helper()", "pub fn spare_helper()");

@@ -2,6 +2,7 @@
 // between two versions, the graph's counts as of a version, and dropping
 // old versions.
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -28,6 +29,13 @@ NodeRevision ReadRevision(const Statement& st) {
   r.valid_from = st.Int(kNodeColumnCount);
   if (!st.IsNull(kNodeColumnCount + 1)) r.valid_to = st.Int(kNodeColumnCount + 1);
   return r;
+}
+
+// The last version at which a row valid until `valid_to` (exclusive; none:
+// still current) holds, for a SpanFixer (nullopt: the current version).
+std::optional<int64_t> LastVersionOf(std::optional<int64_t> valid_to) {
+  if (!valid_to) return std::nullopt;
+  return *valid_to - 1;
 }
 
 bool ValidAt(int64_t from, std::optional<int64_t> to, int64_t v) {
@@ -85,7 +93,13 @@ Result<std::vector<NodeRevision>> Store::NodeRevisions(const std::string& query,
       FG_ASSIGN_OR_RETURN(bool row, rows.Step());
       if (!row) break;
       if (static_cast<int>(out.size()) >= limit) return out;
-      out.push_back(ReadRevision(rows));
+      NodeRevision r = ReadRevision(rows);
+      // An edit above the item moves it without a new row: its span is the
+      // one at the row's last version (span_overlay.h), where `show` of that
+      // version finds it.
+      SpanFixer spans(*db_, overlays_, LastVersionOf(r.valid_to));
+      FG_RETURN_IF_ERROR(spans.Fix(rows.Int(kNodeFileKeyColumn), &r.node));
+      out.push_back(std::move(r));
     }
     rows.Reset();
   }
@@ -97,13 +111,15 @@ Result<std::vector<NodeRevision>> Store::NodeRevisions(const std::string& query,
 }
 
 Result<std::optional<std::string>> Store::RevisionSource(const NodeId& id, int64_t valid_from) {
-  // A node row's span holds in every state of its file while the row is
-  // valid (an edit before it moves it, one inside changes it: either makes
-  // a new row), so any file row overlapping the node row's versions gives
-  // its text: the newest, which `gc --keep` keeps longest.
+  // Any state of the node's file while the node row is valid holds the
+  // row's text (an edit inside the item makes a new row), at the span the
+  // file's overlay gives at that state (an edit above it moves it without
+  // one). The newest such state is taken: `gc --keep` keeps it longest.
   FG_ASSIGN_OR_RETURN(
       Statement st,
-      db_->Prepare("SELECT n.start_byte, n.end_byte, c.text FROM nodes n "
+      db_->Prepare("SELECT n.start_byte, n.end_byte, c.text, n.file_key, "
+                   "min(coalesce(n.valid_to, 9223372036854775807), "
+                   "coalesce(f.valid_to, 9223372036854775807)) FROM nodes n "
                    "JOIN files f ON f.file_key = n.file_key AND "
                    "f.valid_from < coalesce(n.valid_to, 9223372036854775807) AND "
                    "coalesce(f.valid_to, 9223372036854775807) > n.valid_from "
@@ -114,6 +130,20 @@ Result<std::optional<std::string>> Store::RevisionSource(const NodeId& id, int64
   if (!row) return std::optional<std::string>();
   int64_t begin = st.Int(0), end = st.Int(1);
   std::string_view text = st.TextView(2);
+  const int64_t until = st.Int(4);
+  if (begin >= 0 && end >= begin && end <= std::numeric_limits<uint32_t>::max()) {
+    Node n;
+    n.id = id;
+    n.span.start_byte = static_cast<uint32_t>(begin);
+    n.span.end_byte = static_cast<uint32_t>(end);
+    SpanFixer spans(*db_, overlays_,
+                    LastVersionOf(until == std::numeric_limits<int64_t>::max()
+                                      ? std::nullopt
+                                      : std::optional<int64_t>(until)));
+    FG_RETURN_IF_ERROR(spans.Fix(st.Int(3), &n));
+    begin = n.span.start_byte;
+    end = n.span.end_byte;
+  }
   if (begin < 0 || end < begin || static_cast<size_t>(end) > text.size())
     return Status::Corruption(path_ + ": node " + id.str() + " (version " +
                               std::to_string(valid_from) + ") spans bytes " +
