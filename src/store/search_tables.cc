@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <unordered_set>
 
 #include "store/lexical_rank.h"
@@ -431,7 +432,8 @@ Result<std::vector<EmbedJob>> Store::PendingEmbeddings(int64_t model, size_t max
   FG_ASSIGN_OR_RETURN(
       Statement st,
       db.Prepare(
-          "SELECT n.content_hash, n.docs, f.hash, n.start_byte, n.end_byte FROM nodes n "
+          "SELECT n.content_hash, n.docs, f.hash, n.start_byte, n.end_byte, n.id, n.file_key "
+          "FROM nodes n "
           "JOIN files f ON f.file_key = n.file_key AND f.valid_to IS NULL "
           "WHERE n.rowid > ?2 AND n.valid_to IS NULL AND n.kind IN " +
           KindListSql(std::vector<NodeKind>(std::begin(kVectorKinds), std::end(kVectorKinds))) +
@@ -446,12 +448,25 @@ Result<std::vector<EmbedJob>> Store::PendingEmbeddings(int64_t model, size_t max
   };
   std::vector<Pending> pending;
   std::unordered_set<ContentHash, FixedBytesHash> seen;
+  // A row an edit above it moved is elsewhere in the current text than its
+  // bytes say: its file's overlay places it (span_overlay.h).
+  SpanFixer spans(db, overlays_, std::nullopt);
   for (;;) {
     FG_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     ContentHash h = st.Bytes<ContentHash>(0);
     if (!seen.insert(h).second) continue;
-    pending.push_back(Pending{h, st.Text(1), st.Bytes<ContentHash>(2), st.Int(3), st.Int(4)});
+    int64_t begin = st.Int(3), end = st.Int(4);
+    if (begin >= 0 && end >= begin && end <= std::numeric_limits<uint32_t>::max()) {
+      Node n;
+      n.id = st.Bytes<NodeId>(5);
+      n.span.start_byte = static_cast<uint32_t>(begin);
+      n.span.end_byte = static_cast<uint32_t>(end);
+      FG_RETURN_IF_ERROR(spans.Fix(st.Int(6), &n));
+      begin = n.span.start_byte;
+      end = n.span.end_byte;
+    }
+    pending.push_back(Pending{h, st.Text(1), st.Bytes<ContentHash>(2), begin, end});
   }
   // One read of each file's text.
   std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {

@@ -487,6 +487,40 @@ TEST_F(StoreTest, MovedRowsStayAndTheOverlayPlacesThem) {
   (void)v3;
 }
 
+// The text embedded for a node is its span of the current file text: for a
+// row an edit above it moved, where its file's overlay places it.
+TEST_F(StoreTest, PendingEmbeddingsTakeAMovedRowsTextWhereItIsNow) {
+  auto store = OpenOrDie();
+  auto crate = MakeNode("demo", NodeKind::kCrate, "crate", 1);
+  auto b = MakeNode("demo::b", NodeKind::kFunction, "fn b(){}", 2);
+  auto write = [&](const std::string& above) {
+    FileUpdate u = MakeUpdate({crate, b}, "");
+    u.text = "fn a(){}\n" + above + "fn b(){}\n";
+    u.file.hash = HashBytes(u.text);
+    u.file.size = u.text.size();
+    const uint32_t at = static_cast<uint32_t>(9 + above.size());
+    const uint32_t lines = static_cast<uint32_t>(std::count(above.begin(), above.end(), '\n'));
+    u.nodes[0].span = {0, static_cast<uint32_t>(u.text.size()), 1, 2 + lines};
+    u.nodes[1].span = {at, at + 8, 2 + lines, 2 + lines};
+    auto txn = std::move(store->BeginWrite()).value();
+    ASSERT_TRUE(txn->ApplyFile(u).ok());
+    ASSERT_TRUE(txn->Commit("{}").ok());
+  };
+  write("");
+  write("// one\n// two\n");  // b moves: its row stays, the overlay places it
+  auto model = store->EnsureModel("m-1", 2, "m");
+  ASSERT_TRUE(model.ok());
+  auto jobs = store->PendingEmbeddings(model->key, 1 << 20);
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  bool found = false;
+  for (const EmbedJob& j : *jobs)
+    if (j.content_hash == b.content_hash) {
+      found = true;
+      EXPECT_EQ(j.text, "fn b(){}");
+    }
+  EXPECT_TRUE(found);
+}
+
 // More files with overlays than the store keeps decoded: a pass that comes
 // back to a file (edges are read in row order, across files) still places
 // its rows by that file's overlay.
