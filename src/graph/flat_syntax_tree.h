@@ -1,10 +1,12 @@
 // FlatSyntaxTree: the visible nodes of a tree-sitter subtree laid out in
-// pre-order in one array, recorded by a single cursor walk.
+// pre-order in one array, recorded by a single walk.
 //
 // Every step of a TSTreeCursor re-derives positions and skips hidden nodes,
-// so walking tree-sitter's tree costs about a sixth of parsing it. Extraction
-// needs several passes over the same nodes (hashing, item scans, signatures);
-// it walks the tree once into this array and runs the passes over the array.
+// so walking tree-sitter's tree with it costs about a sixth of parsing it.
+// Extraction needs several passes over the same nodes (hashing, item scans,
+// signatures); it walks the tree once into this array (fg_ts_flatten, which
+// gives what a cursor walk gives at a third of the cost) and runs the passes
+// over the array.
 //
 // Node i's subtree is the index range [i, node(i).next); its first child, if
 // any, is i + 1, and each child's `next` is the following sibling (or its
@@ -19,27 +21,21 @@
 #include <tree_sitter/api.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
-#include <vector>
+
+#include "parse/ts_flatten.h"
 
 namespace ferrograph {
 
 class FlatSyntaxTree {
  public:
-  static constexpr uint32_t kNone = UINT32_MAX;
+  static constexpr uint32_t kNone = FG_FLAT_NONE;
 
-  struct Node {
-    TSNode node;          // the tree-sitter handle, for the C API
-    uint32_t start_byte;  // ts_node_start_byte(node)
-    uint32_t end_byte;    // ts_node_end_byte(node)
-    uint32_t next;        // one past the last node of this subtree
-    uint32_t parent;      // index of the parent; kNone for the root
-    TSSymbol symbol;      // ts_node_symbol(node) (aliases applied)
-    TSFieldId field;      // field name under its parent; 0 for none
-    bool named;           // ts_node_is_named(node)
-    bool missing;         // ts_node_is_missing(node)
-  };
+  // node, start_byte, end_byte, next, parent, symbol, field, named, missing
+  // (parse/ts_flatten.h).
+  using Node = FgFlatNode;
 
   FlatSyntaxTree();
   explicit FlatSyntaxTree(TSNode root) : FlatSyntaxTree() { Build(root); }
@@ -54,7 +50,7 @@ class FlatSyntaxTree {
   // leaves (their insides not walked): for work on part of a file.
   void BuildWindow(TSNode root, uint32_t begin, uint32_t end);
 
-  uint32_t size() const { return static_cast<uint32_t>(nodes_.size()); }
+  uint32_t size() const { return static_cast<uint32_t>(size_); }
   const Node& operator[](uint32_t i) const { return nodes_[i]; }
 
   // Index of `n`, or nullopt when it is null or not a node of this array.
@@ -73,7 +69,13 @@ class FlatSyntaxTree {
   }
 
  private:
-  std::vector<Node> nodes_;
+  static Node* Grow(void* self, size_t min_capacity, size_t* capacity);
+
+  // Uninitialized storage (no zeroing of what the walk overwrites), reused
+  // through a per-thread pool (flat_syntax_tree.cc).
+  std::unique_ptr<Node[]> nodes_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
 };
 
 }  // namespace ferrograph
