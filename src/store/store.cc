@@ -24,6 +24,9 @@ constexpr int64_t kApplicationId = 0x46475246;
 // load builds its indexes (WriteTxn::Commit), in KiB.
 constexpr int kWriterCacheKiB = 256 * 1024;
 constexpr int kIndexBuildCacheKiB = 4 * 1024;
+// How much of the file a bulk load's index build reads through a memory map
+// (SQLite caps it at its build's maximum, 2 GB for Debian's).
+constexpr int64_t kIndexBuildMmapBytes = int64_t{2} << 30;
 
 // Forward-only migrations; kMigrations[i] takes schema i to i+1.
 constexpr std::string_view kMigrations[] = {
@@ -1240,9 +1243,16 @@ Result<std::optional<VersionInfo>> WriteTxn::Commit(const std::string& summary_j
     // 1.65 s instead of 2.2 s that way (bench/RESULTS.md). Dirty pages past
     // the small cache go to the database file early, as they would at
     // COMMIT.
-    FG_RETURN_IF_ERROR(db.Exec("PRAGMA cache_size=" + std::to_string(-kIndexBuildCacheKiB)));
+    //
+    // Each CREATE INDEX scans its whole table, which no longer fits the
+    // small cache: reading the pages through a memory map instead of a
+    // read() each saves a fifth of the time. Only for this: readers keep
+    // reading (bench/RESULTS.md), and the map ends with the build.
+    FG_RETURN_IF_ERROR(db.Exec("PRAGMA cache_size=" + std::to_string(-kIndexBuildCacheKiB) +
+                               "; PRAGMA mmap_size=" + std::to_string(kIndexBuildMmapBytes)));
     Status built = db.Exec(CreateSecondaryIndexesSql()).WithContext("building indexes");
-    Status restored = db.Exec("PRAGMA cache_size=" + std::to_string(-kWriterCacheKiB));
+    Status restored =
+        db.Exec("PRAGMA mmap_size=0; PRAGMA cache_size=" + std::to_string(-kWriterCacheKiB));
     FG_RETURN_IF_ERROR(built);
     FG_RETURN_IF_ERROR(restored);
   }
