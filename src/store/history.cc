@@ -2,7 +2,6 @@
 // between two versions, the graph's counts as of a version, and dropping
 // old versions.
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -118,8 +117,8 @@ Result<std::optional<std::string>> Store::RevisionSource(const NodeId& id, int64
   FG_ASSIGN_OR_RETURN(
       Statement st,
       db_->Prepare("SELECT n.start_byte, n.end_byte, c.text, n.file_key, "
-                   "min(coalesce(n.valid_to, 9223372036854775807), "
-                   "coalesce(f.valid_to, 9223372036854775807)) FROM nodes n "
+                   "min(coalesce(n.valid_to, f.valid_to), coalesce(f.valid_to, n.valid_to)) "
+                   "FROM nodes n "
                    "JOIN files f ON f.file_key = n.file_key AND "
                    "f.valid_from < coalesce(n.valid_to, 9223372036854775807) AND "
                    "coalesce(f.valid_to, 9223372036854775807) > n.valid_from "
@@ -130,20 +129,10 @@ Result<std::optional<std::string>> Store::RevisionSource(const NodeId& id, int64
   if (!row) return std::optional<std::string>();
   int64_t begin = st.Int(0), end = st.Int(1);
   std::string_view text = st.TextView(2);
-  const int64_t until = st.Int(4);
-  if (begin >= 0 && end >= begin && end <= std::numeric_limits<uint32_t>::max()) {
-    Node n;
-    n.id = id;
-    n.span.start_byte = static_cast<uint32_t>(begin);
-    n.span.end_byte = static_cast<uint32_t>(end);
-    SpanFixer spans(*db_, overlays_,
-                    LastVersionOf(until == std::numeric_limits<int64_t>::max()
-                                      ? std::nullopt
-                                      : std::optional<int64_t>(until)));
-    FG_RETURN_IF_ERROR(spans.Fix(st.Int(3), &n));
-    begin = n.span.start_byte;
-    end = n.span.end_byte;
-  }
+  // The state: the last version both rows hold at (none: both current).
+  SpanFixer spans(*db_, overlays_,
+                  LastVersionOf(st.IsNull(4) ? std::nullopt : std::optional<int64_t>(st.Int(4))));
+  FG_RETURN_IF_ERROR(spans.FixBytes(st.Int(3), id, &begin, &end));
   if (begin < 0 || end < begin || static_cast<size_t>(end) > text.size())
     return Status::Corruption(path_ + ": node " + id.str() + " (version " +
                               std::to_string(valid_from) + ") spans bytes " +

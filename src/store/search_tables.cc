@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <limits>
 #include <unordered_set>
 
 #include "store/lexical_rank.h"
@@ -457,15 +456,7 @@ Result<std::vector<EmbedJob>> Store::PendingEmbeddings(int64_t model, size_t max
     ContentHash h = st.Bytes<ContentHash>(0);
     if (!seen.insert(h).second) continue;
     int64_t begin = st.Int(3), end = st.Int(4);
-    if (begin >= 0 && end >= begin && end <= std::numeric_limits<uint32_t>::max()) {
-      Node n;
-      n.id = st.Bytes<NodeId>(5);
-      n.span.start_byte = static_cast<uint32_t>(begin);
-      n.span.end_byte = static_cast<uint32_t>(end);
-      FG_RETURN_IF_ERROR(spans.Fix(st.Int(6), &n));
-      begin = n.span.start_byte;
-      end = n.span.end_byte;
-    }
+    FG_RETURN_IF_ERROR(spans.FixBytes(st.Int(6), st.Bytes<NodeId>(5), &begin, &end));
     pending.push_back(Pending{h, st.Text(1), st.Bytes<ContentHash>(2), begin, end});
   }
   // One read of each file's text.

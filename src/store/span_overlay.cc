@@ -198,6 +198,16 @@ Status SpanFixer::Fix(int64_t file_key, Node* n) {
   return Status::OK();
 }
 
+Status SpanFixer::FixBytes(int64_t file_key, const NodeId& id, int64_t* begin, int64_t* end) {
+  FG_ASSIGN_OR_RETURN(const SpanOverlay* o, Of(file_key));
+  if (!o) return Status::OK();
+  auto it = o->nodes.find(id);
+  if (it == o->nodes.end()) return Status::OK();
+  *begin = it->second.start_byte;
+  *end = it->second.end_byte;
+  return Status::OK();
+}
+
 Status SpanFixer::FixLine(int64_t file_key, int64_t rowid, uint32_t* line) {
   FG_ASSIGN_OR_RETURN(const SpanOverlay* o, Of(file_key));
   if (!o) return Status::OK();

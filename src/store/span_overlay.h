@@ -138,6 +138,9 @@ class SpanFixer {
       : db_(db), cache_(cache), version_(version) {}
   // `n` was read from a node row of file `file_key`.
   Status Fix(int64_t file_key, Node* n);
+  // The same for a node row's bytes alone, [*begin, *end) as read (left as
+  // they are when the overlay does not move the node).
+  Status FixBytes(int64_t file_key, const NodeId& id, int64_t* begin, int64_t* end);
   // `line` was read from edge row `rowid` of file `file_key`.
   Status FixLine(int64_t file_key, int64_t rowid, uint32_t* line);
 

@@ -580,13 +580,9 @@ Result<std::optional<std::string>> Store::NodeSource(const NodeId& id) {
   st.Bind(1, id);
   FG_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<std::string>();
-  Node n;
-  n.id = id;
-  n.span.start_byte = static_cast<uint32_t>(st.Int(0));
-  n.span.end_byte = static_cast<uint32_t>(st.Int(1));
+  int64_t begin = st.Int(0), end = st.Int(1);
   SpanFixer spans(*db_, overlays_, read_version_);
-  FG_RETURN_IF_ERROR(spans.Fix(st.Int(3), &n));
-  int64_t begin = n.span.start_byte, end = n.span.end_byte;
+  FG_RETURN_IF_ERROR(spans.FixBytes(st.Int(3), id, &begin, &end));
   std::string_view text = st.TextView(2);
   if (begin < 0 || end < begin || static_cast<size_t>(end) > text.size())
     return Status::Corruption(path_ + ": node " + id.str() + " spans bytes " +
