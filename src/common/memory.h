@@ -2,7 +2,8 @@
 //
 // The programs link jemalloc (CMakeLists.txt); libraries and their tests run
 // on whatever malloc their program has, so these functions ask at run time.
-#pragma once
+#ifndef FERROGRAPH_COMMON_MEMORY_H_
+#define FERROGRAPH_COMMON_MEMORY_H_
 
 #include <string>
 
@@ -16,3 +17,5 @@ std::string AllocatorName();
 void ReleaseFreeMemory();
 
 }  // namespace ferrograph
+
+#endif  // FERROGRAPH_COMMON_MEMORY_H_

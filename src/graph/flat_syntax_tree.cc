@@ -10,7 +10,7 @@ namespace {
 // Node arrays kept per thread between trees: a file's array is several times
 // the file's size, and fresh memory for each costs more in page faults and
 // regrowth than the walk that fills it.
-// Bounded so that a thread keeps at most 4 x 12 MiB after a huge file.
+// Bounded so that a thread keeps at most 4 x 14 MiB after a huge file.
 constexpr size_t kMaxPooledNodes = size_t{1} << 18;
 constexpr size_t kMaxPooledArrays = 4;  // a file's tree and nested macro re-parses
 struct PooledArray {
