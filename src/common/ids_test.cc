@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstring>
+#include <random>
+
 #include "ferrograph/graph.h"
 
 namespace ferrograph {
@@ -16,6 +20,41 @@ TEST(IdsTest, HexRoundTrip) {
   EXPECT_EQ(id.str().size(), 32u);
   EXPECT_FALSE(NodeId::FromHex("zz").has_value());
   EXPECT_FALSE(NodeId::FromHex(std::string(32, 'g')).has_value());
+}
+
+// operator< compares words, but the order is memcmp's: ids sort the same
+// in maps, in SQLite (blobs compare with memcmp) and in output.
+TEST(IdsTest, FixedBytesOrderIsByteWise) {
+  std::mt19937_64 rng(7);
+  auto random_id = [&](int shared_prefix, const NodeId& like) {
+    std::array<uint8_t, 16> b{};
+    for (size_t i = 0; i < b.size(); ++i)
+      b[i] = static_cast<int>(i) < shared_prefix ? like.data()[i] : static_cast<uint8_t>(rng());
+    return NodeId(b);
+  };
+  NodeId base = random_id(0, NodeId());
+  for (int i = 0; i < 20000; ++i) {
+    NodeId a = random_id(static_cast<int>(rng() % 17), base);
+    NodeId b = random_id(static_cast<int>(rng() % 17), a);
+    const int m = std::memcmp(a.data(), b.data(), 16);
+    ASSERT_EQ(a < b, m < 0) << a.str() << " " << b.str();
+    ASSERT_EQ(b<a, m> 0) << a.str() << " " << b.str();
+  }
+  for (int i = 0; i < 1000; ++i) {
+    std::array<uint8_t, 32> xb{}, yb{};
+    for (size_t k = 0; k < 32; ++k) xb[k] = yb[k] = static_cast<uint8_t>(rng());
+    yb[rng() % 32] ^= static_cast<uint8_t>(1 + rng() % 255);  // one byte differs
+    ContentHash x(xb), y(yb);
+    const int m = std::memcmp(x.data(), y.data(), 32);
+    ASSERT_EQ(x < y, m < 0);
+    ASSERT_EQ(y<x, m> 0);
+    ASSERT_FALSE(x < x);
+  }
+  std::array<uint8_t, 32> high{}, low{};
+  high[0] = 0x80;  // the first byte decides, whatever the last ones say
+  low[31] = 0xff;
+  EXPECT_TRUE(ContentHash(low) < ContentHash(high));
+  EXPECT_FALSE(ContentHash(high) < ContentHash(low));
 }
 
 TEST(IdsTest, VersionParsesCanonicalText) {
