@@ -35,6 +35,16 @@ static TSFieldId FieldOf(const Frame* f, uint32_t structural_index) {
   return 0;
 }
 
+// The field of f's child at `structural_index` (none for an extra):
+// its own in f's field map, else, under a hidden f, the one f was given
+// (ts_tree_cursor_current_field_id, which climbs through hidden parents).
+static TSFieldId ChildField(const Frame* f, uint32_t structural_index, bool extra) {
+  if (extra) return 0;
+  TSFieldId field = FieldOf(f, structural_index);
+  if (field == 0 && f->hidden) field = f->inherited;
+  return field;
+}
+
 static void Enter(Frame* f, const TSLanguage* language, const Subtree* subtree, Length position,
                   uint32_t visible, TSFieldId inherited, bool hidden) {
   f->subtree = subtree;
@@ -123,11 +133,7 @@ size_t fg_ts_flatten(TSNode root, uint32_t begin, uint32_t end, FgFlatNode* node
       f->position = length_add(f->position, ts_subtree_padding(children[f->child_index]));
 
     if (visible) {
-      TSFieldId field = 0;
-      if (!extra) {
-        field = FieldOf(f, structural);
-        if (field == 0 && f->hidden) field = f->inherited;
-      }
+      const TSFieldId field = ChildField(f, structural, extra);
       FG_ROOM();
       const uint32_t index = (uint32_t)count;
       const uint32_t size = ts_subtree_size(*child).bytes;
@@ -150,13 +156,9 @@ size_t fg_ts_flatten(TSNode root, uint32_t begin, uint32_t end, FgFlatNode* node
       }
     } else if (ts_subtree_visible_child_count(*child) > 0) {
       // Entered like ts_tree_cursor_goto_first_child does: its visible
-      // descendants are the children of f's visible node. A child of it
-      // without a field of its own takes this node's (current_field_id).
-      TSFieldId inherited = 0;
-      if (!extra) {
-        inherited = FieldOf(f, structural);
-        if (inherited == 0 && f->hidden) inherited = f->inherited;
-      }
+      // descendants are the children of f's visible node, and a child of it
+      // without a field of its own takes this node's.
+      const TSFieldId inherited = ChildField(f, structural, extra);
       const uint32_t visible_ancestor = f->visible;
       FG_DEEPER();  // f is stale from here
       Enter(&stack[depth++], language, child, position, visible_ancestor, inherited, true);
