@@ -1368,51 +1368,90 @@ class Extractor {
   }
 
   // Cheap filter before a re-parse: item syntax has, at the start of the
-  // tree or right after a `;` or a `{...}` group, an item keyword, `pub`, an
-  // attribute, or a nested `path! (...)`. Argument-list macros
-  // (`mat!(name, r"a", t!("x"))`) have none of these and are skipped, which
-  // matters: tree-sitter's error recovery on them costs more than a parse.
+  // tree or right after a `;` or a `{...}` group, an item: outer attributes
+  // and a visibility, then an item keyword or a macro invocation
+  // (`path! (...)`). Macros with their own syntax fail it and are skipped,
+  // which matters: tree-sitter's error recovery on them costs several times
+  // a parse. Argument lists (`mat!(name, r"a", t!("x"))`) have no item start;
+  // winapi's `RIDL!{#[uuid(..)] interface I(IVtbl) {..}}` has an attribute
+  // but no item after it; `UNION!{union U { [u32; 4], a a_mut: T }}` and
+  // bitflags 1's `pub struct Flags: u32 {..}` have a keyword whose next
+  // tokens are not a struct's or union's.
   bool MayHoldItems(TSNode tt) {
-    static constexpr std::string_view kStarters[] = {
-        "fn",     "pub",  "struct", "enum",   "union",  "trait", "impl", "mod",         "const",
-        "static", "type", "use",    "extern", "unsafe", "async", "#",    "macro_rules", "default"};
-    bool found = false;
-    bool at_start = true;  // at the start of a statement or item
-    int path_state = 0;    // 1: in a path at statement start, 2: after `path !`
-    bool first = true;
+    std::vector<TSNode> toks;  // the tree's tokens, without delimiters and comments
     ForEachChild(tt, [&](TSNode c, TSFieldId) {
       K k = G().Kind(c);
-      if (first) {  // the opening delimiter
-        first = false;
-        return true;
-      }
-      if (k == K::kLineComment || k == K::kBlockComment) return true;
-      std::string_view t = Text(c, source_);
-      if (at_start) {
-        for (std::string_view kw : kStarters) {
-          if (t == kw) {
-            found = true;
-            return false;
-          }
-        }
-      }
-      const bool is_tree = k == K::kTokenTree;
-      if (path_state == 2 && is_tree) {
-        found = true;
-        return false;
-      }
-      if (path_state == 1 && t == "!") {
-        path_state = 2;
-      } else if ((at_start || path_state == 1) && !is_tree &&
-                 ((ts_node_is_named(c) && k != K::kStringLiteral) || t == "::")) {
-        path_state = 1;
-      } else {
-        path_state = 0;
-      }
-      at_start = t == ";" || (is_tree && !t.empty() && t.front() == '{');
+      if (k != K::kLineComment && k != K::kBlockComment) toks.push_back(c);
       return true;
     });
-    return found;
+    if (toks.size() < 2) return false;
+    toks.erase(toks.begin());  // the opening delimiter
+    toks.pop_back();           // the closing one
+    bool at_start = true;      // at the start of a statement or item
+    for (size_t i = 0; i < toks.size(); ++i) {
+      if (at_start && ItemStartsAt(toks, i)) return true;
+      std::string_view t = Text(toks[i], source_);
+      at_start = t == ";" || (G().Kind(toks[i]) == K::kTokenTree && !t.empty() && t.front() == '{');
+    }
+    return false;
+  }
+
+  bool IsGroup(TSNode n, char open) const {
+    if (G().Kind(n) != K::kTokenTree) return false;
+    std::string_view t = Text(n, source_);
+    return !t.empty() && t.front() == open;
+  }
+
+  // Whether toks[i...] starts an item, as far as its first tokens tell.
+  bool ItemStartsAt(const std::vector<TSNode>& toks, size_t i) const {
+    static constexpr std::string_view kStarters[] = {
+        "fn",  "trait",  "impl",   "mod",   "const",       "static", "type",
+        "use", "extern", "unsafe", "async", "macro_rules", "default"};
+    auto text = [&](size_t j) { return j < toks.size() ? Text(toks[j], source_) : ""; };
+    while (text(i) == "#") {  // outer (or inner) attributes
+      if (text(i + 1) == "!") ++i;
+      if (i + 1 >= toks.size() || !IsGroup(toks[i + 1], '[')) return false;
+      i += 2;
+    }
+    if (text(i) == "pub") {
+      ++i;
+      if (i < toks.size() && IsGroup(toks[i], '(')) ++i;  // pub(crate), pub(in path)
+    }
+    if (i >= toks.size()) return false;
+    std::string_view t = text(i);
+    for (std::string_view kw : kStarters) {
+      if (t == kw) return true;
+    }
+    if (t == "struct" || t == "union" || t == "enum") return AdtHeadAt(toks, i);
+    // A macro invocation: a path, `!`, a group.
+    size_t j = i;
+    while (j < toks.size() && G().Kind(toks[j]) != K::kTokenTree &&
+           ((ts_node_is_named(toks[j]) && G().Kind(toks[j]) != K::kStringLiteral) ||
+            text(j) == "::")) {
+      ++j;
+    }
+    return j > i && text(j) == "!" && j + 1 < toks.size() && G().Kind(toks[j + 1]) == K::kTokenTree;
+  }
+
+  // `struct`/`union`/`enum` at toks[i]: a name, not followed by `:`, and
+  // when a braced body follows the name, a body that does not start with a
+  // group or with two names in a row. Lenient beyond that: a re-parse that
+  // recovers from a small error still yields the item (syn's
+  // `pub struct ExprArray #full { .. }`).
+  bool AdtHeadAt(const std::vector<TSNode>& toks, size_t i) const {
+    if (i + 2 >= toks.size() || G().Kind(toks[i + 1]) != K::kIdentifier) return false;
+    TSNode after = toks[i + 2];
+    if (Text(after, source_) == ":") return false;
+    if (!IsGroup(after, '{')) return true;
+    std::vector<TSNode> body;
+    ForEachChild(after, [&](TSNode c, TSFieldId) {
+      K k = G().Kind(c);
+      if (k != K::kLineComment && k != K::kBlockComment) body.push_back(c);
+      return body.size() < 3;  // `{` and the first two tokens
+    });
+    if (body.size() < 3) return true;  // `{}`
+    if (G().Kind(body[1]) == K::kTokenTree) return false;
+    return !(G().Kind(body[1]) == K::kIdentifier && G().Kind(body[2]) == K::kIdentifier);
   }
 
   // cfg_if! { if #[cfg(a)] { ... } else if #[cfg(b)] { ... } else { ... } }:

@@ -622,6 +622,35 @@ fn body() { thread_local! { static X: u8 = 1; } println!("{}", 1); }
   EXPECT_THAT(Paths(fx), ElementsAre("gen", "body"));
 }
 
+// How many token trees extraction re-parsed for `source`.
+uint64_t MacroReparses(std::string_view source) {
+  RustParser parser;
+  FileExtraction fx = ParseAndExtract(source, parser);
+  return parser.parses() - 1;  // the file's own parse
+}
+
+TEST(ExtractTest, OnlyMacrosThatMayHoldItemsAreReparsed) {
+  // Item syntax: each of these is re-parsed (and yields its items).
+  EXPECT_EQ(MacroReparses("wrap! { fn f() {} }"), 1u);
+  EXPECT_EQ(MacroReparses("wrap! { #[cfg(x)] #[inline] pub(crate) fn f() {} }"), 1u);
+  EXPECT_EQ(MacroReparses("wrap! { #[cfg(x)] other! { fn f() {} } }"), 2u);
+  EXPECT_EQ(MacroReparses("wrap! { x::y! { fn f() {} } }"), 2u);
+  EXPECT_EQ(MacroReparses("wrap! { pub struct S<T> { a: T } }"), 1u);
+  EXPECT_EQ(MacroReparses("wrap! { struct S; union U { pub a: u8 } enum E { A } }"), 1u);
+  EXPECT_EQ(MacroReparses("wrap! { struct S(u8); struct T {} }"), 1u);
+  EXPECT_EQ(MacroReparses("wrap! { let x = 1; pub static ref RE: u8 = 1; }"), 1u);
+  // syn's ast_struct!: a small error after the name, still worth a parse.
+  EXPECT_EQ(MacroReparses("ast_struct! { /// A.\n pub struct ExprArray #full { pub a: u8 } }"), 1u);
+  // Their own syntax: none is re-parsed.
+  EXPECT_EQ(MacroReparses("mat!(match_basic, r\"abc\", t!(\"x\"));"), 0u);
+  EXPECT_EQ(MacroReparses("RIDL!{#[uuid(0x1, 0x2)]\ninterface IUnknown(IUnknownVtbl) {\n"
+                          "    fn QueryInterface(riid: REFIID) -> HRESULT,\n}}"),
+            0u);
+  EXPECT_EQ(MacroReparses("UNION!{union U_u {\n    [u64; 1],\n    a a_mut: ULONGLONG,\n}}"), 0u);
+  EXPECT_EQ(MacroReparses("bitflags! { pub struct Flags: u32 { const A = 1; } }"), 0u);
+  EXPECT_EQ(MacroReparses("wrap! { union(a, b); #[attr] x + 1 }"), 0u);
+}
+
 TEST(ExtractTest, LazyStaticItemsRecoverAsStatics) {
   // `static ref` is not Rust syntax, but the one-token error is small enough
   // to keep the static: lazy_static!'s statics are worth finding.

@@ -40,6 +40,7 @@ Result<SyntaxTree> RustParser::Parse(std::string_view source, const std::vector<
       return Status::InvalidArgument("included ranges overlap or are out of order");
     }
   }
+  ++parses_;
   TSTree* tree = ts_parser_parse_string(parser_.get(), nullptr, source.data(),
                                         static_cast<uint32_t>(source.size()));
   if (with_ranges) ts_parser_set_included_ranges(parser_.get(), nullptr, 0);
@@ -92,6 +93,7 @@ Result<SyntaxTree> RustParser::Reparse(std::string_view source, std::string_view
   edit.start_point = PointAt(source, diff.start);
   edit.old_end_point = PointAt(old_source, edit.old_end_byte);
   edit.new_end_point = PointAt(source, edit.new_end_byte);
+  ++parses_;
   TSTree* edited = ts_tree_copy(old.get());
   ts_tree_edit(edited, &edit);
   TSTree* tree = ts_parser_parse_string(parser_.get(), edited, source.data(),

@@ -10,6 +10,7 @@
 
 #include <tree_sitter/api.h>
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -61,11 +62,17 @@ class RustParser {
   Result<SyntaxTree> Reparse(std::string_view source, std::string_view old_source,
                              const SyntaxTree& old, std::vector<TSRange>* changed = nullptr);
 
+  // How many documents this parser has parsed (Parse and Reparse calls that
+  // reached tree-sitter): extraction re-parses macro token trees, and tests
+  // check which ones.
+  uint64_t parses() const { return parses_; }
+
  private:
   struct Deleter {
     void operator()(TSParser* p) const { ts_parser_delete(p); }
   };
   std::unique_ptr<TSParser, Deleter> parser_;
+  uint64_t parses_ = 0;
 };
 
 // The one edit that turns `old_text` into `new_text`: bytes
