@@ -141,15 +141,26 @@ int HexValue(char c) {
   return (c | 0x20) - 'a' + 10;
 }
 
+// Kleene's three-valued logic: kUnknown is "either", so that all() with a
+// false member is false and any() with a true member is true whatever the
+// unknown members are.
+using Tri = CfgValue;
+
+Tri Not(Tri v) { return v == Tri::kUnknown ? v : v == Tri::kTrue ? Tri::kFalse : Tri::kTrue; }
+
 // A recursive-descent parser that evaluates as it parses. Every method returns
 // false on malformed input; the caller then gives up on the whole text.
+// Options take their values from `set`; with `only` given, `only` is false
+// and every other option unknown instead (CfgRequires).
 class CfgParser {
  public:
   // `set` may be null when only the syntax matters (FromPrintCfg).
   CfgParser(std::string_view text, const CfgSet* set) : src_(text), set_(set) {}
+  CfgParser(std::string_view text, std::string_view only)
+      : src_(text), set_(nullptr), only_(only) {}
 
   // The whole text: one predicate, an optional trailing comma, the end.
-  bool ParseTopLevel(bool* value) {
+  bool ParseTopLevel(Tri* value) {
     if (!ParsePredicate(0, value)) return false;
     if (!SkipBlank()) return false;
     if (Peek() == ',') {
@@ -324,14 +335,15 @@ class CfgParser {
   }
 
   // `(list)` after all/any: folds the values with AND (`all`) or OR.
-  bool ParseList(int depth, bool is_all, bool* value) {
+  bool ParseList(int depth, bool is_all, Tri* value) {
     ++pos_;  // '('
-    bool acc = is_all;
+    const Tri absorbing = is_all ? Tri::kFalse : Tri::kTrue;
+    Tri acc = Not(absorbing);
     if (!SkipBlank()) return false;
     while (Peek() != ')') {
-      bool item = false;
+      Tri item = Tri::kFalse;
       if (!ParsePredicate(depth + 1, &item)) return false;
-      acc = is_all ? (acc && item) : (acc || item);
+      if (acc != absorbing && item != Not(absorbing)) acc = item;
       if (!SkipBlank()) return false;
       if (Peek() == ',') {
         ++pos_;
@@ -345,7 +357,7 @@ class CfgParser {
     return true;
   }
 
-  bool ParsePredicate(int depth, bool* value) {
+  bool ParsePredicate(int depth, Tri* value) {
     if (depth > kMaxDepth || !SkipBlank()) return false;
     std::string_view name;
     bool raw = Peek() == 'r' && Peek(1) == '#';
@@ -357,7 +369,7 @@ class CfgParser {
       if (name == "all" || name == "any") return ParseList(depth, name == "all", value);
       if (name != "not") return false;  // version(..), accessible(..), target(..), unknown
       ++pos_;
-      bool inner = false;
+      Tri inner = Tri::kFalse;
       if (!ParsePredicate(depth + 1, &inner) || !SkipBlank()) return false;
       if (Peek() == ',') {
         ++pos_;
@@ -365,7 +377,7 @@ class CfgParser {
       }
       if (Peek() != ')') return false;
       ++pos_;
-      *value = !inner;
+      *value = Not(inner);
       return true;
     }
     if (next == '=') {
@@ -373,20 +385,27 @@ class CfgParser {
       std::string_view text;
       std::string storage;  // stays empty (no allocation) unless escapes
       if (!SkipBlank() || !ParseString(&text, &storage)) return false;
-      *value = set_ != nullptr && set_->HasKeyValue(name, text);
+      *value = Option(set_ != nullptr && set_->HasKeyValue(name, text));
       return true;
     }
     if (!raw && (name == "true" || name == "false")) {
-      *value = name == "true";
+      *value = name == "true" ? Tri::kTrue : Tri::kFalse;
       return true;
     }
     if (next == ':') return false;  // a path: `a::b`
-    *value = set_ != nullptr && set_->IsSet(name);
+    *value = only_ ? (name == *only_ ? Tri::kFalse : Tri::kUnknown)
+                   : Option(set_ != nullptr && set_->IsSet(name));
     return true;
+  }
+
+  Tri Option(bool is_set) const {
+    if (only_) return Tri::kUnknown;
+    return is_set ? Tri::kTrue : Tri::kFalse;
   }
 
   std::string_view src_;
   const CfgSet* set_;
+  std::optional<std::string_view> only_;
   size_t pos_ = 0;
 };
 
@@ -419,9 +438,14 @@ Result<CfgSet> CfgSet::FromPrintCfg(std::string_view text) {
 }
 
 CfgValue EvaluateCfg(std::string_view predicate, const CfgSet& set) {
-  bool value = false;
+  Tri value = Tri::kFalse;
   if (!CfgParser(predicate, &set).ParseTopLevel(&value)) return CfgValue::kUnknown;
-  return value ? CfgValue::kTrue : CfgValue::kFalse;
+  return value;
+}
+
+bool CfgRequires(std::string_view predicate, std::string_view option) {
+  Tri value = Tri::kUnknown;
+  return CfgParser(predicate, option).ParseTopLevel(&value) && value == Tri::kFalse;
 }
 
 CfgValue EvaluateCfgs(const std::vector<std::string>& predicates, const CfgSet& set) {

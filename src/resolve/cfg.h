@@ -99,6 +99,14 @@ const char* CfgValueName(CfgValue value);  // "false", "true", "unknown"
 // (see the grammar above); never fails otherwise.
 CfgValue EvaluateCfg(std::string_view predicate, const CfgSet& set);
 
+// Whether `predicate` can only hold with the option `option` set (`test`):
+// false for every configuration without it, in Kleene's three-valued logic
+// with every other option unknown: `test`, `all(test, unix)`,
+// `any(test, all(test, x))` and `not(not(test))` require `test`;
+// `any(test, x)`, `not(test)` and `unix` do not. False for malformed text.
+// Used to tell test-only code (`#[cfg(test)] mod tests`) from the rest.
+bool CfgRequires(std::string_view predicate, std::string_view option);
+
 // Evaluates the conjunction of an item's predicates (every `#[cfg]` on it and
 // those it inherits): kFalse when any is false, else kUnknown when any is
 // unknown, else kTrue (also for none at all).

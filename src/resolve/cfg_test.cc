@@ -306,6 +306,22 @@ TEST(CfgTest, EvaluateCfgsIsAConjunction) {
   EXPECT_EQ(EvaluateCfgs({"version(\"1\")", "windows"}, set), kF);  // false wins
 }
 
+TEST(CfgTest, RequiresAnOption) {
+  for (const char* p :
+       {"test", "all(test, unix)", "all(unix, all(test))", "any(test, all(test, x))",
+        "not(not(test))", "all(not(any(not(test), miri)))", "false", "any(test, false)",
+        " test , "}) {
+    EXPECT_TRUE(CfgRequires(p, "test")) << p;
+  }
+  for (const char* p :
+       {"any(test, x)", "not(test)", "unix", "all()", "true", "feature = \"test\"", "tests",
+        "r#test2", "all(unix, not(test))", "any(test, not(test))", "test(", "a::test", ""}) {
+    EXPECT_FALSE(CfgRequires(p, "test")) << p;
+  }
+  EXPECT_TRUE(CfgRequires("r#test", "test"));
+  EXPECT_TRUE(CfgRequires("all(miri, unix)", "miri"));
+}
+
 TEST(CfgTest, ValueNames) {
   EXPECT_STREQ(CfgValueName(kT), "true");
   EXPECT_STREQ(CfgValueName(kF), "false");
