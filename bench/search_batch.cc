@@ -4,6 +4,7 @@
 // {"query", "paths": [...], "ms"} per query on stdout.
 //
 //   search_batch --db FILE [--mode lexical|vector|hybrid] [--embedder SPEC] [-k K]
+//                [--tests demote|include|exclude]
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -16,7 +17,7 @@
 
 int main(int argc, char** argv) {
   using namespace ferrograph;
-  std::string db, embedder, mode = "hybrid";
+  std::string db, embedder, mode = "hybrid", tests = "demote";
   int k = 10;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -33,14 +34,18 @@ int main(int argc, char** argv) {
       embedder = v;
     else if (a == "-k")
       k = std::atoi(v.c_str());
+    else if (a == "--tests")
+      tests = v;
     else {
       std::fprintf(stderr, "search_batch: unknown option %s\n", a.c_str());
       return 2;
     }
   }
   auto m = ParseSearchMode(mode);
-  if (db.empty() || !m) {
-    std::fprintf(stderr, "usage: search_batch --db FILE [--mode M] [--embedder SPEC] [-k K]\n");
+  auto t = ParseTestCode(tests);
+  if (db.empty() || !m || !t) {
+    std::fprintf(stderr,
+                 "usage: search_batch --db FILE [--mode M] [--embedder SPEC] [-k K] [--tests T]\n");
     return 2;
   }
   Engine::Options eo;
@@ -57,6 +62,7 @@ int main(int argc, char** argv) {
     req.query = line;
     req.k = k;
     req.mode = *m;
+    req.tests = *t;
     req.embedder = embedder;
     auto start = std::chrono::steady_clock::now();
     auto r = (*engine)->Search(req);

@@ -10,6 +10,7 @@
 #include "cli_runner.h"
 #include "embed/testing/http_test_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -234,6 +235,47 @@ TEST_F(CliSearchTest, BadRequestsAreUsageOrClearErrors) {
     if (e.path().extension() == ".hnsw") std::ofstream(e.path(), std::ios::trunc) << "garbage";
   json j = SearchJson("'configuration file' --mode vector");
   EXPECT_FALSE(j["results"].empty());
+}
+
+TEST_F(CliSearchTest, TestCodeIsDemotedIncludedOrExcluded) {
+  Write("ws/src/io.rs",
+        "/// Reads the configuration file from disk.\n"
+        "pub fn read_config_file(path: &str) -> String { std::fs::read_to_string(path).unwrap() }\n"
+        "#[cfg(test)]\nmod tests {\n    use super::*;\n"
+        "    #[test]\n    fn read_config_file_from_disk_twice() {\n"
+        "        read_config_file(\"a\");\n        read_config_file(\"a\");\n    }\n}\n");
+  ASSERT_EQ(Ferrograph("index " + Ws() + " --quiet " + Db()).code, 0);
+  const std::string query = "'read the config file from disk twice' -k 3";
+  const std::string test_fn = "shapes::io::tests::read_config_file_from_disk_twice";
+  std::vector<std::string> included = Paths(SearchJson(query + " --tests include"));
+  ASSERT_FALSE(included.empty());
+  EXPECT_EQ(included[0], test_fn);
+
+  json demoted = SearchJson(query);  // the default
+  ASSERT_GE(demoted["results"].size(), 2u);
+  EXPECT_EQ(demoted["results"][0]["path"], "shapes::io::read_config_file");
+  EXPECT_EQ(demoted["results"][1]["path"], test_fn);
+  EXPECT_THAT(demoted["results"][1]["why"].get<std::string>(),
+              HasSubstr("test code, score x0.5 (#[test] on " + test_fn + ")"));
+
+  for (const char* mode : {"hybrid", "lexical"}) {
+    std::vector<std::string> excluded =
+        Paths(SearchJson(query + " --tests exclude --mode " + std::string(mode)));
+    EXPECT_FALSE(excluded.empty()) << mode;
+    EXPECT_EQ(std::count(excluded.begin(), excluded.end(), test_fn), 0) << mode;
+  }
+  RunResult context = Ferrograph(
+      "context 'read the config file from disk twice' --tests exclude "
+      "--json " +
+      Db());
+  ASSERT_EQ(context.code, 0) << context.err;
+  EXPECT_THAT(context.out, HasSubstr("shapes::io::read_config_file"));
+  EXPECT_THAT(context.out, ::testing::Not(HasSubstr(test_fn)));
+
+  RunResult bad = Ferrograph("search x --tests sometimes " + Db());
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--tests wants demote, include or exclude"));
+  EXPECT_EQ(Ferrograph("context x --tests sometimes " + Db()).code, 2);
 }
 
 TEST_F(CliSearchTest, IndexWithoutSearchOrVectors) {

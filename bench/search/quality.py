@@ -410,6 +410,8 @@ def extract_queries(nodes, max_queries):
 
 def search(fg, db, query, mode, embedder_spec):
     cmd = [fg, "search", query, "--db", db, "-k", str(K), "--json", "--mode", mode]
+    if TESTS:
+        cmd += ["--tests", TESTS]
     if embedder_spec:
         cmd += ["--embedder", embedder_spec]
     try:
@@ -542,6 +544,7 @@ def prepare(fg, label, crate_dir, work, reuse, max_queries):
 
 
 BATCH = None  # --batch: build/bench/search_batch
+TESTS = None  # --tests: how search ranks test code (None: the binary's default)
 
 
 def batch_binary(fg):
@@ -555,6 +558,8 @@ def batch_binary(fg):
 
 def search_batch(batch, db, queries, mode, embedder_spec):
     cmd = [batch, "--db", db, "-k", str(K), "--mode", mode]
+    if TESTS:
+        cmd += ["--tests", TESTS]
     if embedder_spec:
         cmd += ["--embedder", embedder_spec]
     text = "".join(" ".join(q.split()) + "\n" for q in queries)
@@ -719,7 +724,8 @@ def write_results(path, body, command):
 def fg_version(fg):
     try:
         return subprocess.run([fg, "--version"], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=10).stdout.decode().strip()
+                              stderr=subprocess.STDOUT,
+                              timeout=10).stdout.decode().strip().splitlines()[0]
     except Exception as e:  # noqa: BLE001
         return f"unknown ({e})"
 
@@ -742,11 +748,14 @@ def main():
     ap.add_argument("--examples", type=int, default=0,
                     help="print N example queries (per crate) to stderr")
     ap.add_argument("--command", default=None, help="the command line recorded with --write")
+    ap.add_argument("--tests", choices=["demote", "include", "exclude"], default=None,
+                    help="how search ranks test code (default: ferrograph's, demote)")
     ap.add_argument("--strip-test", metavar="FILE")
     ap.add_argument("--queries-only", metavar="CRATE_DIR")
     a = ap.parse_args()
-    global BATCH
+    global BATCH, TESTS
     BATCH = a.batch
+    TESTS = a.tests
 
     if a.strip_test:
         text, k = strip_docs(open(a.strip_test, encoding="utf-8").read())

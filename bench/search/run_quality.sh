@@ -15,6 +15,8 @@
 #                       $FG_QUALITY_SCRATCH)
 #   --reuse             reuse the indexed copies and queries of an earlier run
 #   --jobs N            concurrent searches (default 2)
+#   --tests T           how search ranks test code: demote (ferrograph's
+#                       default), include, exclude
 #   --write             put the tables into bench/RESULTS.md between
 #                       <!-- search-quality:begin --> and <!-- search-quality:end -->
 #   --examples N        print N example queries per crate (to stderr)

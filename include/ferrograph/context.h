@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "ferrograph/search.h"
 #include "ferrograph/status.h"
 
 namespace ferrograph {
@@ -43,6 +44,8 @@ struct ContextRequest {
   std::string model = "cl100k_base";
   // Search hits to start from, 1 to 1000.
   int k = 10;
+  // Test code among the search hits (search.h).
+  TestCode tests = TestCode::kDemote;
   // Which document the budget bounds (and which of markdown/json is filled).
   ContextFormat format = ContextFormat::kMarkdown;
 };

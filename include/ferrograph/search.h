@@ -19,6 +19,17 @@ enum class SearchMode { kLexical, kVector, kHybrid };
 std::string_view SearchModeName(SearchMode mode);
 std::optional<SearchMode> ParseSearchMode(std::string_view name);
 
+// How search ranks test code: what lies under a cfg that requires `test`
+// (`#[cfg(test)] mod tests`, `#[cfg(all(test, unix))]`) and functions marked
+// #[test] or #[bench] (also `#[tokio::test]` and the like).
+enum class TestCode {
+  kDemote,   // hybrid search halves their score unless the query is about tests
+  kInclude,  // ranked like the rest
+  kExclude,  // left out, in every mode
+};
+std::string_view TestCodeName(TestCode tests);  // "demote", "include", "exclude"
+std::optional<TestCode> ParseTestCode(std::string_view name);
+
 struct SearchRequest {
   std::string query;
   int k = 10;
@@ -35,6 +46,7 @@ struct SearchRequest {
   std::string embedder;
   // Version ordinal to search as of; nullopt = the current graph.
   std::optional<int64_t> as_of;
+  TestCode tests = TestCode::kDemote;
 };
 
 struct SearchHit {

@@ -16,7 +16,7 @@ namespace ferrograph::cli {
 
 const char* const kContextHelp =
     R"(Usage: ferrograph context QUESTION [--budget N] [--model M] [-k N] [--json]
-                         [--db FILE] [--as-of V]
+                         [--tests demote|include|exclude] [--db FILE] [--as-of V]
 
 The code QUESTION needs, within a budget of tokens: the search hits (hybrid
 search; code with the same content once) in rank order, each with its docs,
@@ -36,6 +36,8 @@ the account says so.
   --model M    the model (or encoding) whose tokenizer counts: gpt-4o,
                cl100k_base, ... (default: [context] model, cl100k_base)
   -k N         search hits to start from (default 10)
+  --tests T    test code among the hits (see `search --help`): demote (the
+               default: unless the question is about tests), include, exclude
   --json       {"question","budget","total_tokens","tokenizer","exact",
                 "parts":[{"kind","path","node_kind","file","line","tokens",
                 "shortened","why","text"}],"omitted":[...]} on one line
@@ -44,6 +46,7 @@ the account says so.
 
 const char* const kAskHelp =
     R"(Usage: ferrograph ask QUESTION [--budget N] [--model M] [-k N] [--db FILE] [--as-of V]
+                     [--tests demote|include|exclude]
 
 Assembles the context for QUESTION (as `context` does), sends it with the
 question to an OpenAI-compatible chat completions server (POST
@@ -54,6 +57,7 @@ the nodes the context held ("sources:").
                with the [context] model's tokenizer
   --model M    the chat model (default: [llm] model)
   -k N         search hits to start from (default 10)
+  --tests T    test code among the hits (see `search --help`; default demote)
 
 The server, key and limits come from [llm] in the config, or the environment:
 FERROGRAPH_LLM_BASE_URL (default http://localhost:11434/v1, Ollama),
@@ -81,6 +85,11 @@ std::optional<int> ParseRequest(const Args& args, const std::string& command, Co
   auto k = CountOption(args, "-k", 10, 1, 1000);
   if (!k) return Usage("-k wants a number from 1 to 1000", command);
   req->k = static_cast<int>(*k);
+  if (auto it = args.values.find("--tests"); it != args.values.end()) {
+    auto tests = ParseTestCode(it->second);
+    if (!tests) return Usage("--tests wants demote, include or exclude", command);
+    req->tests = *tests;
+  }
   req->model = config.context.model;
   return std::nullopt;
 }

@@ -111,7 +111,8 @@ nothing is written when nothing changed.
 )"},
       {"search", R"(Usage: ferrograph search QUERY [-k N] [--mode lexical|vector|hybrid]
                         [--kind K1,K2] [--crate NAME] [--path PREFIX]
-                        [--implements TRAIT] [--embedder SPEC] [--db FILE] [--json]
+                        [--implements TRAIT] [--tests demote|include|exclude]
+                        [--embedder SPEC] [--db FILE] [--json]
 
 Finds the code about QUERY. lexical: BM25 over names, paths, signatures, docs
 and identifiers split on snake_case and CamelCase. vector: nearest items by
@@ -127,6 +128,11 @@ result says why it was chosen.
   --crate NAME       only items of this crate
   --path PREFIX      only this path and what is below it (regex::bytes)
   --implements TRAIT only implementors of TRAIT, its impls and their items
+  --tests demote|include|exclude
+                     test code (under #[cfg(test)], #[test] and #[bench]
+                     functions): hybrid search halves its score unless QUERY
+                     is about tests (demote, the default), ranks it like the
+                     rest (include), or leaves it out in every mode (exclude)
   --json             {"query","mode","model","vector_strategy","seconds",
                       "results":[{"path","kind","file","line","signature",
                       "score","why"}]}
@@ -342,7 +348,7 @@ bool TakesValue(const std::string& opt) {
          opt == "--kinds" || opt == "--max-visited" || opt == "-k" || opt == "--mode" ||
          opt == "--crate" || opt == "--path" || opt == "--implements" || opt == "--embedder" ||
          opt == "--dim" || opt == "--epochs" || opt == "--as-of" || opt == "--keep" ||
-         opt == "--debounce" || opt == "--budget" || opt == "--model";
+         opt == "--debounce" || opt == "--budget" || opt == "--model" || opt == "--tests";
 }
 
 const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
@@ -351,10 +357,10 @@ const std::map<std::string, std::vector<std::string>>& AllowedOptions() {
        {"--db", "--jobs", "--max-file-bytes", "--no-examples", "--no-resolve", "--json", "--quiet",
         "--embedder", "--no-search"}},
       {"search",
-       {"--db", "--as-of", "-k", "--mode", "--kind", "--crate", "--path", "--implements",
+       {"--db", "--as-of", "-k", "--mode", "--kind", "--crate", "--path", "--implements", "--tests",
         "--embedder", "--json"}},
-      {"context", {"--db", "--as-of", "--budget", "--model", "-k", "--json"}},
-      {"ask", {"--db", "--as-of", "--budget", "--model", "-k"}},
+      {"context", {"--db", "--as-of", "--budget", "--model", "-k", "--tests", "--json"}},
+      {"ask", {"--db", "--as-of", "--budget", "--model", "-k", "--tests"}},
       {"gc", {"--db", "--keep", "--json"}},
       {"log", {"--db", "--json"}},
       {"mcp", {"--db"}},
@@ -1243,6 +1249,11 @@ int CmdSearch(const Args& args) {
   if (auto it = args.values.find("--path"); it != args.values.end()) req.path_prefix = it->second;
   if (auto it = args.values.find("--implements"); it != args.values.end())
     req.implements = it->second;
+  if (auto it = args.values.find("--tests"); it != args.values.end()) {
+    auto tests = ParseTestCode(it->second);
+    if (!tests) return Usage("--tests wants demote, include or exclude", "search");
+    req.tests = *tests;
+  }
   auto db = FindDatabase(args);
   if (!db.ok()) return Fail(db.status());
   if (auto it = args.values.find("--embedder"); it != args.values.end()) {

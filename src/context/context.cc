@@ -209,6 +209,7 @@ class Assembler {
     search.query = request_.question;
     search.k = request_.k;
     search.mode = SearchMode::kHybrid;
+    search.tests = request_.tests;
     FG_ASSIGN_OR_RETURN(SearchResponse response, engine_.Search(search));
 
     // Hits, in rank order, one per content.

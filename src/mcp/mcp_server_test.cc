@@ -350,6 +350,8 @@ TEST_F(McpServerTest, ToolArgumentsAreValidatedNamingTheField) {
       {"search_code", {{"query", "x"}, {"k", -1}}, "k"},
       {"search_code", {{"query", "x"}, {"kind", "bogus"}}, "kind"},
       {"search_code", {{"query", "x"}, {"kind", 3}}, "kind"},
+      {"search_code", {{"query", "x"}, {"tests", "sometimes"}}, "tests"},
+      {"context_for", {{"question", "q"}, {"tests", true}}, "tests"},
       {"search_code", {{"query", "x"}, {"extra", 1}}, "extra"},
       {"get_node", json::object(), "path"},
       {"get_node", {{"path", 1}}, "path"},

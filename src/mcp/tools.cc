@@ -169,6 +169,7 @@ ToolOutput SearchCode(const ToolContext& ctx, const json& args) {
   req.query = StringArg(args, "query");
   req.k = static_cast<int>(IntArg(args, "k", 10));
   if (args.contains("kind")) req.kinds = {*ParseNodeKind(StringArg(args, "kind"))};
+  if (args.contains("tests")) req.tests = *ParseTestCode(StringArg(args, "tests"));
   auto res = ctx.engine->Search(req);
   if (!res.ok()) return Failure(res.status());
   json results = json::array();
@@ -360,6 +361,7 @@ ToolOutput ContextFor(const ToolContext& ctx, const json& args) {
   req.question = StringArg(args, "question");
   req.budget = IntArg(args, "budget", ctx.context_budget);
   req.model = ctx.context_model;
+  if (args.contains("tests")) req.tests = *ParseTestCode(StringArg(args, "tests"));
   auto res = AssembleContext(*ctx.engine, req);
   if (!res.ok()) return Failure(res.status());
   json parts = json::array();
@@ -430,6 +432,14 @@ constexpr const char* kPathHelp =
 
 std::vector<Tool> MakeTools() {
   std::vector<Tool> tools;
+  const json tests = {
+      {"type", "string"},
+      {"enum", {"demote", "include", "exclude"}},
+      {"default", "demote"},
+      {"description",
+       "Test code (under #[cfg(test)], #[test] and #[bench] functions): demote ranks it "
+       "below the rest unless the text is about tests or names it; include ranks it like the "
+       "rest; exclude leaves it out."}};
   tools.push_back(
       {"search_code", "Search code",
        "Find the Rust code about a topic or name in the indexed workspace: hybrid lexical "
@@ -449,7 +459,8 @@ std::vector<Tool> MakeTools() {
                      {"kind",
                       {{"type", "string"},
                        {"enum", NodeKindNames()},
-                       {"description", "Only nodes of this kind."}}}},
+                       {"description", "Only nodes of this kind."}}},
+                     {"tests", tests}},
                     {"query"}),
        SearchCode});
   tools.push_back(
@@ -506,7 +517,8 @@ std::vector<Tool> MakeTools() {
                        {"maximum", 200000},
                        {"description",
                         "At most this many tokens of context (default: the configured "
-                        "context.default_budget, 8000 unless set)."}}}},
+                        "context.default_budget, 8000 unless set)."}}},
+                     {"tests", tests}},
                     {"question"}),
        ContextFor});
   tools.push_back({"index_status", "Index status",

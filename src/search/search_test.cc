@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 
@@ -79,6 +80,7 @@ class SearchTest : public ::testing::Test {
       n.span.start_line = n.span.end_line = line++;
       n.signature = it.source.substr(0, it.source.find('{'));
       n.content_hash = HashBytes(it.docs + "|" + it.source);
+      if (auto adjust = adjust_.find(it.path); adjust != adjust_.end()) adjust->second(n);
       ids_[it.path] = n.id;
       u.nodes.push_back(n);
     }
@@ -140,6 +142,8 @@ class SearchTest : public ::testing::Test {
   std::string db_;
   std::unique_ptr<Store> store_;
   std::map<std::string, NodeId> ids_;
+  // Changes to an item's node before it is written (cfgs, attributes, parent).
+  std::map<std::string, std::function<void(Node&)>> adjust_;
   SearchIndexReport report_;
 };
 
@@ -383,6 +387,81 @@ TEST_F(SearchTest, HybridFusesBothListsAndBoostsGraphNeighbours) {
       for (const std::string& w : h.why)
         linked |= w.find("called by demo::compile_program") != std::string::npos;
   EXPECT_TRUE(linked);
+}
+
+TEST_F(SearchTest, TestCodeRanksBelowTheCodeItExercises) {
+  std::vector<Item> items = Corpus();
+  items.push_back({"demo::tests", NodeKind::kModule, "", "mod tests { }"});
+  items.push_back({"demo::tests::compile_program_twice", NodeKind::kFunction, "",
+                   "fn compile_program_twice() { compile_program(&h); compile_program(&h) }"});
+  items.push_back({"demo::compile_program_bench", NodeKind::kFunction, "",
+                   "fn compile_program_bench(b: &mut Bencher) { compile_program(&h) }"});
+  items.push_back({"demo::compile_program_unix", NodeKind::kFunction, "",
+                   "fn compile_program_unix() { compile_program(&h) }"});
+  adjust_["demo::tests"] = [](Node& n) { n.cfgs = {"all(test, not(miri))"}; };
+  adjust_["demo::tests::compile_program_twice"] = [this](Node& n) {
+    n.parent = ids_.at("demo::tests");  // test code by its module's cfg
+  };
+  adjust_["demo::compile_program_bench"] = [](Node& n) { n.attrs = {"bench"}; };
+  adjust_["demo::compile_program_unix"] = [](Node& n) { n.cfgs = {"any(test, unix)"}; };
+  Write(items, {});
+  auto rank = [&](const SearchResponse& r, const std::string& path) {
+    for (size_t i = 0; i < r.results.size(); ++i)
+      if (r.results[i].node.path == path) return static_cast<int>(i);
+    return -1;
+  };
+  auto why = [&](const SearchResponse& r, const std::string& path) {
+    std::string all;
+    for (const SearchHit& h : r.results)
+      if (h.node.path == path)
+        for (const std::string& w : h.why) all += w + "; ";
+    return all;
+  };
+
+  SearchRequest req;
+  req.query = "compile the program twice";
+  req.k = 20;
+  // Included, the test that matches every word comes first.
+  req.tests = TestCode::kInclude;
+  SearchResponse included = SearchOrDie(req);
+  EXPECT_LT(rank(included, "demo::tests::compile_program_twice"),
+            rank(included, "demo::compile_program"));
+  EXPECT_THAT(why(included, "demo::tests::compile_program_twice"),
+              ::testing::Not(HasSubstr("test code")));
+
+  // Demoted (the default): the code they exercise comes first, and the
+  // result says why; code that also builds outside tests is not demoted.
+  req.tests = TestCode::kDemote;
+  SearchResponse demoted = SearchOrDie(req);
+  const int real = rank(demoted, "demo::compile_program");
+  ASSERT_GE(real, 0);
+  EXPECT_GT(rank(demoted, "demo::tests::compile_program_twice"), real);
+  EXPECT_GT(rank(demoted, "demo::compile_program_bench"), real);
+  EXPECT_THAT(why(demoted, "demo::tests::compile_program_twice"),
+              HasSubstr("test code, score x0.5 (#[cfg(all(test, not(miri)))] on demo::tests)"));
+  EXPECT_THAT(why(demoted, "demo::compile_program_bench"),
+              HasSubstr("(#[bench] on demo::compile_program_bench)"));
+  EXPECT_THAT(why(demoted, "demo::compile_program_unix"), ::testing::Not(HasSubstr("test code")));
+
+  // A query about tests, or one that names the test, keeps the test's rank.
+  req.query = "compile the program twice in tests";
+  SearchResponse about = SearchOrDie(req);
+  EXPECT_EQ(rank(about, "demo::tests::compile_program_twice"), 0);
+  EXPECT_THAT(why(about, "demo::tests::compile_program_twice"),
+              ::testing::Not(HasSubstr("test code")));
+  req.query = "compile_program_twice";
+  EXPECT_EQ(rank(SearchOrDie(req), "demo::tests::compile_program_twice"), 0);
+
+  // Excluded: gone, in every mode.
+  req.query = "compile program";
+  req.tests = TestCode::kExclude;
+  for (SearchMode mode : {SearchMode::kHybrid, SearchMode::kLexical, SearchMode::kVector}) {
+    req.mode = mode;
+    SearchResponse r = SearchOrDie(req);
+    EXPECT_EQ(rank(r, "demo::tests::compile_program_twice"), -1) << SearchModeName(mode);
+    EXPECT_EQ(rank(r, "demo::compile_program_bench"), -1) << SearchModeName(mode);
+    EXPECT_GE(rank(r, "demo::compile_program"), 0) << SearchModeName(mode);
+  }
 }
 
 TEST_F(SearchTest, SidecarIsRebuiltWhenMissingOrCorrupt) {

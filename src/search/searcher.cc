@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "embed/tokenize.h"
+#include "resolve/cfg.h"
 #include "search/search_index.h"
 
 namespace ferrograph {
@@ -21,6 +22,21 @@ std::string_view SearchModeName(SearchMode mode) {
     case SearchMode::kHybrid: return "hybrid";
   }
   return "hybrid";
+}
+
+std::string_view TestCodeName(TestCode tests) {
+  switch (tests) {
+    case TestCode::kDemote: return "demote";
+    case TestCode::kInclude: return "include";
+    case TestCode::kExclude: return "exclude";
+  }
+  return "demote";
+}
+
+std::optional<TestCode> ParseTestCode(std::string_view name) {
+  for (TestCode t : {TestCode::kDemote, TestCode::kInclude, TestCode::kExclude})
+    if (TestCodeName(t) == name) return t;
+  return std::nullopt;
 }
 
 std::optional<SearchMode> ParseSearchMode(std::string_view name) {
@@ -47,6 +63,12 @@ constexpr double kPprWeight = 0.05;
 // breaks its ties and adds what shares no word with the query.
 constexpr double kLexicalWeight = 1.0;
 constexpr double kVectorWeight = 0.2;
+
+// Test code's score in hybrid search (TestCode::kDemote): halved, so that
+// tests and mocks that share a query's words with the code they exercise
+// (`spawn_blocking_when_paused`, a cfg(test) `mocks::spawn_blocking`) come
+// after it.
+constexpr double kTestCodeWeight = 0.5;
 
 const std::unordered_set<std::string_view>& StopWords() {
   static const std::unordered_set<std::string_view> words = {
@@ -92,6 +114,53 @@ std::string Fixed(double v, int digits) {
   return buf;
 }
 
+// What makes `n` test code, as a reason ("#[cfg(test)] on a::tests"), or
+// "" when nothing does: a cfg that requires `test`, or an attribute whose
+// name ends in `test` or `bench` as a path segment (#[test],
+// #[tokio::test(flavor = "multi_thread")]).
+std::string TestMark(const Node& n) {
+  for (const std::string& cfg : n.cfgs)
+    if (CfgRequires(cfg, "test")) return "#[cfg(" + cfg + ")] on " + n.path;
+  for (const std::string& attr : n.attrs) {
+    std::string_view name = attr;
+    name = name.substr(0, std::min(name.find('('), name.find('=')));
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+    std::string_view last = name;
+    if (size_t p = last.rfind("::"); p != std::string_view::npos) last = last.substr(p + 2);
+    if (last == "test" || last == "bench") return "#[" + std::string(name) + "] on " + n.path;
+  }
+  return "";
+}
+
+// Whether the query asks about tests, so that test code keeps its rank.
+bool AboutTests(const std::vector<std::string>& words) {
+  static const std::unordered_set<std::string_view> kWords = {
+      "test",       "tests",   "testing",  "tested", "unittest", "mock",
+      "mocks",      "mocked",  "mocking",  "bench",  "benches",  "benchmark",
+      "benchmarks", "fixture", "fixtures", "loom",   "proptest", "quickcheck"};
+  for (const std::string& w : words)
+    if (kWords.count(w)) return true;
+  return false;
+}
+
+// Whether `query` writes `name` as an identifier (`spawn_blocking_when_paused`,
+// `MockClock`): a query that names an item asks for it, test or not. A plain
+// word ("spawn") is prose, not a name.
+bool NamedInQuery(std::string_view name, std::string_view query) {
+  auto ident = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  const bool looks_like_code = std::any_of(
+      name.begin(), name.end(), [](char c) { return c == '_' || (c >= 'A' && c <= 'Z'); });
+  if (name.empty() || !looks_like_code) return false;
+  for (size_t at = query.find(name); at != std::string_view::npos; at = query.find(name, at + 1)) {
+    const size_t end = at + name.size();
+    if ((at == 0 || !ident(query[at - 1])) && (end == query.size() || !ident(query[end])))
+      return true;
+  }
+  return false;
+}
+
 struct Candidate {
   Node node;
   int lexical_rank = -1;
@@ -102,6 +171,8 @@ struct Candidate {
   double ppr = 0;
   double score = 0;
   std::vector<std::string> graph_why;
+  bool test_code = false;  // demoted as test code
+  std::string test_why;    // why it counts as test code
 };
 
 std::string_view Relation(EdgeKind kind, bool outgoing) {
@@ -291,6 +362,34 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
     }
   }
 
+  // Test code (TestCode): marked, and under kExclude dropped, before the
+  // graph boost, so that excluded code neither seeds it nor explains it; the
+  // neighbours the boost brings in are marked as they join.
+  const bool demote = request.tests == TestCode::kDemote && request.mode == SearchMode::kHybrid &&
+                      !AboutTests(words);
+  auto mark_test_code = [&](const std::vector<NodeId>& ids) -> Status {
+    if ((!demote && request.tests != TestCode::kExclude) || ids.empty()) return Status::OK();
+    FG_ASSIGN_OR_RETURN(auto upward, store_.AttributesUpward(ids, request.as_of));
+    for (const auto& [of, n] : upward) {  // nearest first: the node, its container, ...
+      auto it = cands.find(of);
+      if (it == cands.end() || it->second.test_code) continue;
+      std::string why = TestMark(n);
+      if (why.empty()) continue;
+      if (request.tests == TestCode::kExclude) {
+        cands.erase(it);
+      } else if (!NamedInQuery(it->second.node.name, request.query)) {
+        it->second.test_code = true;
+        it->second.test_why = std::move(why);
+      }
+    }
+    return Status::OK();
+  };
+  {
+    std::vector<NodeId> ids;
+    for (const auto& [id, c] : cands) ids.push_back(id);
+    FG_RETURN_IF_ERROR(mark_test_code(ids));
+  }
+
   if (request.mode == SearchMode::kHybrid && !cands.empty()) {
     // Graph boost: personalized PageRank from the fused top hits over the
     // hits, their neighbours, and the edges between them (undirected).
@@ -353,7 +452,12 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
         if (r[u] * kPprWeight > kVectorWeight / (kRrfK + pool)) fresh.push_back(nodes[u]);
       if (!fresh.empty()) {
         FG_ASSIGN_OR_RETURN(std::vector<Node> admitted, store_.NodesMatching(fresh, filter));
-        for (const Node& n : admitted) candidate(n);
+        std::vector<NodeId> joined;
+        for (const Node& n : admitted) {
+          candidate(n);
+          joined.push_back(n.id);
+        }
+        FG_RETURN_IF_ERROR(mark_test_code(joined));
       }
       // A node's boost is the mass that reaches it over edges, not the
       // restart mass of its own seed (a hit is not boosted for being a hit),
@@ -386,6 +490,10 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
     }
   }
 
+  for (auto& [id, c] : cands) {
+    if (c.test_code) c.score *= kTestCodeWeight;
+  }
+
   std::vector<Candidate*> ranked;
   for (auto& [id, c] : cands) ranked.push_back(&c);
   std::sort(ranked.begin(), ranked.end(), [](const Candidate* a, const Candidate* b) {
@@ -410,6 +518,9 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
       for (size_t i = 0; i < c->graph_why.size(); ++i) g += (i ? "; " : "") + c->graph_why[i];
       hit.why.push_back(g + ")");
     }
+    if (!c->test_why.empty())
+      hit.why.push_back("test code, score x" + Fixed(kTestCodeWeight, 1) + " (" + c->test_why +
+                        ")");
     response.results.push_back(std::move(hit));
   }
   response.seconds =

@@ -3,6 +3,9 @@
 #ifndef FERROGRAPH_STORE_NODE_ROWS_H_
 #define FERROGRAPH_STORE_NODE_ROWS_H_
 
+#include <string>
+#include <string_view>
+
 #include "ferrograph/graph.h"
 #include "store/sqlite.h"
 
@@ -15,6 +18,9 @@ namespace ferrograph {
 // span it reads is the row's; a SpanFixer gives the one at the version read.
 Node ReadNode(const Statement& st, int c = 0);
 inline constexpr int kNodeFileKeyColumn = 16;
+// Adds the cfgs, derives, attributes and macro of a row's `attrs` JSON to
+// `n`; text that is not such an object adds nothing.
+void ParseAttrsJson(std::string_view text, Node* n);
 inline constexpr int kNodeColumnCount = 17;
 
 // An edge's identity but its line (kind, ends, props): what a call site

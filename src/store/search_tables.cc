@@ -642,6 +642,39 @@ Result<std::vector<Node>> Store::NodesMatching(const std::vector<NodeId>& ids,
   return out;
 }
 
+Result<std::vector<std::pair<NodeId, Node>>> Store::AttributesUpward(const std::vector<NodeId>& ids,
+                                                                     std::optional<int64_t> as_of) {
+  Database& db = *db_;
+  FG_RETURN_IF_ERROR(FillIdTable(db, "fg_ids", ids));
+  const std::string valid = as_of ? "n.valid_from <= ?1 AND (n.valid_to IS NULL OR n.valid_to > ?1)"
+                                  : "n.valid_to IS NULL";
+  // The depth bound stops a cycle of parents, which a sound graph lacks
+  // but a damaged database may have.
+  FG_ASSIGN_OR_RETURN(
+      Statement st,
+      db.Prepare("WITH RECURSIVE up(start, id, depth) AS (SELECT id, id, 0 FROM temp.fg_ids "
+                 "UNION ALL SELECT up.start, n.parent, up.depth + 1 FROM up JOIN nodes n ON "
+                 "n.id = up.id AND " +
+                 valid +
+                 " WHERE n.parent IS NOT NULL AND up.depth < 256) "
+                 "SELECT up.start, n.id, n.kind, n.path, n.attrs FROM up JOIN nodes n ON n.id = "
+                 "up.id AND " +
+                 valid + " WHERE n.attrs <> '{}' ORDER BY up.depth"));
+  if (as_of) st.Bind(1, *as_of);
+  std::vector<std::pair<NodeId, Node>> out;
+  for (;;) {
+    FG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    Node n;
+    n.id = st.Bytes<NodeId>(1);
+    n.kind = ParseNodeKind(st.TextView(2)).value_or(NodeKind::kExternal);
+    n.path = st.Text(3);
+    ParseAttrsJson(st.TextView(4), &n);
+    out.emplace_back(st.Bytes<NodeId>(0), std::move(n));
+  }
+  return out;
+}
+
 Result<std::vector<Edge>> Store::EdgesTouching(const std::vector<NodeId>& ids,
                                                const std::vector<EdgeKind>& kinds,
                                                std::optional<int64_t> as_of) {

@@ -192,6 +192,8 @@ std::string AttrsJson(const Node& n) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+}  // namespace
+
 void ParseAttrsJson(std::string_view text, Node* n) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return;
@@ -207,8 +209,6 @@ void ParseAttrsJson(std::string_view text, Node* n) {
   auto it = j.find("in_macro");
   if (it != j.end() && it->is_string()) n->in_macro = it->get<std::string>();
 }
-
-}  // namespace
 
 std::string LinelessEdgeKey(const Edge& e) {
   std::string k(KindName(e.kind));

@@ -248,6 +248,15 @@ class Store {
                                                                   const NodeFilter& filter);
   // Of `ids`, the nodes the filter admits (any order).
   Result<std::vector<Node>> NodesMatching(const std::vector<NodeId>& ids, const NodeFilter& filter);
+  // The cfg predicates and attributes on the way up from each of `ids`: for
+  // the node and every node that contains it, up to its crate, as of
+  // `as_of` (nullopt: the current graph), one (id of `ids`, attributes)
+  // pair per node on the way that has any, nearest first (the node itself,
+  // its container, ...; ids in no particular order among themselves). The
+  // Node of a pair holds only its id, kind, path, cfgs, derives, attrs and
+  // in_macro.
+  Result<std::vector<std::pair<NodeId, Node>>> AttributesUpward(const std::vector<NodeId>& ids,
+                                                                std::optional<int64_t> as_of);
   // Stored edges of `kinds` with an end in `ids`, valid as of `as_of`
   // (current when nullopt), plus each node's CONTAINS edge from its parent:
   // kind and ends only (for walks over the graph); line and file are not
