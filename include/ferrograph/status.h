@@ -30,6 +30,7 @@ enum class StatusCode {
   kInvalidArgument,  // bad input from the user or a file
   kCorruption,       // stored data is damaged or not ours
   kIOError,          // the operating system refused
+  kBusy,             // another process holds a lock (a database being written); try again
   kUnsupported,      // e.g. a database written by a newer ferrograph
   kAmbiguous,        // a name matches several things
   kInternal,
@@ -46,6 +47,7 @@ class Status {
   }
   static Status Corruption(std::string_view msg) { return Status(StatusCode::kCorruption, msg); }
   static Status IOError(std::string_view msg) { return Status(StatusCode::kIOError, msg); }
+  static Status Busy(std::string_view msg) { return Status(StatusCode::kBusy, msg); }
   static Status Unsupported(std::string_view msg) { return Status(StatusCode::kUnsupported, msg); }
   static Status Ambiguous(std::string_view msg) { return Status(StatusCode::kAmbiguous, msg); }
   static Status Internal(std::string_view msg) { return Status(StatusCode::kInternal, msg); }

@@ -197,7 +197,7 @@ int CmdWatch(const Args& args, const IndexOptions& options, const std::string& d
       backoff = kFirstRetry;
       return st;
     }
-    if (st.code() != StatusCode::kIOError) return st;
+    if (st.code() != StatusCode::kIOError && st.code() != StatusCode::kBusy) return st;
     fmt::print(stderr, "warning: {}; trying again in {} s\n", st.message(), backoff.count());
     std::fflush(stderr);
     // The failed run made no version: the feed says so.

@@ -16,6 +16,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kInvalidArgument: return "InvalidArgument";
     case StatusCode::kCorruption: return "Corruption";
     case StatusCode::kIOError: return "IOError";
+    case StatusCode::kBusy: return "Busy";
     case StatusCode::kUnsupported: return "Unsupported";
     case StatusCode::kAmbiguous: return "Ambiguous";
     case StatusCode::kInternal: return "Internal";

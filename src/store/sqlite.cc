@@ -89,9 +89,12 @@ Status SqliteStatus(int rc, std::string_view message) {
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
     case SQLITE_READONLY:
-    case SQLITE_FULL:
+    case SQLITE_FULL: return Status::IOError(message);
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return Status::IOError(message);
+    case SQLITE_LOCKED:
+      return Status::Busy(std::string(message) +
+                          "; another process is writing to the database (a `ferrograph index` or "
+                          "`watch`?): try again when it has finished");
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:
     case SQLITE_TOOBIG:

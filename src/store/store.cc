@@ -324,13 +324,20 @@ Status Store::Migrate(bool read_only) {
                                std::to_string(kSchemaVersion) + "); upgrade ferrograph");
 
   if (!read_only) {
+    // WAL, unless another process is writing the database's first version
+    // with a rollback journal (BeginWrite): SQLite then answers "locked" at
+    // once, without waiting, and that writer sets WAL again when it
+    // commits; this connection follows the file's mode by itself, and its
+    // own write waits for the lock like any other.
+    Status wal = db.Exec("PRAGMA journal_mode=WAL");
+    if (!wal.ok() && wal.code() != StatusCode::kBusy) return wal;
     FG_RETURN_IF_ERROR(
         // A large page cache keeps a large first index from spilling pages
         // again and again. Temporary storage stays in files (SQLite's
         // default): with it in memory, SQLite's sorter never uses the
         // worker threads that `threads` allows (see WriteTxn::Commit).
-        db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=" +
-                std::to_string(-kWriterCacheKiB) + "; PRAGMA temp_store=FILE; PRAGMA threads=2;"));
+        db.Exec("PRAGMA synchronous=NORMAL; PRAGMA cache_size=" + std::to_string(-kWriterCacheKiB) +
+                "; PRAGMA temp_store=FILE; PRAGMA threads=2;"));
   }
   // A reader (a search engine, a server) walks indexes at random: a page
   // cache of up to 64 MiB keeps what it touched instead of SQLite's 2 MiB.

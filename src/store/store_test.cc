@@ -909,6 +909,42 @@ TEST_F(StoreTest, ReaderSeesLastCommitWhileWriterWrites) {
   EXPECT_EQ(reader->Stats()->nodes, 2);
 }
 
+TEST_F(StoreTest, AWriterOpensWhileAFirstIndexHoldsTheLock) {
+  auto first = OpenOrDie();
+  auto crate = MakeNode("demo", NodeKind::kCrate, "crate", 1);
+  // The first version is written with a rollback journal (BeginWrite), and
+  // while it is, SQLite refuses to switch the file to WAL without waiting.
+  auto txn = std::move(first->BeginWrite()).value();
+  ASSERT_TRUE(txn->ApplyFile(MakeUpdate({crate}, "v1")).ok());
+  {
+    auto raw = std::move(Database::Open(path_, false)).value();
+    Status wal = raw->Exec("PRAGMA journal_mode=WAL");
+    EXPECT_EQ(wal.code(), StatusCode::kBusy);
+    EXPECT_THAT(wal.message(), HasSubstr(path_));
+    EXPECT_THAT(wal.message(), HasSubstr("another process is writing to the database"));
+  }
+  // A second writer (another `index`, a `watch`) still opens; it waits for
+  // the lock when it writes.
+  auto second = Store::Open(path_, {});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_TRUE(txn->Commit("{}").ok());
+  txn.reset();
+  auto again = (*second)->BeginWrite();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_TRUE((*again)
+                  ->ApplyFile(MakeUpdate(
+                      {crate, MakeNode("demo::a", NodeKind::kFunction, "fn a(){}", 2)}, "v2"))
+                  .ok());
+  ASSERT_TRUE((*again)->Commit("{}").ok());
+  EXPECT_EQ((*second)->Stats()->nodes, 2);
+  second->reset();
+  auto raw = std::move(Database::Open(path_, false)).value();
+  auto mode = raw->Prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.ok());
+  ASSERT_TRUE(*mode->Step());
+  EXPECT_EQ(mode->Text(0), "wal");  // the first writer set it back
+}
+
 TEST_F(StoreTest, RefusesAFileThatIsNotADatabase) {
   {
     std::ofstream out(path_, std::ios::binary);
