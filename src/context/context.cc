@@ -211,6 +211,13 @@ class Assembler {
     search.mode = SearchMode::kHybrid;
     search.tests = request_.tests;
     FG_ASSIGN_OR_RETURN(SearchResponse response, engine_.Search(search));
+    // Nothing matched at all: the account says so, when that fits (it
+    // takes fewer tokens than the list of omitted parts the smallest
+    // answer was measured with, so it does unless the budget is that tight).
+    if (response.results.empty()) {
+      no_match_ = true;
+      if (!Fits()) no_match_ = false;
+    }
 
     // Hits, in rank order, one per content.
     int rank = 0;
@@ -468,8 +475,10 @@ class Assembler {
       out += fmt::format("\n## {}. {}: {} {}{}\n\n{}rust\n{}\n{}\n", i, p.kind, p.node_kind, p.path,
                          where, fence, p.text, fence);
     }
-    out += fmt::format("\n## Account\n\n{} of {} tokens ({}), {} part{}.\n", total, request_.budget,
-                       TokenizerNote(), result_.parts.size(), result_.parts.size() == 1 ? "" : "s");
+    out +=
+        fmt::format("\n## Account\n\n{} of {} tokens ({}), {} part{}{}.\n", total, request_.budget,
+                    TokenizerNote(), result_.parts.size(), result_.parts.size() == 1 ? "" : "s",
+                    no_match_ ? ": no code matched the question" : "");
     i = 0;
     for (const ContextPart& p : result_.parts) {
       ++i;
@@ -526,6 +535,7 @@ class Assembler {
   ContextResult result_;
   std::vector<std::string> omitted_;
   size_t listed_cap_ = std::numeric_limits<size_t>::max();
+  bool no_match_ = false;   // the search found nothing
   int64_t last_total_ = 0;  // of the last document that fit
   std::set<NodeId> seen_ids_;
   std::set<ContentHash> seen_hashes_;

@@ -229,6 +229,21 @@ TEST_F(ContextTest, TinyBudgetGivesAnAnswerWithItsAccount) {
   EXPECT_FALSE(r->omitted.empty());
 }
 
+TEST_F(ContextTest, AQuestionNothingMatchesSaysSo) {
+  // No word of it occurs in the code, and its vector (the hash model's,
+  // from the word and its 3-grams) lies at cosine 0 or below from every
+  // item's. (Most made-up words share a hashed dimension with something in
+  // the corpus, at a small positive cosine, and then search has its nearest
+  // hits; this one shares none.)
+  auto r = Assemble("kvjq", 8000);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->parts.empty());
+  EXPECT_THAT(r->markdown, HasSubstr("0 parts: no code matched the question."));
+  auto some = Assemble("how is the area of a circle computed", 8000);
+  ASSERT_TRUE(some.ok());
+  EXPECT_THAT(some->markdown, ::testing::Not(HasSubstr("no code matched")));
+}
+
 TEST_F(ContextTest, BudgetBelowTheEmptyAnswerIsRefused) {
   auto r = Assemble("how is the area of a circle computed", 8);
   ASSERT_FALSE(r.ok());

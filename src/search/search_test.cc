@@ -328,6 +328,22 @@ TEST_F(SearchTest, VectorSearchRanksByMeaningOfSubTokens) {
   EXPECT_THAT(r.results[0].why[0], HasSubstr("vector #1"));
 }
 
+TEST_F(SearchTest, VectorHitsThatShareNoFeatureAreDropped) {
+  // One small item: "zzqx" hashes to none of its features (checked by the
+  // first expectation; a change of the feature hash would show there), so
+  // every vector is at cosine 0 from it, and nearest is not near.
+  Write({{"demo::alpha", NodeKind::kFunction, "", "fn alpha() {}"}}, {});
+  SearchRequest req;
+  req.query = "alpha";
+  req.mode = SearchMode::kVector;
+  EXPECT_THAT(Paths(SearchOrDie(req)), ::testing::ElementsAre("demo::alpha"));
+  req.query = "zzqx";
+  for (SearchMode mode : {SearchMode::kVector, SearchMode::kHybrid}) {
+    req.mode = mode;
+    EXPECT_THAT(Paths(SearchOrDie(req)), ::testing::IsEmpty()) << SearchModeName(mode);
+  }
+}
+
 TEST_F(SearchTest, IdenticalContentIsEmbeddedOnceAndNotAgain) {
   std::vector<Item> items = Corpus();
   items.push_back({"demo::copy_of_emit", NodeKind::kFunction, "", items[4].source});

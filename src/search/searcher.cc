@@ -63,6 +63,8 @@ constexpr double kPprWeight = 0.05;
 // breaks its ties and adds what shares no word with the query.
 constexpr double kLexicalWeight = 1.0;
 constexpr double kVectorWeight = 0.2;
+// Vector hits at or below this cosine are dropped (see Search).
+constexpr double kMinCosine = 1e-6;
 
 // Test code's score in hybrid search (TestCode::kDemote): halved, so that
 // tests and mocks that share a query's words with the code they exercise
@@ -329,6 +331,10 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
 
   if (model != nullptr) {
     FG_ASSIGN_OR_RETURN(std::vector<VectorHit> hits, both ? vector_hits.get() : nearest());
+    // Nearest is not near: a vector that shares no feature with the query
+    // (cosine 0, as for a word the code never uses) or points away from it
+    // says nothing, and its rank would only add noise to the fusion.
+    std::erase_if(hits, [](const VectorHit& h) { return !(h.score > kMinCosine); });
     std::vector<uint64_t> hit_ids;
     for (const VectorHit& h : hits) hit_ids.push_back(h.key);
     FG_ASSIGN_OR_RETURN(auto nodes, store_.NodesWithVectors(model->record.key, hit_ids, filter));
