@@ -120,9 +120,17 @@ TEST_F(CliSearchTest, FindsCodeByWordsAndMeaningWithFiltersAndReasons) {
   json lex = SearchJson("'configuration file' --mode lexical");
   EXPECT_EQ(lex["results"][0]["path"], "shapes::io::read_config_file");
   EXPECT_EQ(lex["model"], "");
+  // At most k, and only vectors that share something with the query: in
+  // this small crate fewer than k do.
   json vec = SearchJson("'config file' --mode vector -k 3");
-  EXPECT_EQ(vec["results"].size(), 3u);
-  EXPECT_THAT(vec["results"][0]["why"].get<std::string>(), HasSubstr("cosine"));
+  ASSERT_FALSE(vec["results"].empty());
+  EXPECT_LE(vec["results"].size(), 3u);
+  EXPECT_EQ(vec["results"][0]["path"], "shapes::io::read_config_file");
+  for (const json& r : vec["results"]) {
+    std::string why = r["why"];
+    EXPECT_THAT(why, HasSubstr("cosine 0."));
+    EXPECT_THAT(why, ::testing::Not(HasSubstr("cosine 0.000"))) << r["path"];
+  }
 
   // Filters.
   for (const std::string& p : Paths(SearchJson("'area of a shape' --kind struct")))
