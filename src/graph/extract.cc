@@ -688,6 +688,32 @@ bool HasSelfParameter(TSNode params) {
   return found;
 }
 
+// The parameters of a fn's `parameters` node besides `self` (`self`,
+// `&mut self`, `self: Box<Self>`); -1 for a C-variadic one (`...`).
+// Anonymous parameters of 2015-edition trait methods (`fn f(u8);`) count.
+int32_t ParameterCount(TSNode params) {
+  if (ts_node_is_null(params)) return -1;
+  int32_t count = 0;
+  ForEachChild(params, [&](TSNode c, TSFieldId) {
+    if (!ts_node_is_named(c)) {
+      if (ts_node_type(c) == std::string_view("...")) count = -1;
+      return count >= 0;  // `(`, `,`, `)`
+    }
+    K k = G().Kind(c);
+    if (k == K::kSelfParameter || k == K::kAttributeItem || k == K::kLineComment ||
+        k == K::kBlockComment)
+      return true;
+    if (k == K::kParameter && G().Kind(Field(c, G().f_pattern)) == K::kSelf) return true;
+    if (ts_node_type(c) == std::string_view("variadic_parameter")) {
+      count = -1;
+      return false;
+    }
+    ++count;
+    return true;
+  });
+  return count;
+}
+
 enum class Owner : uint8_t { kModule, kImpl, kTrait, kForeign, kFunction };
 
 // Where items being scanned land.
@@ -1026,6 +1052,7 @@ class Extractor {
         std::string path = scope.prefix + name;
         int idx = AddItem(kind, name, path, n, pending, scope, ItemVisibility(n, scope),
                           HeaderSignature(n, body));
+        out_->items[idx].params = ParameterCount(Field(n, g.f_parameters));
         ExtractGenerics(Field(n, g.f_type_parameters), idx, path, scope);
         SignatureRefs(fi, idx);
         if (!ts_node_is_null(body)) {
@@ -1984,7 +2011,22 @@ class Extractor {
     } else {
       return;  // `(f)()`, `v[0]()`, a closure called in place
     }
+    c.args = ArgumentCount(t, t.ChildByField(i, g.f_arguments));
     out_->calls.push_back(std::move(c));
+  }
+
+  // The expressions of a call's `arguments` (attributes and comments aside).
+  int32_t ArgumentCount(const FlatSyntaxTree& t, uint32_t args) const {
+    if (args == FlatSyntaxTree::kNone) return -1;
+    int32_t count = 0;
+    for (uint32_t c = args + 1; c < t[args].next; c = t[c].next) {
+      if (!t[c].named) continue;
+      K k = KindAt(t, c);
+      if (k == K::kAttributeItem || k == K::kLineComment || k == K::kBlockComment) continue;
+      if (t[c].missing || k == K::kError) return -1;  // recovered syntax: unknown
+      ++count;
+    }
+    return count;
   }
 
   // Walks a method call's receiver expression down to its base (`self`, a
@@ -2100,7 +2142,7 @@ class Extractor {
       const K k = KindAt(t, c);
       if (k == K::kTokenTree) {
         if (first != kNone && !want_segment && !after_fn && source_[t[c].start_byte] == '(') {
-          RecordTokenCall(first, last, after_dot, receiver, scope);
+          RecordTokenCall(first, last, after_dot, receiver, c, scope);
         }
         ScanMacroTokens(c, scope, depth + 1);
         first = kNone;
@@ -2162,10 +2204,11 @@ class Extractor {
   }
 
   void RecordTokenCall(uint32_t first, uint32_t last, bool after_dot, uint32_t receiver,
-                       const Scope& scope) {
+                       uint32_t group, const Scope& scope) {
     const FlatSyntaxTree& t = *tree_;
     CallRef c;
     c.item = scope.fn->item;
+    c.args = TokenArgumentCount(t, group);
     if (after_dot) {
       if (first != last) return;
       c.kind = CallKind::kMethod;
@@ -2187,6 +2230,35 @@ class Extractor {
     }
     c.line = LineAt(t, first);
     out_->calls.push_back(std::move(c));
+  }
+
+  // The arguments in a `(..)` token group: its top-level commas, plus one
+  // unless it is empty or ends in a comma. -1 when a comma at that level
+  // may not separate arguments: a closure's `|a, b|`, generic arguments
+  // `HashMap::<K, V>` or a comparison (`<` and `|` make it unknown).
+  int32_t TokenArgumentCount(const FlatSyntaxTree& t, uint32_t group) const {
+    int32_t commas = 0;
+    bool any = false, trailing = false;
+    const uint32_t open = group + 1;
+    for (uint32_t c = open; c < t[group].next; c = t[c].next) {
+      if (c == open) continue;                               // `(`
+      if (t[c].next >= t[group].next && !t[c].named) break;  // `)`
+      const K k = KindAt(t, c);
+      if (k == K::kLineComment || k == K::kBlockComment) continue;
+      if (!t[c].named && k != K::kTokenTree) {
+        std::string_view text = t.Text(c, source_);
+        if (text == "|" || text == "||" || text == "<") return -1;
+        if (text == ",") {
+          ++commas;
+          trailing = true;
+          continue;
+        }
+      }
+      any = true;
+      trailing = false;
+    }
+    if (!any) return commas == 0 ? 0 : -1;
+    return commas + (trailing ? 0 : 1);
   }
 
   // Binds the typed identifier parameters of a fn's `parameters` or a

@@ -53,6 +53,11 @@ struct ExtractedItem {
   std::vector<std::string> attrs;    // other attributes' inner text, e.g. "macro_export"
   std::string in_macro;              // name of the enclosing item-position macro, "" if none
   ContentHash content_hash;
+  // Functions and methods: how many parameters besides `self` they take;
+  // -1 for other items and for C-variadic functions (`...`). Rust has no
+  // overloading or default arguments, so a call with another number of
+  // arguments cannot be a call of this function.
+  int32_t params = -1;
 };
 
 struct InlineModule {
@@ -123,12 +128,11 @@ enum class TypeRefRole : uint8_t {
 // expression or pattern (`Token::Eof`, `Foo::new(..)`, `Self::MAX`); a single
 // name only where it must be a type or constructor (`Foo(x)` called or
 // matched, when capitalized). The linker keeps those that lead to a type of
-// the crate (the path itself, or the path less its last segment). References, pointers, slices, arrays, tuples,
-// `dyn`/`impl` and `for<'a>` are unwrapped to the paths inside; the traits
-// of `Fn(A) -> B` take the position's role, A and B are kGenericArg.
-// Primitive types are not recorded. `<T as Trait>::Out` records only Trait
-// (kOther). `item`: the fn, field, alias, impl, const/static; for bounds,
-// the item declaring the generics (or the trait, or the associated type).
+// the crate (the path itself, or the path less its last segment). References, pointers, slices,
+// arrays, tuples, `dyn`/`impl` and `for<'a>` are unwrapped to the paths inside; the traits of
+// `Fn(A) -> B` take the position's role, A and B are kGenericArg. Primitive types are not recorded.
+// `<T as Trait>::Out` records only Trait (kOther). `item`: the fn, field, alias, impl,
+// const/static; for bounds, the item declaring the generics (or the trait, or the associated type).
 struct TypeRef {
   int item = -1;
   TypeRefRole role = TypeRefRole::kOther;
@@ -195,6 +199,10 @@ struct CallRef {
   PathSegments receiver_call;
   std::vector<ReceiverStep> receiver_steps;
   uint32_t line = 0;
+  // kPath and kMethod calls of the syntax tree: the arguments written
+  // (`f(a, b)` and `x.f(a, b)` have 2); -1 when unknown (calls found in a
+  // macro's tokens, macro calls).
+  int32_t args = -1;
 };
 
 struct FileExtraction {

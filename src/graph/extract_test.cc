@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -649,6 +650,31 @@ TEST(ExtractTest, OnlyMacrosThatMayHoldItemsAreReparsed) {
   EXPECT_EQ(MacroReparses("UNION!{union U_u {\n    [u64; 1],\n    a a_mut: ULONGLONG,\n}}"), 0u);
   EXPECT_EQ(MacroReparses("bitflags! { pub struct Flags: u32 { const A = 1; } }"), 0u);
   EXPECT_EQ(MacroReparses("wrap! { union(a, b); #[attr] x + 1 }"), 0u);
+}
+
+TEST(ExtractTest, FunctionsCountTheirParametersBesidesSelf) {
+  FileExtraction fx = Extract(R"rs(
+fn none() {}
+fn two(a: u8, #[cfg(x)] (b, c): (u8, u8)) {}
+struct S;
+impl S {
+    fn by_ref(&self, x: u8) {}
+    fn boxed(self: Box<Self>) {}
+    fn assoc(a: u8) {}
+}
+trait T { fn anon(u8, u16); }
+extern "C" { fn printf(fmt: *const u8, ...) -> i32; }
+)rs");
+  std::map<std::string, int32_t> params;
+  for (const ExtractedItem& item : fx.items) params[item.rel_path] = item.params;
+  EXPECT_EQ(params["none"], 0);
+  EXPECT_EQ(params["two"], 2);
+  EXPECT_EQ(params["S::by_ref"], 1);
+  EXPECT_EQ(params["S::boxed"], 0);
+  EXPECT_EQ(params["S::assoc"], 1);
+  EXPECT_EQ(params["T::anon"], 2);
+  EXPECT_EQ(params["printf"], -1);  // C-variadic
+  EXPECT_EQ(params["S"], -1);       // not a fn
 }
 
 TEST(ExtractTest, LazyStaticItemsRecoverAsStatics) {

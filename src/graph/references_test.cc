@@ -288,6 +288,18 @@ TEST(ReferencesTest, PathCallsKeepTheirSegments) {
   for (const CallRef& c : fx.calls) EXPECT_EQ(ItemPath(fx, c.item), "f");
 }
 
+TEST(ReferencesTest, CallsCountTheirArguments) {
+  FileExtraction fx = Extract(
+      "fn f() {\n  g();\n  g(a, b(c, d),);\n  x.m(/* no */ 1);\n  h(#[cfg(x)] 1, 2);\n"
+      "  assert!(y.n(1, (2, 3), [4, 5]));\n  k!(z.p());\n  println!(\"{}\", q(|a, b| a));\n"
+      "  w!(r(a < b, c));\n}");
+  std::vector<std::string> got;
+  for (const CallRef& c : fx.calls)
+    if (c.kind != CallKind::kMacro) got.push_back(Join(c.path) + "/" + std::to_string(c.args));
+  EXPECT_THAT(got, ::testing::UnorderedElementsAre("g/0", "g/2", "b/2", "m/1", "h/2", "n/3", "p/0",
+                                                   "q/-1", "r/-1"));
+}
+
 TEST(ReferencesTest, CallLinesAreThePathStart) {
   FileExtraction fx = Extract("fn f() {\n  a\n    .b()\n    .c();\n  g(\n  );\n}");
   ASSERT_EQ(fx.calls.size(), 3u);

@@ -862,13 +862,21 @@ class Linker {
     return t.id;
   }
 
-  void NameOnly(const NodeId& src, std::string_view name, bool methods, uint32_t line,
+  // The crate's functions (or methods) called `name` that take `args`
+  // arguments (any number when -1), as name-only candidates: Rust has no
+  // overloading, so one that takes another number is not the callee
+  // (`self.prog[ip].is_match()` is not `Regex::is_match(&self, text)`).
+  void NameOnly(const NodeId& src, std::string_view name, bool methods, int32_t args, uint32_t line,
                 EdgeSink& sink) {
     std::vector<NodeId> candidates;
     const auto& index = methods ? methods_by_name_ : functions_by_name_;
     if (!by_name_built_) BuildNameIndex();
     auto it = index.find(name);
-    if (it != index.end()) candidates = PreferCfgOn(it->second);
+    if (it != index.end()) {
+      for (const NamedFn& fn : it->second)
+        if (args < 0 || fn.params < 0 || fn.params == args) candidates.push_back(fn.id);
+      candidates = PreferCfgOn(std::move(candidates));
+    }
     if (candidates.empty() || candidates.size() > kMaxNameOnlyCandidates) {
       ++stats_.calls_unresolved;
       return;
@@ -887,10 +895,11 @@ class Linker {
         if (!IsCallable(k)) continue;
         const Node& node = files_[f].nodes[i];
         int owner = ex.items[i].parent >= 0 ? EnclosingImplOrTrait(f, ex.items[i].parent) : -1;
+        NamedFn fn{node.id, ex.items[i].params};
         if (owner >= 0 && k == NodeKind::kMethod) {
-          methods_by_name_[node.name].push_back(node.id);
+          methods_by_name_[node.name].push_back(fn);
         } else {
-          functions_by_name_[node.name].push_back(node.id);
+          functions_by_name_[node.name].push_back(fn);
         }
       }
     }
@@ -1112,7 +1121,7 @@ class Linker {
         ++stats_.calls_external;
         return;
       }
-      NameOnly(src, name, /*methods=*/true, c.line, sink);
+      NameOnly(src, name, /*methods=*/true, c.args, c.line, sink);
       return;
     }
 
@@ -1168,7 +1177,7 @@ class Linker {
       return;
     }
     if (LooksLikeConstructor(name)) return;
-    NameOnly(src, name, /*methods=*/false, c.line, sink);
+    NameOnly(src, name, /*methods=*/false, c.args, c.line, sink);
   }
 
   struct ImplInfo {
@@ -1208,8 +1217,12 @@ class Linker {
                      FixedBytesHash>
       fields_;
   bool by_name_built_ = false;
-  std::map<std::string, std::vector<NodeId>, std::less<>> functions_by_name_;
-  std::map<std::string, std::vector<NodeId>, std::less<>> methods_by_name_;
+  struct NamedFn {
+    NodeId id;
+    int32_t params = -1;  // ExtractedItem::params
+  };
+  std::map<std::string, std::vector<NamedFn>, std::less<>> functions_by_name_;
+  std::map<std::string, std::vector<NamedFn>, std::less<>> methods_by_name_;
   std::unordered_map<std::string, Node> externals_;    // by path, ever made
   std::vector<std::set<std::string>> file_externals_;  // the paths each file refers to
   size_t current_file_ = 0;                            // the file being linked

@@ -562,6 +562,48 @@ TEST(LinkTest, NameOnlyListsEveryCandidateAndGivesUpWhenThereAreTooMany) {
   EXPECT_EQ(c.result().stats.calls_external, 3u);
 }
 
+TEST(LinkTest, NameOnlyCandidatesTakeAsManyArgumentsAsTheCall) {
+  CrateFixture c;
+  // Receivers the resolver cannot type (an index expression, a call's
+  // result): only methods taking that many arguments besides self are
+  // candidates; none at all leaves the call unresolved.
+  c.AddFile(kCrate, R"(
+pub struct Inst; impl Inst { pub fn is_match(&self) -> bool { true } }
+pub struct Regex; impl Regex { pub fn is_match(&self, text: &str) -> bool { true } }
+pub struct Set; impl Set { pub fn is_match(&self, text: &str) -> bool { true } }
+pub fn scan(v: Vec<Inst>, r: Vec<Regex>) {
+    v[0].is_match();
+    r[0].is_match("x");
+    r[0].is_match("x", 1);
+    debug_assert!(v[1].is_match());
+}
+fn helper(a: u8, b: u8) {}
+mod m { pub fn helper() {} }
+pub fn paths() { helper(1, 2); }
+)");
+  c.Link();
+  std::vector<std::string> calls = c.EdgesOf("CALLS");
+  EXPECT_THAT(
+      calls,
+      Contains(
+          R"(CALLS demo::scan -> demo::Inst::is_match {"resolved":"name_only","candidates":1})"));
+  EXPECT_THAT(
+      calls,
+      Contains(
+          R"(CALLS demo::scan -> demo::Regex::is_match {"resolved":"name_only","candidates":2})"));
+  EXPECT_THAT(
+      calls,
+      Contains(
+          R"(CALLS demo::scan -> demo::Set::is_match {"resolved":"name_only","candidates":2})"));
+  // v[0].is_match() and the one inside debug_assert! (counted from its
+  // tokens) reach Inst's only; "x", 1 reaches none.
+  EXPECT_EQ(std::count_if(
+                calls.begin(), calls.end(),
+                [](const std::string& e) { return e.find("Inst::is_match") != std::string::npos; }),
+            2);
+  EXPECT_EQ(c.result().stats.calls_unresolved, 1u);
+}
+
 TEST(LinkTest, BlockScopedItemsShadowModuleItems) {
   CrateFixture c;
   c.AddFile(kCrate, R"(
