@@ -807,6 +807,9 @@ class Extractor {
     CollectDiagnostics(root);
   }
 
+  // The syntax diagnostics of the whole tree, as Run gives them.
+  void Diagnose(const SyntaxTree& tree) { CollectDiagnostics(tree.root()); }
+
   // Run, for the file's top-level nodes that start in [begin, end) only
   // (their items, references and module-level macro calls); no syntax
   // diagnostics.
@@ -1032,6 +1035,7 @@ class Extractor {
       depth_reported_ = true;
       TSPoint p = ts_node_start_point(node);
       AddDiagnostic(p, "items nested too deeply; inner items skipped");
+      out_->truncated = true;
     }
     return true;
   }
@@ -2568,15 +2572,36 @@ uint32_t CountNewlines(std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// Whether `text` holds what may be an inner doc comment or attribute:
+// `//!`, `/*!`, or `#` then `!` (spaces between allowed). Also true for such
+// text inside strings and comments: a caller that only wants to be safe.
+bool HasInnerMarks(std::string_view text) {
+  if (text.find("//!") != std::string_view::npos || text.find("/*!") != std::string_view::npos)
+    return true;
+  for (size_t i = text.find('#'); i != std::string_view::npos; i = text.find('#', i + 1)) {
+    size_t j = i + 1;
+    while (j < text.size() &&
+           (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r'))
+      ++j;
+    if (j < text.size() && text[j] == '!') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 FileExtraction ExtractEdited(std::string_view source, const SyntaxTree& tree, RustParser& parser,
                              std::string_view old_source, const FileExtraction& old,
                              const std::vector<TSRange>& changed, bool* incremental) {
   if (incremental) *incremental = false;
   auto whole = [&] { return ExtractFile(source, tree, parser); };
-  // Files with syntax errors (now or before) are extracted whole: their
-  // recovered items and diagnostics depend on the whole tree.
-  if (!tree.valid() || tree.has_error() || !old.diagnostics.empty() ||
-      source.size() > UINT32_MAX / 2 || old_source.size() > UINT32_MAX / 2)
+  // A file whose items were cut at the nesting limit is extracted whole.
+  // Syntax errors are not a reason: the changed ranges cover what error
+  // recovery changed, and the diagnostics are taken from the whole tree.
+  if (!tree.valid() || old.truncated || source.size() > UINT32_MAX / 2 ||
+      old_source.size() > UINT32_MAX / 2)
     return whole();
 
   // The edit: [P, old_end) of the old text became [P, new_end).
@@ -2596,6 +2621,7 @@ FileExtraction ExtractEdited(std::string_view source, const SyntaxTree& tree, Ru
     uint32_t start, end, start_row, end_row;
     bool prefix_like;  // an outer attribute or a comment: part of the next item
     bool inner;        // an inner attribute or doc comment: the module's own
+    bool error;        // an ERROR (or MISSING) node of the file's own level
   };
   const TSNode root = tree.root();
   const uint32_t count = ts_node_child_count(root);
@@ -2609,7 +2635,8 @@ FileExtraction ExtractEdited(std::string_view source, const SyntaxTree& tree, Ru
     if (comment) IsDocComment(n, &inner_doc);
     children.push_back(Child{ts_node_start_byte(n), ts_node_end_byte(n), ts_node_start_point(n).row,
                              ts_node_end_point(n).row, comment || type == "attribute_item",
-                             inner_doc || type == "inner_attribute_item"});
+                             inner_doc || type == "inner_attribute_item",
+                             ts_node_is_error(n) || ts_node_is_missing(n)});
   }
   std::vector<std::pair<uint32_t, uint32_t>> dirty{{P, new_end}};
   for (const TSRange& r : changed) dirty.emplace_back(r.start_byte, r.end_byte);
@@ -2649,13 +2676,23 @@ FileExtraction ExtractEdited(std::string_view source, const SyntaxTree& tree, Ru
       grew = true;
     }
   }
+  // The module's own docs or attributes, or error recovery at the file's
+  // level, which may have taken some of them (or given them back).
   for (int64_t c = a; c <= b; ++c)
-    if (children[c].inner) return whole();  // the module's own docs or attributes
+    if (children[c].inner || children[c].error) return whole();
   const uint32_t win_begin = std::min(P, children[a].start);
   const uint32_t win_end = std::max(new_end, children[b].end);
   // The same window in the old text (its bytes from new_end on are the
   // old ones from old_end on, its rows from row_hi's on shifted).
   const uint32_t old_win_end = static_cast<uint32_t>(static_cast<int64_t>(win_end) - delta_bytes);
+  // Inner docs or attributes in the window's old or new text (`#!`, `//!`,
+  // `/*!`, wherever they sat: a deleted `#![allow(..)]` is in the old text
+  // only, one that error recovery took into an ERROR node is not a node of
+  // the file's level): the module's own may have changed.
+  if (old_win_end < win_begin || old_win_end > old_source.size() ||
+      HasInnerMarks(old_source.substr(win_begin, old_win_end - win_begin)) ||
+      HasInnerMarks(source.substr(win_begin, win_end - win_begin)))
+    return whole();
   const uint32_t win_first_line = row_lo + 1;
   const uint32_t old_win_last_line =
       static_cast<uint32_t>(static_cast<int64_t>(row_hi) - delta_lines) + 1;
@@ -2684,7 +2721,7 @@ FileExtraction ExtractEdited(std::string_view source, const SyntaxTree& tree, Ru
 
   FileExtraction window;
   Extractor(source, parser, &window).RunWindow(tree, win_begin, win_end);
-  if (!window.diagnostics.empty()) return whole();  // items nested too deeply
+  if (window.truncated) return whole();
 
   FileExtraction out;
   out.module_docs = old.module_docs;
@@ -2752,6 +2789,7 @@ FileExtraction ExtractEdited(std::string_view source, const SyntaxTree& tree, Ru
   splice(
       old.calls, window.calls, out.calls, [](const CallRef& e) { return e.line; },
       [&](CallRef& e) { e.line = shift_line(e.line); });
+  if (tree.has_error()) Extractor(source, parser, &out).Diagnose(tree);
   if (incremental) *incremental = true;
   return out;
 }

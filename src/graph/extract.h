@@ -214,6 +214,9 @@ struct FileExtraction {
   std::vector<CallRef> calls;
   std::string module_docs;                // inner doc comments (//! and /*! */) at file top level
   std::vector<std::string> module_attrs;  // inner attributes #![...] at file top level
+  // Items nested deeper than the extractor goes were skipped (a diagnostic
+  // says where).
+  bool truncated = false;
 };
 
 // Stable text names: "param", "return", "field", "alias", "impl_self",
@@ -234,9 +237,11 @@ FileExtraction ParseAndExtract(std::string_view source, RustParser& parser);
 // before or after the edited lines are taken from `old` (those after moved
 // by the edit's bytes and lines), the rest extracted from `tree`. Gives what
 // ExtractFile(source, tree, parser) gives (tested over random edits of real
-// files); falls back to it when either version has syntax errors or the
-// edit touches the module's own docs or attributes. `*incremental` tells
-// which it did.
+// files, syntax errors included: tree-sitter's changed ranges cover the
+// structure its error recovery changed, and the diagnostics come from the
+// whole new tree); falls back to it when the edit touches the module's own
+// docs or attributes, or either version has items nested too deeply.
+// `*incremental` tells which it did.
 FileExtraction ExtractEdited(std::string_view source, const SyntaxTree& tree, RustParser& parser,
                              std::string_view old_source, const FileExtraction& old,
                              const std::vector<TSRange>& changed, bool* incremental = nullptr);
