@@ -10,7 +10,10 @@
 // does on every change.
 //
 //   edit_latency --crate DIR --work DIR [--edits N] [--seed S] [--embedder SPEC]
-//                [--log FILE] [--only PATH]
+//                [--log FILE] [--only PATH] [--broken 1]
+//
+// --broken 1 makes every inserted statement half-typed (`let _x = ;`), so
+// that each edit leaves the file with syntax errors, as while someone types.
 //
 // --log writes one tab-separated line per edit (edit, file, file bytes,
 // latency ms, graph update ms, resolution ms, search upkeep ms, moved, page
@@ -75,6 +78,7 @@ std::string ReadFile(const fs::path& p) {
 int main(int argc, char** argv) {
   std::string crate, work, embedder = "hash", log_path, only;
   int edits = 50;
+  bool broken = false;
   unsigned seed = 42;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -92,12 +96,14 @@ int main(int argc, char** argv) {
       log_path = argv[i + 1];
     else if (a == "--only")
       only = argv[i + 1];
+    else if (a == "--broken")
+      broken = std::atoi(argv[i + 1]) != 0;
     else
       Die("unknown option " + a);
   }
   if (crate.empty() || work.empty() || edits < 1)
     Die("usage: edit_latency --crate DIR --work DIR [--edits N] [--seed S] [--embedder SPEC] "
-        "[--log FILE] [--only PATH]");
+        "[--log FILE] [--only PATH] [--broken 1]");
   std::ofstream log;
   if (!log_path.empty()) {
     log.open(log_path, std::ios::trunc);
@@ -183,7 +189,7 @@ int main(int argc, char** argv) {
       continue;
     }
     std::string stmt = "        let _ferrograph_edit_" + std::to_string(done) + " = " +
-                       std::to_string(done) + ";\n";
+                       (broken ? std::string() : std::to_string(done)) + ";\n";
     text.insert(insert, stmt);
 
     auto minor_faults = [] {
