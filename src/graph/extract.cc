@@ -2139,11 +2139,20 @@ class Extractor {
     bool after_dot = false, after_fn = false;
     uint32_t receiver = kNone;                            // the token before that `.`
     uint32_t prev = kNone, prev2 = kNone, prev3 = kNone;  // earlier tokens of this group
+    int generics = 0;  // inside a path's `::<...>`: its `<` nesting
     auto text_is = [&](uint32_t j, std::string_view s) {
       return j != kNone && !t[j].named && t.Text(j, source_) == s;
     };
     for (uint32_t c = tt + 1; c < t[tt].next; c = t[c].next) {
       const K k = KindAt(t, c);
+      if (generics > 0) {  // `Vec::<u8>::new`, `collect::<Vec<_>>`: the path goes on after
+        generics += text_is(c, "<") ? 1 : text_is(c, ">") ? -1 : text_is(c, ">>") ? -2 : 0;
+        if (generics <= 0) generics = 0;
+        prev3 = prev2;
+        prev2 = prev;
+        prev = c;
+        continue;
+      }
       if (k == K::kTokenTree) {
         if (first != kNone && !want_segment && !after_fn && source_[t[c].start_byte] == '(') {
           RecordTokenCall(first, last, after_dot, receiver, c, scope);
@@ -2174,6 +2183,9 @@ class Extractor {
         } else {
           first = kNone;
         }
+      } else if (text_is(c, "<") && first != kNone && want_segment && !text_is(last, "::")) {
+        generics = 1;  // a turbofish: `last` stays the segment before it
+        want_segment = false;
       } else if (text_is(c, "!") && first != kNone && !want_segment && t[c].next < t[tt].next &&
                  KindAt(t, t[c].next) == K::kTokenTree) {
         CallRef call;
@@ -2194,10 +2206,15 @@ class Extractor {
   }
 
   // The segments of the sibling tokens [first, last]: names, with a
-  // leading `::` as an empty segment.
+  // leading `::` as an empty segment; generic arguments (`::<u8>`) skipped.
   bool TokenPath(const FlatSyntaxTree& t, uint32_t first, uint32_t last, PathSegments* out) {
+    int generics = 0;
     for (uint32_t j = first;; j = t[j].next) {
-      if (t[j].named) {
+      std::string_view text = t[j].named ? std::string_view() : t.Text(j, source_);
+      if (generics > 0 || text == "<") {
+        generics += text == "<" ? 1 : text == ">" ? -1 : text == ">>" ? -2 : 0;
+        if (generics < 0) generics = 0;
+      } else if (t[j].named) {
         out->emplace_back(t.Text(j, source_));
       } else if (j == first) {
         out->emplace_back();

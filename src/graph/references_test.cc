@@ -300,6 +300,17 @@ TEST(ReferencesTest, CallsCountTheirArguments) {
                                                    "q/-1", "r/-1"));
 }
 
+TEST(ReferencesTest, TurbofishInMacroTokensKeepsThePath) {
+  FileExtraction fx = Extract(
+      "fn f() {\n  assert_eq!(Vec::<u8>::with_capacity(1), v.iter().collect::<Vec<_>>());\n"
+      "  k!(HashMap::<K, Vec<u8>>::new(), ::std::mem::swap::<u8>(a, b));\n}");
+  std::vector<std::string> got;
+  for (const CallRef& c : fx.calls)
+    if (c.kind != CallKind::kMacro) got.push_back(Join(c.path) + "/" + std::to_string(c.args));
+  EXPECT_THAT(got, ::testing::UnorderedElementsAre("Vec::with_capacity/1", "iter/0", "collect/0",
+                                                   "HashMap::new/0", "::std::mem::swap/2"));
+}
+
 TEST(ReferencesTest, CallLinesAreThePathStart) {
   FileExtraction fx = Extract("fn f() {\n  a\n    .b()\n    .c();\n  g(\n  );\n}");
   ASSERT_EQ(fx.calls.size(), 3u);
@@ -447,7 +458,8 @@ TEST(ReferencesTest, MacroTokenReceiversAndPaths) {
       "impl S {\n  fn t(&self, d: D) {\n"
       "    check!(self.c(), d.e(), d.x.f(), ::a::b(1), u8::max(1, 2), w.v::<u8>());\n  }\n}");
   EXPECT_THAT(Calls(fx),
-              ElementsAre("check!", "self:S.c()", "d:D.e()", ".f()", "::a::b()", "u8::max()"));
+              ElementsAre("check!", "self:S.c()", "d:D.e()", ".f()", "::a::b()", "u8::max()",
+                          "w.v()"));  // through its turbofish
 }
 
 TEST(ReferencesTest, MacroTokensWithoutCallShapesGiveOnlyTheMacro) {
