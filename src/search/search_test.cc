@@ -458,6 +458,15 @@ TEST_F(SearchTest, TestCodeRanksBelowTheCodeItExercises) {
   EXPECT_THAT(why(demoted, "demo::compile_program_bench"),
               HasSubstr("(#[bench] on demo::compile_program_bench)"));
   EXPECT_THAT(why(demoted, "demo::compile_program_unix"), ::testing::Not(HasSubstr("test code")));
+  // With k small, only the candidates that could reach the top are checked;
+  // the answer is the first k of the same ranking.
+  for (int k : {1, 2, 3}) {
+    SearchRequest small = req;
+    small.k = k;
+    std::vector<std::string> want = Paths(demoted);
+    want.resize(static_cast<size_t>(k));
+    EXPECT_EQ(Paths(SearchOrDie(small)), want) << "k " << k;
+  }
 
   // A query about tests, or one that names the test, keeps the test's rank.
   req.query = "compile the program twice in tests";

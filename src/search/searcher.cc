@@ -368,20 +368,24 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
     }
   }
 
-  // Test code (TestCode): marked, and under kExclude dropped, before the
-  // graph boost, so that excluded code neither seeds it nor explains it; the
-  // neighbours the boost brings in are marked as they join.
+  // Test code (TestCode). Under kExclude it is dropped before the graph
+  // boost, so that it neither seeds the boost nor explains it, and the
+  // neighbours the boost brings in are checked as they join. Under kDemote
+  // it is marked after the boost, lazily: from the best score down, only
+  // while a candidate could still reach the top k (a demoted score is never
+  // higher), which spares the ancestor walk for most candidates.
   const bool demote = request.tests == TestCode::kDemote && request.mode == SearchMode::kHybrid &&
                       !AboutTests(words);
+  const bool exclude = request.tests == TestCode::kExclude;
   auto mark_test_code = [&](const std::vector<NodeId>& ids) -> Status {
-    if ((!demote && request.tests != TestCode::kExclude) || ids.empty()) return Status::OK();
+    if ((!demote && !exclude) || ids.empty()) return Status::OK();
     FG_ASSIGN_OR_RETURN(auto upward, store_.AttributesUpward(ids, request.as_of));
     for (const auto& [of, n] : upward) {  // nearest first: the node, its container, ...
       auto it = cands.find(of);
       if (it == cands.end() || it->second.test_code) continue;
       std::string why = TestMark(n);
       if (why.empty()) continue;
-      if (request.tests == TestCode::kExclude) {
+      if (exclude) {
         cands.erase(it);
       } else if (!NamedInQuery(it->second.node.name, request.query)) {
         it->second.test_code = true;
@@ -390,7 +394,7 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
     }
     return Status::OK();
   };
-  {
+  if (exclude) {
     std::vector<NodeId> ids;
     for (const auto& [id, c] : cands) ids.push_back(id);
     FG_RETURN_IF_ERROR(mark_test_code(ids));
@@ -463,7 +467,7 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
           candidate(n);
           joined.push_back(n.id);
         }
-        FG_RETURN_IF_ERROR(mark_test_code(joined));
+        if (exclude) FG_RETURN_IF_ERROR(mark_test_code(joined));
       }
       // A node's boost is the mass that reaches it over edges, not the
       // restart mass of its own seed (a hit is not boosted for being a hit),
@@ -496,16 +500,37 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
     }
   }
 
-  for (auto& [id, c] : cands) {
-    if (c.test_code) c.score *= kTestCodeWeight;
-  }
-
   std::vector<Candidate*> ranked;
   for (auto& [id, c] : cands) ranked.push_back(&c);
-  std::sort(ranked.begin(), ranked.end(), [](const Candidate* a, const Candidate* b) {
+  auto by_score = [](const Candidate* a, const Candidate* b) {
     if (a->score != b->score) return a->score > b->score;
     return a->node.path != b->node.path ? a->node.path < b->node.path : a->node.id < b->node.id;
-  });
+  };
+  std::sort(ranked.begin(), ranked.end(), by_score);
+  if (demote) {
+    const size_t k = static_cast<size_t>(request.k);
+    const size_t batch = std::max<size_t>(k, 16);
+    size_t checked = 0;
+    std::vector<double> best;  // the final scores of the checked candidates
+    while (checked < ranked.size()) {
+      if (best.size() >= k) {
+        std::nth_element(best.begin(), best.begin() + static_cast<std::ptrdiff_t>(k - 1),
+                         best.end(), std::greater<>());
+        if (ranked[checked]->score < best[k - 1]) break;  // none below can reach the top k
+      }
+      const size_t end = std::min(ranked.size(), checked + batch);
+      std::vector<NodeId> ids;
+      for (size_t i = checked; i < end; ++i) ids.push_back(ranked[i]->node.id);
+      FG_RETURN_IF_ERROR(mark_test_code(ids));
+      for (size_t i = checked; i < end; ++i) {
+        if (ranked[i]->test_code) ranked[i]->score *= kTestCodeWeight;
+        best.push_back(ranked[i]->score);
+      }
+      checked = end;
+    }
+    ranked.resize(checked);  // the rest rank below k checked ones
+    std::sort(ranked.begin(), ranked.end(), by_score);
+  }
   for (Candidate* c : ranked) {
     if (static_cast<int>(response.results.size()) >= request.k) break;
     SearchHit hit;
