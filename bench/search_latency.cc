@@ -9,7 +9,11 @@
 // code.
 //
 //   search_latency --db FILE [--queries N] [-k K] [--warmup N] [--log FILE]
+//                  [--tests demote|include|exclude]
 //
+// --tests: how the searches rank test code (SearchRequest::tests; demote,
+// the default, costs an ancestor lookup for the candidates that may reach
+// the top k).
 // --warmup N: each Engine first answers N other questions, unmeasured (a
 // server's steady state: caches filled by earlier questions, not by these).
 // --log FILE: one line per measured search, "MODE<TAB>MS<TAB>QUERY", in the
@@ -77,6 +81,7 @@ int main(int argc, char** argv) {
   std::string db;
   int nqueries = 500, k = 10, nwarmup = 0;
   std::string log_path;
+  TestCode tests = TestCode::kDemote;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -93,11 +98,16 @@ int main(int argc, char** argv) {
       nwarmup = std::atoi(next().c_str());
     else if (a == "--log")
       log_path = next();
-    else
+    else if (a == "--tests") {
+      auto t = ParseTestCode(next());
+      if (!t) Die("--tests wants demote, include or exclude");
+      tests = *t;
+    } else
       Die("unknown option " + a);
   }
   if (db.empty())
-    Die("usage: search_latency --db FILE [--queries N] [-k K] [--warmup N] [--log FILE]");
+    Die("usage: search_latency --db FILE [--queries N] [-k K] [--warmup N] [--log FILE] "
+        "[--tests T]");
   FILE* log = nullptr;
   if (!log_path.empty() && !(log = std::fopen(log_path.c_str(), "w")))
     Die(log_path + ": cannot write");
@@ -180,6 +190,7 @@ int main(int argc, char** argv) {
     first.query = "warm up: load the index";
     first.k = k;
     first.mode = mode;
+    first.tests = tests;
     auto t0 = Clock::now();
     auto warm = (*engine)->Search(first);
     if (!warm.ok()) Die(warm.status().ToString());
@@ -190,6 +201,7 @@ int main(int argc, char** argv) {
       req.query = q;
       req.k = k;
       req.mode = mode;
+      req.tests = tests;
       auto r = (*engine)->Search(req);
       if (!r.ok()) Die(r.status().ToString());
     }
@@ -199,6 +211,7 @@ int main(int argc, char** argv) {
       req.query = q;
       req.k = k;
       req.mode = mode;
+      req.tests = tests;
       auto start = Clock::now();
       auto r = (*engine)->Search(req);
       row.ms.push_back(Ms(Clock::now() - start));
