@@ -78,6 +78,14 @@ std::vector<std::string> Calls(const FileExtraction& fx) {
   return out;
 }
 
+// "path/args" of each path and method call ("g/2", "m/0"; -1 unknown).
+std::vector<std::string> CallsWithArguments(const FileExtraction& fx) {
+  std::vector<std::string> out;
+  for (const CallRef& c : fx.calls)
+    if (c.kind != CallKind::kMacro) out.push_back(Join(c.path) + "/" + std::to_string(c.args));
+  return out;
+}
+
 // ---- Use imports.
 
 TEST(ReferencesTest, UseOfSimplePathNamesItsUseItem) {
@@ -293,22 +301,18 @@ TEST(ReferencesTest, CallsCountTheirArguments) {
       "fn f() {\n  g();\n  g(a, b(c, d),);\n  x.m(/* no */ 1);\n  h(#[cfg(x)] 1, 2);\n"
       "  assert!(y.n(1, (2, 3), [4, 5]));\n  k!(z.p());\n  println!(\"{}\", q(|a, b| a));\n"
       "  w!(r(a < b, c));\n}");
-  std::vector<std::string> got;
-  for (const CallRef& c : fx.calls)
-    if (c.kind != CallKind::kMacro) got.push_back(Join(c.path) + "/" + std::to_string(c.args));
-  EXPECT_THAT(got, ::testing::UnorderedElementsAre("g/0", "g/2", "b/2", "m/1", "h/2", "n/3", "p/0",
-                                                   "q/-1", "r/-1"));
+  EXPECT_THAT(CallsWithArguments(fx),
+              ::testing::UnorderedElementsAre("g/0", "g/2", "b/2", "m/1", "h/2", "n/3", "p/0",
+                                              "q/-1", "r/-1"));
 }
 
 TEST(ReferencesTest, TurbofishInMacroTokensKeepsThePath) {
   FileExtraction fx = Extract(
       "fn f() {\n  assert_eq!(Vec::<u8>::with_capacity(1), v.iter().collect::<Vec<_>>());\n"
       "  k!(HashMap::<K, Vec<u8>>::new(), ::std::mem::swap::<u8>(a, b));\n}");
-  std::vector<std::string> got;
-  for (const CallRef& c : fx.calls)
-    if (c.kind != CallKind::kMacro) got.push_back(Join(c.path) + "/" + std::to_string(c.args));
-  EXPECT_THAT(got, ::testing::UnorderedElementsAre("Vec::with_capacity/1", "iter/0", "collect/0",
-                                                   "HashMap::new/0", "::std::mem::swap/2"));
+  EXPECT_THAT(CallsWithArguments(fx),
+              ::testing::UnorderedElementsAre("Vec::with_capacity/1", "iter/0", "collect/0",
+                                              "HashMap::new/0", "::std::mem::swap/2"));
 }
 
 TEST(ReferencesTest, CallLinesAreThePathStart) {
