@@ -6,27 +6,6 @@
 
 namespace ferrograph::vector_internal {
 
-float Dot(const float* a, const float* b, size_t n) {
-  // 16 independent partial sums: no lane depends on another, so g++ -O2
-  // vectorizes the loop without reassociating a reduction (no -ffast-math).
-  // Fully unrolling the lane loop keeps the sums in 4 SSE registers instead
-  // of memory (checked with -fopt-info-vec and the disassembly).
-  constexpr size_t kLanes = 16;
-  float acc[kLanes] = {};
-  size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-#pragma GCC unroll 16
-    for (size_t j = 0; j < kLanes; ++j) acc[j] += a[i + j] * b[i + j];
-  }
-  float tail = 0;
-  for (; i < n; ++i) tail += a[i] * b[i];
-  for (size_t width = kLanes / 2; width > 0; width /= 2) {
-#pragma GCC unroll 8
-    for (size_t j = 0; j < width; ++j) acc[j] += acc[j + width];
-  }
-  return acc[0] + tail;
-}
-
 namespace {
 
 // Heap order: the worst hit at the front.

@@ -1,5 +1,5 @@
 // The pieces of exact (brute-force) vector search that ExactIndex and
-// HnswIndex share: the dot product, the bounded best-k selection with its
+// HnswIndex share: the dot product (vector/dot.h), the bounded best-k selection with its
 // deterministic order, and the input checks both indexes apply.
 //
 // Internal to src/vector. Thread-compatible: a TopHits belongs to one search;
@@ -14,15 +14,10 @@
 #include <vector>
 
 #include "ferrograph/status.h"
+#include "vector/dot.h"
 #include "vector/vector_index.h"
 
 namespace ferrograph::vector_internal {
-
-// sum(a[i] * b[i]) over n floats. The order of the additions is fixed (16
-// partial sums, then a fixed reduction), so a pair of vectors always gets the
-// same score, whichever index computes it; written so that g++ -O2 turns the
-// main loop into SIMD without -ffast-math.
-float Dot(const float* a, const float* b, size_t n);
 
 // True when `a` ranks before `b`: the higher score, then the lower key.
 inline bool RanksBefore(const VectorHit& a, const VectorHit& b) {

@@ -17,6 +17,7 @@
 #include <limits>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -155,6 +156,39 @@ TEST(DotTest, MatchesDoublePrecisionSumAtEveryLength) {
     }
     EXPECT_NEAR(Dot(a.data(), b.data(), n), want, 1e-5) << "n=" << n;
   }
+}
+
+// Every kernel this CPU runs adds in the portable kernel's order: the same
+// float, bit for bit, at every length (tails included) and for values whose
+// sums round differently in another order.
+TEST(DotTest, EveryKernelGivesThePortableResultBitForBit) {
+  std::span<const vector_internal::DotKernel> kernels = vector_internal::DotKernels();
+  ASSERT_FALSE(kernels.empty());
+  ASSERT_STREQ(kernels.front().name, "portable");
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::uniform_int_distribution<int> exponent(-20, 20);
+  for (size_t n = 0; n <= 200; ++n) {
+    std::vector<float> a(n), b(n);
+    for (size_t i = 0; i < n; ++i) {
+      a[i] = std::ldexp(u(rng), exponent(rng));
+      b[i] = std::ldexp(u(rng), exponent(rng));
+    }
+    const float want = kernels.front().dot(a.data(), b.data(), n);
+    for (const vector_internal::DotKernel& k : kernels) {
+      const float got = k.dot(a.data(), b.data(), n);
+      EXPECT_EQ(std::memcmp(&got, &want, sizeof(float)), 0)
+          << k.name << " n=" << n << ": " << got << " against " << want;
+      EXPECT_EQ(k.distance(a.data(), b.data(), &n), 1.0f - want) << k.name << " n=" << n;
+    }
+  }
+  // The active kernel is one of them, and Dot goes through it.
+  const vector_internal::DotKernel& active = vector_internal::ActiveDotKernel();
+  EXPECT_TRUE(
+      std::any_of(kernels.begin(), kernels.end(), [&](const auto& k) { return &k == &active; }));
+  std::cout << "dot kernels here:";
+  for (const auto& k : kernels) std::cout << " " << k.name;
+  std::cout << "; active " << active.name << "\n";
 }
 
 TEST(TopHitsTest, KeepsBestKWithTiesByKey) {
