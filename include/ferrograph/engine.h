@@ -11,6 +11,7 @@
 #ifndef FERROGRAPH_ENGINE_H_
 #define FERROGRAPH_ENGINE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -186,6 +187,12 @@ class Engine {
   Result<NodeDetails> Describe(const NodeId& id);
   // Ranked search over the current graph (or as of request.as_of).
   Result<SearchResponse> Search(const SearchRequest& request);
+  // Loads now what the first Search would otherwise load while its caller
+  // waits: the default embedder with its vector index (a sidecar of a few
+  // hundred MB on a large workspace) and the lexical index's row lengths.
+  // For a server, once at start. Returns early, without error, once `stop`
+  // is set (read between the steps).
+  Status WarmSearch(const std::atomic<bool>& stop);
   // Drops vectors of models no configured embedder makes and of content no
   // stored node row has, and the sidecars of dropped models.
   Result<GcResult> CollectGarbage();

@@ -113,6 +113,11 @@ Result<SearchResponse> Engine::Search(const SearchRequest& request) {
   return searcher_->Search(pinned, pinned.implements.empty() ? nullptr : &implementors);
 }
 
+Status Engine::WarmSearch(const std::atomic<bool>& stop) {
+  if (!searcher_) searcher_ = std::make_unique<Searcher>(*store_, store_->path(), true);
+  return searcher_->Warm(stop);
+}
+
 Result<GcResult> Engine::CollectGarbage() {
   FG_ASSIGN_OR_RETURN(std::vector<std::string> texts, ConfiguredEmbedders(*store_));
   std::vector<std::string> keep;

@@ -161,6 +161,10 @@ json McpServer::CallTool(const json& params, const json& id) {
         id, kInvalidParams, fmt::format("Invalid params: {}: {}", name, violation->message),
         {{"tool", name},
          {"field", violation->field.empty() ? json("arguments") : json(violation->field)}});
+  if (!tools_called_) {
+    tools_called_ = true;
+    if (options_.before_first_tool) options_.before_first_tool();
+  }
   ToolOutput out = tool->run(
       ToolContext{engine_, options_.db_path, options_.context_budget, options_.context_model},
       args);

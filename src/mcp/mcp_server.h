@@ -38,6 +38,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +70,9 @@ class McpServer {
     // context_for's default budget and tokenizer ([context] in the config).
     int64_t context_budget = 8000;
     std::string context_model = "cl100k_base";
+    // Called once, before the first tool call touches the engine (RunStdio:
+    // waits for the search warm-up running on another thread to finish).
+    std::function<void()> before_first_tool = {};
   };
   // `engine` answers the tools; not owned, must outlive the server.
   McpServer(Engine* engine, Options options);
@@ -96,7 +100,8 @@ class McpServer {
 
   Engine* engine_;
   const Options options_;
-  bool initialized_ = false;  // initialize was answered
+  bool initialized_ = false;   // initialize was answered
+  bool tools_called_ = false;  // before_first_tool has run
   std::atomic<bool> ready_{false};
 };
 
@@ -112,8 +117,11 @@ struct StdioOptions {
 
 // Serves MCP on in_fd/out_fd until end of input (or until out_fd is
 // closed): one message per line each way, responses in request order,
-// notifications between them (writes are serialized). Fails only when the
-// database cannot be opened; the caller should ignore SIGPIPE.
+// notifications between them (writes are serialized). While the client
+// starts up, another thread loads what searches need (Engine::WarmSearch),
+// so that the first search does not wait for the vector index to load; the
+// first tool call waits for it to finish. Fails only when the database
+// cannot be opened; the caller should ignore SIGPIPE.
 Status RunStdio(const StdioOptions& options);
 
 }  // namespace ferrograph::mcp

@@ -400,6 +400,23 @@ TEST_F(McpServerTest, UnknownToolAndMissingNameAreInvalidParams) {
 
 // ---- the tools ----
 
+// RunStdio's warm-up is joined there: before the first tool call and only
+// then, never for the protocol's own requests.
+TEST_F(McpServerTest, BeforeFirstToolRunsOnceBeforeTheFirstToolCall) {
+  int calls = 0;
+  McpServer::Options o{ws_->db};
+  o.before_first_tool = [&] { ++calls; };
+  server_ = std::make_unique<McpServer>(engine_.get(), o);
+  Initialize();
+  EXPECT_TRUE(Request("tools/list").contains("result"));
+  EXPECT_EQ(Code(CallRaw("no_such_tool", json::object())), kInvalidParams);
+  EXPECT_EQ(calls, 0);
+  Call("index_status", json::object());
+  EXPECT_EQ(calls, 1);
+  Call("search_code", {{"query", "parse the input"}});
+  EXPECT_EQ(calls, 1);
+}
+
 TEST_F(McpServerTest, SearchCodeFindsTheFunction) {
   Initialize();
   json r = Call("search_code", {{"query", "parse the input into tokens"}, {"k", 5}});

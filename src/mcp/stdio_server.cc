@@ -5,8 +5,11 @@
 
 #include <fmt/core.h>
 
+#include <atomic>
 #include <mutex>
 #include <string>
+#include <system_error>
+#include <thread>
 
 #include "mcp/index_monitor.h"
 #include "mcp/line_reader.h"
@@ -54,7 +57,23 @@ Status RunStdio(const StdioOptions& options) {
   eo.read_only = true;
   auto engine = Engine::Open(eo);
   if (!engine.ok()) return engine.status().WithContext("opening " + options.db_path);
-  McpServer server(engine->get(), {options.db_path, options.context_budget, options.context_model});
+  // The warm-up has the engine to itself until the first tool call joins it.
+  std::atomic<bool> stop_warming{false};
+  std::thread warmer;
+  try {
+    warmer = std::thread([&] {
+      Status s = (*engine)->WarmSearch(stop_warming);
+      // The first search meets the same failure and reports it to the client.
+      if (!s.ok()) fmt::print(stderr, "ferrograph mcp: preparing search: {}\n", s.message());
+    });
+  } catch (const std::system_error&) {
+    // No thread to be had: the first search loads what it needs itself.
+  }
+  auto finish_warming = [&] {
+    if (warmer.joinable()) warmer.join();
+  };
+  McpServer server(engine->get(), {options.db_path, options.context_budget, options.context_model,
+                                   finish_warming});
   LineWriter out(options.out_fd);
 
   IndexMonitor::Options mo;
@@ -65,7 +84,11 @@ Status RunStdio(const StdioOptions& options) {
     out.Write(McpServer::IndexChangedNotification(event));
     return true;
   });
-  if (!monitor.ok()) return monitor.status().WithContext("watching " + options.db_path);
+  if (!monitor.ok()) {
+    stop_warming = true;
+    finish_warming();
+    return monitor.status().WithContext("watching " + options.db_path);
+  }
 
   LineReader in(options.in_fd, kMaxMessageBytes);
   std::string line;
@@ -81,6 +104,8 @@ Status RunStdio(const StdioOptions& options) {
     if (response && !out.Write(std::move(*response))) break;
   }
   (*monitor)->Stop();
+  stop_warming = true;
+  finish_warming();
   return Status::OK();
 }
 

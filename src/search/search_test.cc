@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -513,6 +514,36 @@ TEST_F(SearchTest, SidecarIsRebuiltWhenMissingOrCorrupt) {
   fs::remove(path);
   ASSERT_TRUE(SyncVectorIndex(*store_, **model, db_, true, &how).ok());
   EXPECT_EQ(how, "rebuilt (missing)");
+}
+
+// Warm loads the configured model's vector index (rebuilding a missing
+// sidecar, as a search would) into the searcher, so that the first search
+// finds it loaded: with the sidecar gone again, that search neither fails nor
+// rebuilds it.
+TEST_F(SearchTest, WarmLoadsTheDefaultModelsVectorIndexBeforeTheFirstSearch) {
+  Write(Corpus(), {});
+  ASSERT_TRUE(store_->SetMeta("embedders", "[\"hash\"]").ok());
+  const std::string path = VectorIndexPath(db_, "hash-v1-384");
+  ASSERT_TRUE(fs::remove(path));
+  Searcher searcher(*store_, db_, true);
+  std::atomic<bool> stop{false};
+  Status warmed = searcher.Warm(stop);
+  ASSERT_TRUE(warmed.ok()) << warmed.ToString();
+  EXPECT_TRUE(fs::exists(path)) << "the warm-up rebuilt the missing sidecar";
+  ASSERT_TRUE(fs::remove(path));
+  SearchRequest req;
+  req.query = "tokenize the input";
+  req.mode = SearchMode::kVector;
+  auto r = searcher.Search(req, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->results.empty());
+  EXPECT_FALSE(fs::exists(path)) << "the search loaded the index again";
+
+  // Without a configured embedder, only the lexical side is warmed.
+  ASSERT_TRUE(store_->SetMeta("embedders", "[\"none\"]").ok());
+  Searcher lexical_only(*store_, db_, true);
+  EXPECT_TRUE(lexical_only.Warm(stop).ok());
+  EXPECT_FALSE(fs::exists(path));
 }
 
 TEST_F(SearchTest, GcDropsVectorsOfUnconfiguredModelsAndOrphanContent) {

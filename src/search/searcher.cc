@@ -204,6 +204,15 @@ Searcher::Searcher(Store& store, std::string db_path, bool can_save)
     : store_(store), db_path_(std::move(db_path)), can_save_(can_save) {}
 Searcher::~Searcher() = default;
 
+Status Searcher::Warm(const std::atomic<bool>& stop) {
+  FG_ASSIGN_OR_RETURN(std::vector<std::string> configured, ConfiguredEmbedders(store_));
+  if (!configured.empty() && configured.front() != "none") {
+    FG_RETURN_IF_ERROR(LoadModel(configured.front()).status());
+  }
+  if (stop.load()) return Status::OK();
+  return store_.WarmLexicalSearch();
+}
+
 Result<Searcher::Model*> Searcher::LoadModel(const std::string& spec_text) {
   auto it = models_.find(spec_text);
   if (it != models_.end()) {

@@ -17,6 +17,7 @@
 #ifndef FERROGRAPH_SEARCH_SEARCHER_H_
 #define FERROGRAPH_SEARCH_SEARCHER_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,6 +46,11 @@ class Searcher {
   // caller (nullptr when the request has none).
   Result<SearchResponse> Search(const SearchRequest& request,
                                 const std::vector<NodeId>* implementors);
+
+  // Loads now what the first search would: the default embedder (the first
+  // configured) with its vector index, and the lexical index's row lengths.
+  // `stop` is read between the steps: when it is set, Warm returns early.
+  Status Warm(const std::atomic<bool>& stop);
 
  private:
   struct Model {

@@ -231,6 +231,9 @@ Result<LexicalIndexState> ReadLexicalIndexState(Database& db) {
 }  // namespace
 
 Status Store::WarmLexicalSearch() {
+  if (!lexical_ranker_) {
+    FG_ASSIGN_OR_RETURN(lexical_ranker_, LexicalRanker::Create(*db_));
+  }
   if (!lexical_lengths_) lexical_lengths_ = std::make_unique<LexicalLengths>();
   FG_ASSIGN_OR_RETURN(LexicalIndexState state, ReadLexicalIndexState(*db_));
   FG_RETURN_IF_ERROR(ScanLexicalLengths(*db_, lexical_lengths_.get()));

@@ -217,7 +217,8 @@ class Store {
                                                 int64_t essential_rows = 4096);
   // Reads the token counts of every lexical row now, in one scan, rather
   // than as searches come to them (LexicalSearch does this by itself once
-  // reading them one by one has cost about as much).
+  // reading them one by one has cost about as much), and prepares the
+  // ranker's vocabulary table.
   Status WarmLexicalSearch();
   // The model's row, created (with `dim` and `spec`) when new.
   Result<ModelRecord> EnsureModel(const std::string& model_id, int dim, const std::string& spec);
