@@ -1,6 +1,6 @@
 // Embedding throughput, in bytes of Rust source per second on one thread:
 //   BM_CodeWords        tokenizing alone: the baseline every embedder pays
-//   BM_HashEmbed        the built-in hash embedder (hash-v1-384)
+//   BM_HashEmbed        the built-in hash embedder (hash-v2-384)
 //   BM_FastTextEmbed    a fastText model (dim 100, buckets 200000) trained in
 //                       the setup on the same text, one thread, word-vector
 //                       cache warm after the first iteration

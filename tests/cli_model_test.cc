@@ -263,7 +263,7 @@ TEST_F(CliModelTest, ConfigChoosesTheEmbeddersAndReportsBadFiles) {
   Write("ws/src/lib.rs", "pub mod more;\n");
   idx = Ferrograph("index " + Ws() + " --json --embedder hash");
   ASSERT_EQ(idx.code, 0) << idx.err;
-  EXPECT_EQ(json::parse(idx.out)["embeddings"][0]["model"], "hash-v1-384");
+  EXPECT_EQ(json::parse(idx.out)["embeddings"][0]["model"], "hash-v2-384");
 
   // A malformed user file: the file and line, exit 1, for any command.
   Write("config-me/ferrograph/config.toml", "[index]\njobs = \"four\"\n");

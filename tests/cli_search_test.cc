@@ -99,7 +99,7 @@ TEST_F(CliSearchTest, FindsCodeByWordsAndMeaningWithFiltersAndReasons) {
   ASSERT_EQ(idx.code, 0) << idx.err;
   json report = json::parse(idx.out);
   ASSERT_EQ(report["embeddings"].size(), 1u);
-  EXPECT_EQ(report["embeddings"][0]["model"], "hash-v1-384");
+  EXPECT_EQ(report["embeddings"][0]["model"], "hash-v2-384");
   EXPECT_GT(report["embeddings"][0]["embedded"].get<int>(), 5);
   EXPECT_GT(report["lexical_rows"].get<int>(), 5);
 
@@ -114,9 +114,9 @@ TEST_F(CliSearchTest, FindsCodeByWordsAndMeaningWithFiltersAndReasons) {
   EXPECT_GT(top["score"].get<double>(), 0);
   EXPECT_THAT(top["why"].get<std::string>(), HasSubstr("lexical #1"));
   EXPECT_EQ(j["mode"], "hybrid");
-  EXPECT_EQ(j["model"], "hash-v1-384");
+  EXPECT_EQ(j["model"], "hash-v2-384");
 
-  // Each mode alone; vector results carry a cosine.
+  // Each mode alone; vector results carry a similarity.
   json lex = SearchJson("'configuration file' --mode lexical");
   EXPECT_EQ(lex["results"][0]["path"], "shapes::io::read_config_file");
   EXPECT_EQ(lex["model"], "");
@@ -128,8 +128,8 @@ TEST_F(CliSearchTest, FindsCodeByWordsAndMeaningWithFiltersAndReasons) {
   EXPECT_EQ(vec["results"][0]["path"], "shapes::io::read_config_file");
   for (const json& r : vec["results"]) {
     std::string why = r["why"];
-    EXPECT_THAT(why, HasSubstr("cosine 0."));
-    EXPECT_THAT(why, ::testing::Not(HasSubstr("cosine 0.000"))) << r["path"];
+    EXPECT_THAT(why, HasSubstr("similarity 0."));
+    EXPECT_THAT(why, ::testing::Not(HasSubstr("similarity 0.000"))) << r["path"];
   }
 
   // Filters.
@@ -195,7 +195,7 @@ TEST_F(CliSearchTest, ModelsNeverShareAVectorSpaceAndGcDropsUnconfiguredOnes) {
   EXPECT_GT(r["embeddings"][1]["embedded"].get<int>(), 5);
 
   // Each search is answered in one model's space, named in the answer.
-  EXPECT_EQ(SearchJson("'area' --mode vector")["model"], "hash-v1-384");
+  EXPECT_EQ(SearchJson("'area' --mode vector")["model"], "hash-v2-384");
   json ft = SearchJson("'area' --mode vector --embedder fasttext:'" + model + "'");
   EXPECT_EQ(ft["model"], ft_id);
   EXPECT_FALSE(ft["results"].empty());
@@ -217,7 +217,7 @@ TEST_F(CliSearchTest, ModelsNeverShareAVectorSpaceAndGcDropsUnconfiguredOnes) {
       Ferrograph("search area --mode vector --embedder fasttext:'" + model + "' " + Db());
   EXPECT_EQ(gone.code, 1);
   EXPECT_THAT(gone.err, HasSubstr("no vectors of model " + ft_id));
-  EXPECT_EQ(SearchJson("'area' --mode vector")["model"], "hash-v1-384");
+  EXPECT_EQ(SearchJson("'area' --mode vector")["model"], "hash-v2-384");
   // Nothing left to collect.
   EXPECT_EQ(json::parse(Ferrograph("gc --json " + Db()).out)["vectors_removed"], 0);
 }

@@ -61,6 +61,9 @@ struct SearchResponse {
   std::vector<SearchHit> results;
   std::string model_id;         // the vector space searched ("" in lexical mode)
   std::string vector_strategy;  // "hnsw", "hnsw+overfetch", "exact (N candidates)", ""
+  // Set when a hybrid search ran without its vector half, and why (the
+  // configured model has no vectors in this database: index again).
+  std::string warning;
   double seconds = 0;
 };
 

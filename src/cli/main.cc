@@ -135,7 +135,9 @@ result says why it was chosen.
                      rest (include), or leaves it out in every mode (exclude)
   --json             {"query","mode","model","vector_strategy","seconds",
                       "results":[{"path","kind","file","line","signature",
-                      "score","why"}]}
+                      "score","why"}]}, and "warning" when a hybrid
+                     search ran without its vector half (the configured
+                     model has no vectors here yet: index again)
 )"},
       {"gc", R"(Usage: ferrograph gc [--keep N] [--db FILE] [--json]
 
@@ -1284,9 +1286,11 @@ int CmdSearch(const Args& args) {
     json j = {{"query", req.query},      {"mode", SearchModeName(req.mode)},
               {"model", res->model_id},  {"vector_strategy", res->vector_strategy},
               {"seconds", res->seconds}, {"results", results}};
+    if (!res->warning.empty()) j["warning"] = res->warning;
     std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
+  if (!res->warning.empty()) fmt::print(stderr, "ferrograph: warning: {}\n", res->warning);
   if (res->results.empty()) {
     fmt::print("no results for \"{}\"\n", req.query);
     return kExitOk;

@@ -231,9 +231,9 @@ TEST_F(ContextTest, TinyBudgetGivesAnAnswerWithItsAccount) {
 
 TEST_F(ContextTest, AQuestionNothingMatchesSaysSo) {
   // No word of it occurs in the code, and its vector (the hash model's,
-  // from the word and its 3-grams) lies at cosine 0 or below from every
+  // from the word and its 3-grams) lies at similarity 0 or below from every
   // item's. (Most made-up words share a hashed dimension with something in
-  // the corpus, at a small positive cosine, and then search has its nearest
+  // the corpus, at a small positive similarity, and then search has its nearest
   // hits; this one shares none.)
   auto r = Assemble("kvjq", 8000);
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -1,4 +1,7 @@
-// Embedders: text -> L2-normalized float vectors, behind one interface.
+// Embedders: text -> float vectors, behind one interface. fasttext and openai
+// give unit vectors; hash gives vectors of length below 1, shorter for texts
+// with little evidence (hash_embedder.h). Searches rank by inner product
+// with the query made a unit vector.
 //
 //   hash      built-in default; offline, deterministic code-aware feature
 //             hashing (identifier sub-tokens, character n-grams, doc words),
@@ -7,7 +10,7 @@
 //             identifiers and doc comments (Debian's libfasttext); a model file.
 //   openai    any OpenAI-compatible /v1/embeddings endpoint over libcurl.
 //
-// The model id names the model and its digest ("hash-v1-384",
+// The model id names the model and its digest ("hash-v2-384",
 // "fasttext-<16 hex of the model file's BLAKE3>", "openai:<model>@<base url>");
 // vectors are stored and searched per model id and never compared across ids.
 //

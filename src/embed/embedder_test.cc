@@ -74,7 +74,7 @@ TEST(ParseEmbedderSpecTest, UnknownKind) {
 TEST(MakeEmbedderTest, HashIsTheDefault) {
   auto e = MakeEmbedder(EmbedderSpec{});
   ASSERT_TRUE(e.ok());
-  EXPECT_EQ((*e)->model_id(), "hash-v1-384");
+  EXPECT_EQ((*e)->model_id(), "hash-v2-384");
   EmbedderSpec bad;
   bad.kind = "nope";
   EXPECT_EQ(MakeEmbedder(bad).status().code(), StatusCode::kInvalidArgument);

@@ -28,23 +28,43 @@ float Cosine(Embedder& e, const std::string& a, const std::string& b) {
 
 TEST(HashEmbedderTest, ModelIdAndDimension) {
   auto e = MakeHashEmbedder();
-  EXPECT_EQ(e->model_id(), "hash-v1-384");
+  EXPECT_EQ(e->model_id(), "hash-v2-384");
   EXPECT_EQ(e->dim(), 384);
   HashEmbedderOptions o;
   o.stem = false;
   o.seed = 7;
-  EXPECT_EQ(HashEmbedderModelId(o), "hash-v1-384-nostem-seed7");
+  EXPECT_EQ(HashEmbedderModelId(o), "hash-v2-384-nostem-seed7");
   EXPECT_EQ(EmbedOrDie(*e, {"a b", "c"}).size(), 2u * 384);
 }
 
-TEST(HashEmbedderTest, RowsAreUnitLengthOrZero) {
+// |v|^2 = s / (s + 10) for a text whose features sum to a vector of squared
+// length s: below 1, longer with more evidence, near 1 for a whole function;
+// zero without features.
+TEST(HashEmbedderTest, RowsAreShorterThanOneTheLessEvidenceTheyHaveOrZero) {
   auto e = MakeHashEmbedder();
-  std::vector<std::string> texts = {"fn parse_unicode_class(&mut self) -> Result<ClassUnicode>", "",
-                                    "   ;;; {} 42", "the a of", "x"};
+  const std::string function =
+      "/// Parses a Unicode class such as `\\pL` or `\\p{Greek}` and returns it.\n"
+      "fn parse_unicode_class(&mut self) -> Result<ClassUnicode> {\n"
+      "  let negated = self.char() == 'P';\n  self.bump_and_bump_space();\n"
+      "  let kind = self.parse_unicode_class_kind()?;\n  Ok(ClassUnicode { negated, kind })\n}";
+  std::vector<std::string> texts = {"parse", "parse unicode", "parse_unicode_class(&mut self)",
+                                    function};
   std::vector<float> v = EmbedOrDie(*e, texts);
-  EXPECT_NEAR(Dot(v.data(), v.data(), 384), 1.0f, 1e-5);
-  for (size_t i = 1; i < texts.size(); ++i) {
-    EXPECT_EQ(Dot(v.data() + i * 384, v.data() + i * 384, 384), 0.0f) << texts[i];
+  float previous = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const float squared = Dot(v.data() + i * 384, v.data() + i * 384, 384);
+    EXPECT_GT(squared, previous) << texts[i];
+    EXPECT_LT(squared, 1.0f) << texts[i];
+    previous = squared;
+  }
+  // One token and its five 3-grams: s = 1 + 5 * 0.35^2 unless two collide.
+  EXPECT_NEAR(Dot(v.data(), v.data(), 384), 1.6125 / 11.6125, 0.05);
+  EXPECT_GT(previous, 0.8f) << "a whole function has plenty of evidence (s = 60)";
+
+  std::vector<std::string> empty = {"", "   ;;; {} 42", "the a of", "x"};
+  std::vector<float> z = EmbedOrDie(*e, empty);
+  for (size_t i = 0; i < empty.size(); ++i) {
+    EXPECT_EQ(Dot(z.data() + i * 384, z.data() + i * 384, 384), 0.0f) << empty[i];
   }
 }
 
@@ -67,7 +87,9 @@ TEST(HashEmbedderTest, StableAcrossPlatformsAndReleases) {
   std::vector<float> v = EmbedOrDie(*e, {"fn parse_unicode_class(&mut self)"});
   double checksum = 0;
   for (int i = 0; i < 384; ++i) checksum += v[i] * (i + 1);
-  EXPECT_NEAR(checksum, 402.688926, 1e-3);
+  // v1 (L2-normalized) gave 402.688926: the same direction, scaled by
+  // sqrt(s / (s + 10)) = 0.5502 for this text's s = 4.34.
+  EXPECT_NEAR(checksum, 221.578267, 1e-3);
 }
 
 TEST(StemWordTest, ConflatesCommonInflections) {

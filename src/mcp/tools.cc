@@ -184,10 +184,12 @@ ToolOutput SearchCode(const ToolContext& ctx, const json& args) {
                        {"score", h.score},
                        {"why", why}});
   }
-  return Success({{"query", req.query},
-                  {"mode", SearchModeName(req.mode)},
-                  {"model", res->model_id},
-                  {"results", results}});
+  json out = {{"query", req.query},
+              {"mode", SearchModeName(req.mode)},
+              {"model", res->model_id},
+              {"results", results}};
+  if (!res->warning.empty()) out["warning"] = res->warning;
+  return Success(std::move(out));
 }
 
 // ---- get_node ----

@@ -325,14 +325,14 @@ TEST_F(SearchTest, VectorSearchRanksByMeaningOfSubTokens) {
   SearchResponse r = SearchOrDie(req);
   ASSERT_FALSE(r.results.empty());
   EXPECT_EQ(r.results[0].node.path, "demo::read_config_file");
-  EXPECT_EQ(r.model_id, "hash-v1-384");
+  EXPECT_EQ(r.model_id, "hash-v2-384");
   EXPECT_THAT(r.results[0].why[0], HasSubstr("vector #1"));
 }
 
 TEST_F(SearchTest, VectorHitsThatShareNoFeatureAreDropped) {
   // One small item: "zzqx" hashes to none of its features (checked by the
   // first expectation; a change of the feature hash would show there), so
-  // every vector is at cosine 0 from it, and nearest is not near.
+  // every vector is at similarity 0 from it, and nearest is not near.
   Write({{"demo::alpha", NodeKind::kFunction, "", "fn alpha() {}"}}, {});
   SearchRequest req;
   req.query = "alpha";
@@ -492,9 +492,9 @@ TEST_F(SearchTest, TestCodeRanksBelowTheCodeItExercises) {
 
 TEST_F(SearchTest, SidecarIsRebuiltWhenMissingOrCorrupt) {
   Write(Corpus(), {});
-  auto model = store_->FindModel("hash-v1-384");
+  auto model = store_->FindModel("hash-v2-384");
   ASSERT_TRUE(model.ok() && model->has_value());
-  std::string path = VectorIndexPath(db_, "hash-v1-384");
+  std::string path = VectorIndexPath(db_, "hash-v2-384");
   ASSERT_TRUE(fs::exists(path));
   std::string how;
   ASSERT_TRUE(SyncVectorIndex(*store_, **model, db_, true, &how).ok());
@@ -523,7 +523,7 @@ TEST_F(SearchTest, SidecarIsRebuiltWhenMissingOrCorrupt) {
 TEST_F(SearchTest, WarmLoadsTheDefaultModelsVectorIndexBeforeTheFirstSearch) {
   Write(Corpus(), {});
   ASSERT_TRUE(store_->SetMeta("embedders", "[\"hash\"]").ok());
-  const std::string path = VectorIndexPath(db_, "hash-v1-384");
+  const std::string path = VectorIndexPath(db_, "hash-v2-384");
   ASSERT_TRUE(fs::remove(path));
   Searcher searcher(*store_, db_, true);
   std::atomic<bool> stop{false};
@@ -546,12 +546,41 @@ TEST_F(SearchTest, WarmLoadsTheDefaultModelsVectorIndexBeforeTheFirstSearch) {
   EXPECT_FALSE(fs::exists(path));
 }
 
+// A database whose vectors are of an older version of the configured model
+// (hash-v1 before hash-v2): hybrid search answers from its lexical half and
+// says why; vector search, which has nothing else, fails naming the fix.
+TEST_F(SearchTest, HybridWithoutVectorsOfTheConfiguredModelFallsBackToLexical) {
+  Write(Corpus(), {});
+  ASSERT_TRUE(store_->SetMeta("embedders", "[\"hash\"]").ok());
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(raw, "UPDATE models SET model_id = 'hash-v1-384'", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(raw);
+  SearchRequest req;
+  req.query = "parse unicode class";
+  SearchResponse r = SearchOrDie(req);
+  EXPECT_THAT(r.warning, HasSubstr("vector search skipped"));
+  EXPECT_THAT(r.warning, HasSubstr("no vectors of model hash-v2-384"));
+  EXPECT_EQ(r.model_id, "");
+  ASSERT_FALSE(r.results.empty());
+  EXPECT_EQ(r.results[0].node.path, "demo::parse_unicode_class");
+
+  req.mode = SearchMode::kVector;
+  Searcher searcher(*store_, db_, true);
+  auto vector_only = searcher.Search(req, nullptr);
+  ASSERT_FALSE(vector_only.ok());
+  EXPECT_EQ(vector_only.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(vector_only.status().message(), HasSubstr("ferrograph index"));
+}
+
 TEST_F(SearchTest, GcDropsVectorsOfUnconfiguredModelsAndOrphanContent) {
   Write(Corpus(), {});
-  auto before = store_->VectorState(store_->FindModel("hash-v1-384")->value().key);
+  auto before = store_->VectorState(store_->FindModel("hash-v2-384")->value().key);
   ASSERT_TRUE(before.ok());
   EXPECT_EQ(before->count, 5);
-  auto kept = store_->CollectGarbage({"hash-v1-384"});
+  auto kept = store_->CollectGarbage({"hash-v2-384"});
   ASSERT_TRUE(kept.ok());
   EXPECT_EQ(kept->vectors_removed, 0);
   auto dropped = store_->CollectGarbage({});

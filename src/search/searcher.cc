@@ -63,8 +63,8 @@ constexpr double kPprWeight = 0.05;
 // breaks its ties and adds what shares no word with the query.
 constexpr double kLexicalWeight = 1.0;
 constexpr double kVectorWeight = 0.2;
-// Vector hits at or below this cosine are dropped (see Search).
-constexpr double kMinCosine = 1e-6;
+// Vector hits at or below this similarity are dropped (see Search).
+constexpr double kMinSimilarity = 1e-6;
 
 // Test code's score in hybrid search (TestCode::kDemote): halved, so that
 // tests and mocks that share a query's words with the code they exercise
@@ -168,7 +168,7 @@ struct Candidate {
   int lexical_rank = -1;
   double bm25 = 0;
   int vector_rank = -1;
-  double cosine = 0;
+  double similarity = 0;  // the vector hit's inner product with the unit query
   double rrf = 0;
   double ppr = 0;
   double score = 0;
@@ -293,8 +293,16 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
         spec = configured.front();
       }
     }
-    if (!spec.empty()) {
-      FG_ASSIGN_OR_RETURN(model, LoadModel(spec));
+    Result<Model*> loaded = spec.empty() ? Result<Model*>(nullptr) : LoadModel(spec);
+    if (!loaded.ok() && loaded.status().code() == StatusCode::kNotFound &&
+        request.mode == SearchMode::kHybrid && request.embedder.empty()) {
+      // The configured model has no vectors here (the database predates it,
+      // as hash-v1 ones do hash-v2): the lexical half still answers.
+      response.warning = "vector search skipped: " + loaded.status().message();
+    } else {
+      FG_ASSIGN_OR_RETURN(model, std::move(loaded));
+    }
+    if (model != nullptr) {
       response.model_id = model->record.model_id;
       if (filtered) {
         FG_ASSIGN_OR_RETURN(allowed, store_.VectorIdsMatching(model->record.key, filter));
@@ -312,6 +320,11 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
     double norm = 0;
     for (float f : q) norm += static_cast<double>(f) * f;
     if (norm <= 0) return std::vector<VectorHit>();  // no feature of the query is known
+    // A unit query: an embedder's vectors need not be unit vectors (hash
+    // shortens those of texts with little evidence), and the query's own
+    // length would only scale every similarity.
+    const float unit = static_cast<float>(1.0 / std::sqrt(norm));
+    for (float& f : q) f *= unit;
     return model->index->Search(q, vo);
   };
   std::future<Result<std::vector<VectorHit>>> vector_hits;
@@ -341,9 +354,9 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
   if (model != nullptr) {
     FG_ASSIGN_OR_RETURN(std::vector<VectorHit> hits, both ? vector_hits.get() : nearest());
     // Nearest is not near: a vector that shares no feature with the query
-    // (cosine 0, as for a word the code never uses) or points away from it
-    // says nothing, and its rank would only add noise to the fusion.
-    std::erase_if(hits, [](const VectorHit& h) { return !(h.score > kMinCosine); });
+    // (similarity 0, as for a word the code never uses) or points away from
+    // it says nothing, and its rank would only add noise to the fusion.
+    std::erase_if(hits, [](const VectorHit& h) { return !(h.score > kMinSimilarity); });
     std::vector<uint64_t> hit_ids;
     for (const VectorHit& h : hits) hit_ids.push_back(h.key);
     FG_ASSIGN_OR_RETURN(auto nodes, store_.NodesWithVectors(model->record.key, hit_ids, filter));
@@ -359,7 +372,7 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
         Candidate& c = candidate(n);
         if (c.vector_rank >= 0) continue;
         c.vector_rank = rank;
-        c.cosine = h.score;
+        c.similarity = h.score;
       }
       ++rank;
     }
@@ -368,7 +381,7 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
   for (auto& [id, c] : cands) {
     switch (request.mode) {
       case SearchMode::kLexical: c.score = c.bm25; break;
-      case SearchMode::kVector: c.score = c.cosine; break;
+      case SearchMode::kVector: c.score = c.similarity; break;
       case SearchMode::kHybrid:
         if (c.lexical_rank >= 0) c.rrf += kLexicalWeight / (kRrfK + c.lexical_rank + 1);
         if (c.vector_rank >= 0) c.rrf += kVectorWeight / (kRrfK + c.vector_rank + 1);
@@ -551,8 +564,8 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
                         Fixed(c->bm25, 2) + (fields.empty() ? "" : "; " + fields) + ")");
     }
     if (c->vector_rank >= 0)
-      hit.why.push_back("vector #" + std::to_string(c->vector_rank + 1) + " (cosine " +
-                        Fixed(c->cosine, 3) + ")");
+      hit.why.push_back("vector #" + std::to_string(c->vector_rank + 1) + " (similarity " +
+                        Fixed(c->similarity, 3) + ")");
     if (request.mode == SearchMode::kHybrid && c->ppr > 0 && !c->graph_why.empty()) {
       std::string g = "graph +" + Fixed(kPprWeight * c->ppr, 4) + " (";
       for (size_t i = 0; i < c->graph_why.size(); ++i) g += (i ? "; " : "") + c->graph_why[i];

@@ -108,7 +108,7 @@ struct NodeFilter {
 
 struct ScoredNode {
   Node node;
-  double score = 0;  // lexical: -bm25 (higher is better); vector: cosine
+  double score = 0;  // lexical: -bm25 (higher is better); vector: similarity
   uint64_t vector_id = 0;
 };
 

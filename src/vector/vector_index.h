@@ -1,5 +1,6 @@
-// Vector indexes over L2-normalized vectors, scored by cosine similarity
-// (inner product). Keys are the store's vector ids (uint64).
+// Vector indexes scored by inner product (the cosine similarity for unit
+// vectors; the hash embedder's are shorter than 1 for texts with little
+// evidence, embed/hash_embedder.h). Keys are the store's vector ids (uint64).
 //
 //   ExactIndex  brute force: the oracle, and the right choice when a filter
 //               leaves few candidates.
@@ -33,7 +34,7 @@ namespace ferrograph {
 
 struct VectorHit {
   uint64_t key = 0;
-  float score = 0;  // cosine similarity, higher is closer
+  float score = 0;  // inner product with the query, higher is closer
 };
 
 struct VectorSearchOptions {

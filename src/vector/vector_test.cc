@@ -566,7 +566,7 @@ struct SavedIndex {
     index = std::make_unique<HnswIndex>(kDim, HnswOptions{});
     for (size_t i = 0; i < n; ++i) EXPECT_TRUE(index->Add(i * 11, Row(rows, i, kDim)).ok());
     EXPECT_TRUE(index->Remove(11).ok());  // a deleted node travels too
-    Status s = index->Save(path, "hash-v1-16", 42);
+    Status s = index->Save(path, "hash-v2-16", 42);
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
   ~SavedIndex() { fs::remove_all(dir); }
@@ -578,7 +578,7 @@ TEST(HnswPersistenceTest, RoundTripGivesIdenticalResults) {
   auto loaded = HnswIndex::Load(saved.path, HnswOptions{}, &header);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   HnswIndex& index = **loaded;
-  EXPECT_EQ(header.model_id, "hash-v1-16");
+  EXPECT_EQ(header.model_id, "hash-v2-16");
   EXPECT_EQ(header.dim, SavedIndex::kDim);
   EXPECT_EQ(header.count, 2999u);
   EXPECT_EQ(header.generation, 42u);
@@ -607,7 +607,7 @@ TEST(HnswPersistenceTest, ReadHeaderReadsTheFields) {
   SavedIndex saved("header");
   auto header = HnswIndex::ReadHeader(saved.path);
   ASSERT_TRUE(header.ok()) << header.status().ToString();
-  EXPECT_EQ(header->model_id, "hash-v1-16");
+  EXPECT_EQ(header->model_id, "hash-v2-16");
   EXPECT_EQ(header->dim, SavedIndex::kDim);
   EXPECT_EQ(header->count, 599u);
   EXPECT_EQ(header->generation, 42u);
@@ -651,7 +651,7 @@ TEST(HnswPersistenceTest, DamagedFilesAreCorruption) {
   SavedIndex saved("damaged");
   const std::string good = ReadFile(saved.path);
   const std::string path = saved.dir + "/damaged.fgvec";
-  const size_t header_size = 76 + std::string("hash-v1-16").size();
+  const size_t header_size = 76 + std::string("hash-v2-16").size();
   ASSERT_GT(good.size(), header_size + 1000);
 
   EXPECT_THAT(ExpectCorruption(path, "", "empty"), HasSubstr("empty"));
@@ -720,8 +720,8 @@ std::string IndexFileBytes(const std::string& model_id, uint32_t dim, uint64_t c
 TEST(HnswPersistenceTest, FileLayoutIsAsDocumented) {
   SavedIndex saved("layout", 100);
   const std::string good = ReadFile(saved.path);
-  const size_t header_size = 76 + std::string("hash-v1-16").size();
-  EXPECT_EQ(good, IndexFileBytes("hash-v1-16", SavedIndex::kDim, 99, 42, good.substr(header_size)));
+  const size_t header_size = 76 + std::string("hash-v2-16").size();
+  EXPECT_EQ(good, IndexFileBytes("hash-v2-16", SavedIndex::kDim, 99, 42, good.substr(header_size)));
 }
 
 // A file whose digest is right but whose payload is not what hnswlib wrote:
@@ -729,7 +729,7 @@ TEST(HnswPersistenceTest, FileLayoutIsAsDocumented) {
 TEST(HnswPersistenceTest, ChecksummedButMalformedPayloadNeverCrashes) {
   SavedIndex saved("malformed", 300);
   const std::string good = ReadFile(saved.path);
-  const size_t header_size = 76 + std::string("hash-v1-16").size();
+  const size_t header_size = 76 + std::string("hash-v2-16").size();
   const std::string payload = good.substr(header_size);
   const std::string path = saved.dir + "/rewrapped.fgvec";
   auto wrap = [&](const std::string& bytes, int dim, uint64_t count) {
@@ -789,14 +789,14 @@ std::vector<std::string> StrayFiles(const std::string& dir, const std::string& k
 TEST(HnswPersistenceTest, FailedSaveLeavesThePreviousFile) {
   SavedIndex saved("atomic");
   const std::string before = ReadFile(saved.path);
-  const size_t header_size = 76 + std::string("hash-v1-16").size();
+  const size_t header_size = 76 + std::string("hash-v2-16").size();
   // Grow the index so that the next save would differ, and learn its size.
   std::vector<float> more = Uniform(50, SavedIndex::kDim, 81);
   for (size_t i = 0; i < 50; ++i) {
     ASSERT_TRUE(saved.index->Add(100000 + i, Row(more, i, SavedIndex::kDim)).ok());
   }
   const std::string probe_dir = TempDir("atomic_probe");
-  ASSERT_TRUE(saved.index->Save(probe_dir + "/probe.fgvec", "hash-v1-16", 43).ok());
+  ASSERT_TRUE(saved.index->Save(probe_dir + "/probe.fgvec", "hash-v2-16", 43).ok());
   const rlim_t payload_size = fs::file_size(probe_dir + "/probe.fgvec") - header_size;
   fs::remove_all(probe_dir);
 
@@ -809,7 +809,7 @@ TEST(HnswPersistenceTest, FailedSaveLeavesThePreviousFile) {
     struct rlimit small = old_limit;
     small.rlim_cur = limit;
     ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
-    Status s = saved.index->Save(saved.path, "hash-v1-16", 43);
+    Status s = saved.index->Save(saved.path, "hash-v2-16", 43);
     ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
     EXPECT_EQ(s.code(), StatusCode::kIOError) << "limit " << limit << ": " << s.ToString();
     EXPECT_EQ(ReadFile(saved.path), before) << "limit " << limit;
@@ -826,13 +826,13 @@ TEST(HnswPersistenceTest, FailedSaveLeavesThePreviousFile) {
   // A read-only directory (root writes anyway: skip that part).
   if (geteuid() != 0) {
     ASSERT_EQ(chmod(saved.dir.c_str(), 0555), 0);
-    Status s = saved.index->Save(saved.path, "hash-v1-16", 44);
+    Status s = saved.index->Save(saved.path, "hash-v2-16", 44);
     chmod(saved.dir.c_str(), 0755);
     EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
     EXPECT_EQ(ReadFile(saved.path), before);
   }
   // And a save that succeeds replaces the file.
-  ASSERT_TRUE(saved.index->Save(saved.path, "hash-v1-16", 45).ok());
+  ASSERT_TRUE(saved.index->Save(saved.path, "hash-v2-16", 45).ok());
   EXPECT_EQ(HnswIndex::ReadHeader(saved.path)->generation, 45u);
   EXPECT_EQ(HnswIndex::ReadHeader(saved.path)->count, 649u);
   EXPECT_THAT(StrayFiles(saved.dir, saved.path), ::testing::IsEmpty());
