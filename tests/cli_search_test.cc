@@ -2,6 +2,7 @@
 // and `gc`, through the binary as a user runs it.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -154,6 +155,45 @@ TEST_F(CliSearchTest, FindsCodeByWordsAndMeaningWithFiltersAndReasons) {
   ASSERT_EQ(text.code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr("1. shapes::io::read_config_file  function  src/io.rs:1"));
   EXPECT_THAT(text.out, HasSubstr("why: lexical #1"));
+}
+
+// A database indexed before the configured model existed (its vectors are
+// hash-v1's): hybrid search and context answer from the lexical half and
+// warn; vector search fails naming the fix; the next index embeds the new
+// model's vectors and gc drops the old ones.
+TEST_F(CliSearchTest, VectorsOfAnOlderModelLeaveHybridLexicalWithAWarning) {
+  ASSERT_EQ(Ferrograph("index " + Ws() + " " + Db()).code, 0);
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(raw, "UPDATE models SET model_id = 'hash-v1-384'", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(raw);
+
+  RunResult text = Ferrograph("search 'read the configuration file' " + Db());
+  EXPECT_EQ(text.code, 0) << text.err;
+  EXPECT_THAT(text.err, HasSubstr("warning: vector search skipped"));
+  EXPECT_THAT(text.out, HasSubstr("shapes::io::read_config_file"));
+  json j = SearchJson("'read the configuration file'");
+  EXPECT_THAT(j.value("warning", ""), HasSubstr("no vectors of model hash-v2-384"));
+  EXPECT_EQ(j["model"], "");
+  ASSERT_FALSE(j["results"].empty());
+  EXPECT_EQ(j["results"][0]["path"], "shapes::io::read_config_file");
+  RunResult context = Ferrograph("context 'read the configuration file' " + Db());
+  EXPECT_EQ(context.code, 0) << context.err;
+  EXPECT_THAT(context.err, HasSubstr("warning: vector search skipped"));
+  EXPECT_THAT(context.out, HasSubstr("read_config_file"));
+  RunResult vector = Ferrograph("search 'configuration file' --mode vector " + Db());
+  EXPECT_EQ(vector.code, 1);
+  EXPECT_THAT(vector.err, HasSubstr("ferrograph index"));
+
+  ASSERT_EQ(Ferrograph("index " + Ws() + " " + Db()).code, 0);
+  json after = SearchJson("'read the configuration file'");
+  EXPECT_FALSE(after.contains("warning")) << after;
+  EXPECT_EQ(after["model"], "hash-v2-384");
+  RunResult gc = Ferrograph("gc " + Db());
+  EXPECT_EQ(gc.code, 0) << gc.err;
+  EXPECT_THAT(gc.out, HasSubstr("1 models"));
 }
 
 TEST_F(CliSearchTest, UnchangedContentIsNeverEmbeddedAgain) {

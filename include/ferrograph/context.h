@@ -84,6 +84,9 @@ struct ContextResult {
   // The rendered document in JSON format, ending in a newline (empty in
   // markdown format).
   std::string json;
+  // The search's warning (SearchResponse::warning): it ran without its
+  // vector half. Not part of the document.
+  std::string warning;
 };
 
 // Assembles the context for request.question from the engine's graph (as of

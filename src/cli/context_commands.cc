@@ -106,6 +106,7 @@ int CmdContext(const Args& args) {
   if (!engine.ok()) return Fail(engine.status());
   auto result = AssembleContext(**engine, req);
   if (!result.ok()) return Fail(result.status());
+  if (!result->warning.empty()) std::cerr << "ferrograph: warning: " << result->warning << "\n";
   std::cout << (json_out ? result->json : result->markdown) << std::flush;
   return kExitOk;
 }
@@ -131,6 +132,7 @@ int CmdAsk(const Args& args) {
   if (!engine.ok()) return Fail(engine.status());
   auto context = AssembleContext(**engine, req);
   if (!context.ok()) return Fail(context.status());
+  if (!context->warning.empty()) std::cerr << "ferrograph: warning: " << context->warning << "\n";
   std::cerr << fmt::format("ferrograph: context: {} parts, {} of {} tokens ({}); asking {} at {}\n",
                            context->parts.size(), context->total_tokens, req.budget,
                            context->tokenizer, chat.model, chat.base_url);

@@ -211,6 +211,7 @@ class Assembler {
     search.mode = SearchMode::kHybrid;
     search.tests = request_.tests;
     FG_ASSIGN_OR_RETURN(SearchResponse response, engine_.Search(search));
+    result_.warning = response.warning;
     // Nothing matched at all: the account says so, when that fits (it
     // takes fewer tokens than the list of omitted parts the smallest
     // answer was measured with, so it does unless the budget is that tight).

@@ -383,6 +383,7 @@ ToolOutput ContextFor(const ToolContext& ctx, const json& args) {
       {"question", res->question},   {"budget", res->budget}, {"total_tokens", res->total_tokens},
       {"tokenizer", res->tokenizer}, {"exact", res->exact},   {"parts", parts},
       {"omitted", res->omitted}};
+  if (!res->warning.empty()) out.structured["warning"] = res->warning;
   return out;
 }
 
