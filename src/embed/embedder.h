@@ -35,9 +35,10 @@ class Embedder {
   // Stable across processes for the same model; changes when the model does.
   virtual const std::string& model_id() const = 0;
   virtual int dim() const = 0;
-  // texts.size() vectors of dim() floats, row-major, each L2-normalized (an
-  // empty or token-less text gives the zero vector). Fails as a whole: no
-  // partial result.
+  // texts.size() vectors of dim() floats, row-major, each of length at most 1
+  // (1 for fasttext and openai; hash's are shorter for texts with little
+  // evidence); an empty or token-less text gives the zero vector. Fails as a
+  // whole: no partial result.
   virtual Result<std::vector<float>> Embed(const std::vector<std::string>& texts) = 0;
 };
 

@@ -56,8 +56,8 @@ class VectorIndex {
   // Live (not removed) vectors.
   virtual size_t size() const = 0;
   // Adds or replaces the vector of `key`; v.size() must equal dim().
-  // InvalidArgument on a wrong size or a non-finite component. The vector
-  // should be L2-normalized: scores are plain inner products.
+  // InvalidArgument on a wrong size or a non-finite component. Scores are
+  // plain inner products: unit vectors make them cosines.
   virtual Status Add(uint64_t key, std::span<const float> v) = 0;
   // NotFound when `key` has no (live) vector.
   virtual Status Remove(uint64_t key) = 0;
