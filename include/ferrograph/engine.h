@@ -44,6 +44,12 @@ struct IndexProgress {
   uint64_t files_total = 0;  // grows while crates are discovered
   uint64_t bytes_done = 0;
   std::string current;  // the crate being indexed
+  // After the files, the search indexes: "lexical index", "embedding with
+  // MODEL", "vector index of MODEL" (empty while files are indexed), with
+  // their own counts (0 of 0 when there is nothing to count).
+  std::string stage;
+  uint64_t stage_done = 0;
+  uint64_t stage_total = 0;
 };
 
 struct IndexOptions {

@@ -545,10 +545,17 @@ int CmdIndex(const Args& args) {
   bool tty = isatty(STDERR_FILENO) && !quiet;
   if (tty) {
     options.on_progress = [](const IndexProgress& p) {
-      std::fprintf(stderr, "\r\033[Kindexing %s: %llu/%llu files, %s", p.current.c_str(),
-                   static_cast<unsigned long long>(p.files_done),
-                   static_cast<unsigned long long>(p.files_total),
-                   HumanBytes(static_cast<double>(p.bytes_done)).c_str());
+      if (!p.stage.empty()) {
+        std::fprintf(stderr, "\r\033[K%s", p.stage.c_str());
+        if (p.stage_total > 0)
+          std::fprintf(stderr, ": %llu/%llu", static_cast<unsigned long long>(p.stage_done),
+                       static_cast<unsigned long long>(p.stage_total));
+      } else {
+        std::fprintf(stderr, "\r\033[Kindexing %s: %llu/%llu files, %s", p.current.c_str(),
+                     static_cast<unsigned long long>(p.files_done),
+                     static_cast<unsigned long long>(p.files_total),
+                     HumanBytes(static_cast<double>(p.bytes_done)).c_str());
+      }
       std::fflush(stderr);
     };
   }

@@ -50,8 +50,24 @@ Status Engine::UpdateSearch(const IndexOptions& options, IndexReport* report) {
   int threads = options.jobs > 0
                     ? options.jobs
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  SearchProgress progress;
+  if (options.on_progress) {
+    // At most every 100 ms, and whenever the stage changes.
+    progress = [&options, last = std::chrono::steady_clock::time_point(), stage = std::string()](
+                   const std::string& now_stage, uint64_t done, uint64_t total) mutable {
+      const auto now = std::chrono::steady_clock::now();
+      if (now_stage == stage && now - last < std::chrono::milliseconds(100)) return;
+      last = now;
+      stage = now_stage;
+      IndexProgress p;
+      p.stage = now_stage;
+      p.stage_done = done;
+      p.stage_total = total;
+      options.on_progress(p);
+    };
+  }
   FG_ASSIGN_OR_RETURN(SearchIndexReport sr,
-                      UpdateSearchIndex(*store_, store_->path(), specs, threads));
+                      UpdateSearchIndex(*store_, store_->path(), specs, threads, progress));
   report->lexical_rows = sr.lexical_rows;
   for (const ModelIndexReport& m : sr.models) {
     IndexReport::Embedding e;

@@ -115,7 +115,8 @@ Result<std::vector<std::string>> ConfiguredEmbedders(Store& store) {
 
 Result<std::unique_ptr<HnswIndex>> SyncVectorIndex(Store& store, const ModelRecord& model,
                                                    const std::string& db_path, bool save,
-                                                   std::string* how) {
+                                                   std::string* how,
+                                                   const SearchProgress& progress) {
   FG_ASSIGN_OR_RETURN(VectorSetState state, store.VectorState(model.key));
   const std::string path = VectorIndexPath(db_path, model.model_id);
   HnswOptions options;
@@ -172,7 +173,10 @@ Result<std::unique_ptr<HnswIndex>> SyncVectorIndex(Store& store, const ModelReco
       return Status::OK();
     }));
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    FG_RETURN_IF_ERROR(index->AddBatch(keys, rows, threads));
+    const std::string stage = "vector index of " + model.model_id;
+    std::function<void(size_t)> on_added;
+    if (progress) on_added = [&](size_t done) { progress(stage, done, keys.size()); };
+    FG_RETURN_IF_ERROR(index->AddBatch(keys, rows, threads, on_added));
     *how = "rebuilt (" + why + ")";
   }
   // A few added vectors are kept in memory only: the file is rewritten
@@ -185,9 +189,10 @@ Result<std::unique_ptr<HnswIndex>> SyncVectorIndex(Store& store, const ModelReco
 }
 
 Result<SearchIndexReport> UpdateSearchIndex(Store& store, const std::string& db_path,
-                                            const std::vector<EmbedderSpec>& embedders,
-                                            int threads) {
+                                            const std::vector<EmbedderSpec>& embedders, int threads,
+                                            const SearchProgress& progress) {
   SearchIndexReport report;
+  if (progress) progress("lexical index", 0, 0);
   auto start = std::chrono::steady_clock::now();
   FG_ASSIGN_OR_RETURN(report.lexical_rows, store.CatchUpLexical(LexicalIdentifiers));
   report.lexical_seconds = SecondsSince(start);
@@ -219,7 +224,9 @@ Result<SearchIndexReport> UpdateSearchIndex(Store& store, const std::string& db_
     // Embedded and stored in slices, so that an interruption keeps the work
     // done and memory stays bounded.
     constexpr size_t kSlice = 16384;
+    const std::string stage = "embedding with " + model.model_id;
     for (size_t i = 0; i < jobs.size(); i += kSlice) {
+      if (progress) progress(stage, i, jobs.size());
       std::vector<EmbedJob> slice(
           std::make_move_iterator(jobs.begin() + static_cast<std::ptrdiff_t>(i)),
           std::make_move_iterator(jobs.begin() +
@@ -253,8 +260,9 @@ Result<SearchIndexReport> UpdateSearchIndex(Store& store, const std::string& db_
                       : "deferred (+" + std::to_string(behind) + ", added in memory when searched)";
       mr.vectors = state.count;
     } else {
-      FG_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> index,
-                          SyncVectorIndex(store, model, db_path, /*save=*/true, &mr.sidecar));
+      FG_ASSIGN_OR_RETURN(
+          std::unique_ptr<HnswIndex> index,
+          SyncVectorIndex(store, model, db_path, /*save=*/true, &mr.sidecar, progress));
       mr.vectors = static_cast<int64_t>(index->size());
     }
     mr.sidecar_seconds = SecondsSince(start);

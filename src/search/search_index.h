@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +52,11 @@ struct SearchIndexReport {
   std::vector<ModelIndexReport> models;
 };
 
+// Where UpdateSearchIndex is: a stage ("lexical index", "embedding with
+// MODEL", "vector index of MODEL") and how much of it is done (0 of 0 when
+// there is nothing to count). Called on the calling thread.
+using SearchProgress = std::function<void(const std::string& stage, uint64_t done, uint64_t total)>;
+
 // Loads the model's HNSW index, brought up to date with the store: loaded
 // as is when fresh; extended with the vectors added since; rebuilt when
 // missing, damaged or inconsistent. `saved` tells whether the file was
@@ -58,7 +64,8 @@ struct SearchIndexReport {
 // `save` is false (or fails silently for a reader that cannot write).
 Result<std::unique_ptr<HnswIndex>> SyncVectorIndex(Store& store, const ModelRecord& model,
                                                    const std::string& db_path, bool save,
-                                                   std::string* how);
+                                                   std::string* how,
+                                                   const SearchProgress& progress = {});
 
 // How many vectors a sidecar may lag behind the store before it is written
 // again: rewriting it costs a write of every vector, adding the missing ones
@@ -72,8 +79,8 @@ Result<std::vector<std::string>> ConfiguredEmbedders(Store& store);
 // Catches the lexical index up, embeds what the given models lack and syncs
 // their sidecars. `threads` embeds in parallel for embedders that allow it.
 Result<SearchIndexReport> UpdateSearchIndex(Store& store, const std::string& db_path,
-                                            const std::vector<EmbedderSpec>& embedders,
-                                            int threads);
+                                            const std::vector<EmbedderSpec>& embedders, int threads,
+                                            const SearchProgress& progress = {});
 
 }  // namespace ferrograph
 

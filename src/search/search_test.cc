@@ -357,6 +357,19 @@ TEST_F(SearchTest, IdenticalContentIsEmbeddedOnceAndNotAgain) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->models[0].embedded, 0);
   EXPECT_EQ(again->models[0].sidecar, "fresh");
+  // The stages a progress display shows, in order: with nothing to embed and
+  // a fresh sidecar, the lexical index only; a missing sidecar is rebuilt.
+  std::vector<std::string> stages;
+  auto note = [&](const std::string& stage, uint64_t done, uint64_t total) {
+    EXPECT_LE(done, total) << stage;
+    if (stages.empty() || stages.back() != stage) stages.push_back(stage);
+  };
+  ASSERT_TRUE(UpdateSearchIndex(*store_, db_, {*ParseEmbedderSpec("hash")}, 1, note).ok());
+  EXPECT_THAT(stages, ::testing::ElementsAre("lexical index"));
+  fs::remove(VectorIndexPath(db_, "hash-v2-384"));
+  stages.clear();
+  ASSERT_TRUE(UpdateSearchIndex(*store_, db_, {*ParseEmbedderSpec("hash")}, 1, note).ok());
+  EXPECT_THAT(stages, ::testing::ElementsAre("lexical index", "vector index of hash-v2-384"));
   // Both nodes come back for the one vector.
   SearchRequest req;
   req.query = "emit instruction push";

@@ -427,8 +427,8 @@ Status HnswIndex::Add(uint64_t key, std::span<const float> v) {
                [&] { g.addPoint(v.data(), key); });
 }
 
-Status HnswIndex::AddBatch(std::span<const uint64_t> keys, std::span<const float> rows,
-                           int threads) {
+Status HnswIndex::AddBatch(std::span<const uint64_t> keys, std::span<const float> rows, int threads,
+                           const std::function<void(size_t done)>& on_progress) {
   const int dim = impl_->dim;
   if (dim <= 0) return CheckVector(rows, dim, "vector");
   if (rows.size() != keys.size() * static_cast<size_t>(dim)) {
@@ -465,10 +465,17 @@ Status HnswIndex::AddBatch(std::span<const uint64_t> keys, std::span<const float
   std::atomic<bool> failed{false};
   std::mutex error_mu;
   Status first_error;
-  auto work = [&] {
+  // `report`: this is the calling thread, which tells on_progress (about
+  // every 1024 insertions, whoever made them).
+  auto work = [&](bool report) {
+    size_t report_at = 0;
     while (!failed.load(std::memory_order_relaxed)) {
       const size_t n = next.fetch_add(1);
       if (n >= fresh.size()) return;
+      if (report && on_progress && n >= report_at) {
+        on_progress(n);
+        report_at = n + 1024;
+      }
       const size_t i = fresh[n];
       Status s = Guard("adding vector " + std::to_string(keys[i]), MakeInternal,
                        [&] { g.addPoint(row(i).data(), keys[i]); });
@@ -484,12 +491,12 @@ Status HnswIndex::AddBatch(std::span<const uint64_t> keys, std::span<const float
   std::vector<std::thread> pool;
   for (size_t t = 0; t < helpers; ++t) {
     try {
-      pool.emplace_back(work);
+      pool.emplace_back(work, false);
     } catch (const std::system_error&) {
       break;  // fewer threads; this one still works
     }
   }
-  work();
+  work(true);
   for (std::thread& t : pool) t.join();
   FG_RETURN_IF_ERROR(first_error);
 
@@ -497,6 +504,7 @@ Status HnswIndex::AddBatch(std::span<const uint64_t> keys, std::span<const float
     FG_RETURN_IF_ERROR(Guard("adding vector " + std::to_string(keys[i]), MakeInternal,
                              [&] { g.addPoint(row(i).data(), keys[i]); }));
   }
+  if (on_progress) on_progress(keys.size());
   return Status::OK();
 }
 

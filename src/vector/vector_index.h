@@ -23,6 +23,7 @@
 #define FERROGRAPH_VECTOR_VECTOR_INDEX_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -133,8 +134,10 @@ class HnswIndex final : public VectorIndex {
   // new to the index, each once; replacements run afterwards on the calling
   // thread. With threads > 1 the graph (not the set of vectors) depends on
   // scheduling; threads <= 1 builds the same graph as Add in a loop. On error
-  // some rows may have been added.
-  Status AddBatch(std::span<const uint64_t> keys, std::span<const float> rows, int threads);
+  // some rows may have been added. `on_progress`, when set, is called on the
+  // calling thread now and then with how many of keys.size() are in.
+  Status AddBatch(std::span<const uint64_t> keys, std::span<const float> rows, int threads,
+                  const std::function<void(size_t done)>& on_progress = {});
   Status Remove(uint64_t key) override;
   bool Contains(uint64_t key) const override;
   Result<std::vector<VectorHit>> Search(std::span<const float> query,

@@ -19,6 +19,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hash/blake3_hasher.h"
@@ -516,6 +517,32 @@ TEST(HnswIndexTest, AddBatchHandlesRepeatsAndReplacements) {
   EXPECT_EQ((*index.Search(Row(rows, 4, dim), one))[0].key, 60u);
   EXPECT_EQ(index.AddBatch(keys, std::span<const float>(batch).first(3), 1).code(),
             StatusCode::kInvalidArgument);
+}
+
+// Progress is told on the calling thread only, never backwards, ending with
+// every key in.
+TEST(HnswIndexTest, AddBatchTellsItsProgressOnTheCallingThread) {
+  const int dim = 8;
+  const size_t n = 5000;
+  std::vector<float> rows = Uniform(n, dim, 37);
+  std::vector<uint64_t> keys(n);
+  for (size_t i = 0; i < n; ++i) keys[i] = i + 1;
+  HnswIndex index(dim, HnswOptions{});
+  std::vector<size_t> told;
+  const std::thread::id caller = std::this_thread::get_id();
+  bool elsewhere = false;
+  ASSERT_TRUE(index
+                  .AddBatch(keys, rows, 4,
+                            [&](size_t done) {
+                              elsewhere |= std::this_thread::get_id() != caller;
+                              told.push_back(done);
+                            })
+                  .ok());
+  EXPECT_FALSE(elsewhere);
+  ASSERT_GE(told.size(), 2u);
+  EXPECT_TRUE(std::is_sorted(told.begin(), told.end()));
+  EXPECT_EQ(told.back(), n);
+  EXPECT_EQ(index.size(), n);
 }
 
 TEST(HnswIndexTest, SingleThreadBatchIsDeterministic) {
