@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 
+#include "ferrograph/engine.h"
 #include "file_bench.h"
 #include "graph/extract.h"
 #include "hash/blake3_hasher.h"
@@ -31,8 +32,8 @@ namespace {
 constexpr const char kUsage[] =
     "Usage: extract_ceiling [--jobs N] [--repeat R] [--root DIR] --files LIST\n"
     "       extract_ceiling [--jobs N] [--repeat R] DIR\n";
-// The indexer's default limit (IndexOptions::max_file_bytes).
-constexpr uint64_t kMaxFileBytes = uint64_t{10} << 20;
+// The indexer's default limit.
+const uint64_t kMaxFileBytes = ferrograph::IndexOptions().max_file_bytes;
 
 double ThreadCpuSeconds() {
   timespec ts{};

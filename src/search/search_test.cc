@@ -552,8 +552,9 @@ TEST_F(SearchTest, WarmLoadsTheDefaultModelsVectorIndexBeforeTheFirstSearch) {
   EXPECT_FALSE(r->results.empty());
   EXPECT_FALSE(fs::exists(path)) << "the search loaded the index again";
 
-  // Without a configured embedder, only the lexical side is warmed.
-  ASSERT_TRUE(store_->SetMeta("embedders", "[\"none\"]").ok());
+  // Without a configured embedder (--embedder none), only the lexical side
+  // is warmed.
+  ASSERT_TRUE(store_->SetMeta("embedders", "[]").ok());
   Searcher lexical_only(*store_, db_, true);
   EXPECT_TRUE(lexical_only.Warm(stop).ok());
   EXPECT_FALSE(fs::exists(path));

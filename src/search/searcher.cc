@@ -204,11 +204,14 @@ Searcher::Searcher(Store& store, std::string db_path, bool can_save)
     : store_(store), db_path_(std::move(db_path)), can_save_(can_save) {}
 Searcher::~Searcher() = default;
 
-Status Searcher::Warm(const std::atomic<bool>& stop) {
+Result<std::string> Searcher::DefaultSpec() {
   FG_ASSIGN_OR_RETURN(std::vector<std::string> configured, ConfiguredEmbedders(store_));
-  if (!configured.empty() && configured.front() != "none") {
-    FG_RETURN_IF_ERROR(LoadModel(configured.front()).status());
-  }
+  return configured.empty() ? std::string() : configured.front();
+}
+
+Status Searcher::Warm(const std::atomic<bool>& stop) {
+  FG_ASSIGN_OR_RETURN(std::string spec, DefaultSpec());
+  if (!spec.empty()) FG_RETURN_IF_ERROR(LoadModel(spec).status());
   if (stop.load()) return Status::OK();
   return store_.WarmLexicalSearch();
 }
@@ -284,14 +287,10 @@ Result<SearchResponse> Searcher::Search(const SearchRequest& request,
   if (request.mode != SearchMode::kLexical) {
     std::string spec = request.embedder;
     if (spec.empty()) {
-      FG_ASSIGN_OR_RETURN(std::vector<std::string> configured, ConfiguredEmbedders(store_));
-      if (configured.empty()) {
-        if (request.mode == SearchMode::kVector)
-          return Status::NotFound(db_path_ +
-                                  ": no embedder is configured (indexed with --embedder none)");
-      } else {
-        spec = configured.front();
-      }
+      FG_ASSIGN_OR_RETURN(spec, DefaultSpec());
+      if (spec.empty() && request.mode == SearchMode::kVector)
+        return Status::NotFound(db_path_ +
+                                ": no embedder is configured (indexed with --embedder none)");
     }
     Result<Model*> loaded = spec.empty() ? Result<Model*>(nullptr) : LoadModel(spec);
     if (!loaded.ok() && loaded.status().code() == StatusCode::kNotFound &&

@@ -60,6 +60,8 @@ class Searcher {
     int64_t last_vector_id = 0;
   };
   Result<Model*> LoadModel(const std::string& spec_text);
+  // The first configured embedder's spec; "" when none is (--embedder none).
+  Result<std::string> DefaultSpec();
 
   Store& store_;
   std::string db_path_;
