@@ -49,6 +49,22 @@ class LineWriter {
   bool broken_ = false;  // guarded by mutex_
 };
 
+// The thread of Engine::WarmSearch.
+struct Warmer {
+  Warmer() = default;
+  Warmer(const Warmer&) = delete;
+  Warmer& operator=(const Warmer&) = delete;
+  ~Warmer() {
+    stop = true;
+    Join();
+  }
+  void Join() {
+    if (thread.joinable()) thread.join();
+  }
+  std::atomic<bool> stop{false};
+  std::thread thread;
+};
+
 }  // namespace
 
 Status RunStdio(const StdioOptions& options) {
@@ -57,23 +73,20 @@ Status RunStdio(const StdioOptions& options) {
   eo.read_only = true;
   auto engine = Engine::Open(eo);
   if (!engine.ok()) return engine.status().WithContext("opening " + options.db_path);
-  // The warm-up has the engine to itself until the first tool call joins it.
-  std::atomic<bool> stop_warming{false};
-  std::thread warmer;
+  // The warm-up has the engine to itself until the first tool call joins it;
+  // on any way out, it is told to stop and joined.
+  Warmer warmer;
   try {
-    warmer = std::thread([&] {
-      Status s = (*engine)->WarmSearch(stop_warming);
+    warmer.thread = std::thread([&] {
+      Status s = (*engine)->WarmSearch(warmer.stop);
       // The first search meets the same failure and reports it to the client.
       if (!s.ok()) fmt::print(stderr, "ferrograph mcp: preparing search: {}\n", s.message());
     });
   } catch (const std::system_error&) {
     // No thread to be had: the first search loads what it needs itself.
   }
-  auto finish_warming = [&] {
-    if (warmer.joinable()) warmer.join();
-  };
   McpServer server(engine->get(), {options.db_path, options.context_budget, options.context_model,
-                                   finish_warming});
+                                   [&] { warmer.Join(); }});
   LineWriter out(options.out_fd);
 
   IndexMonitor::Options mo;
@@ -84,11 +97,7 @@ Status RunStdio(const StdioOptions& options) {
     out.Write(McpServer::IndexChangedNotification(event));
     return true;
   });
-  if (!monitor.ok()) {
-    stop_warming = true;
-    finish_warming();
-    return monitor.status().WithContext("watching " + options.db_path);
-  }
+  if (!monitor.ok()) return monitor.status().WithContext("watching " + options.db_path);
 
   LineReader in(options.in_fd, kMaxMessageBytes);
   std::string line;
@@ -104,8 +113,6 @@ Status RunStdio(const StdioOptions& options) {
     if (response && !out.Write(std::move(*response))) break;
   }
   (*monitor)->Stop();
-  stop_warming = true;
-  finish_warming();
   return Status::OK();
 }
 
